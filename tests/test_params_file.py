@@ -1,0 +1,94 @@
+"""Tests for writing, reading and validating fitted-parameter files (simulator.params_file)."""
+
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from simulator.params_file import FittedParams, ParamsFileError, read_params, write_params
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "calibration" / "params" / "cdnow_master.yaml"
+
+
+def example(**changes) -> dict:
+    """A valid file body as a dict, with optional field changes."""
+    body = {
+        "model": "bgnbd",
+        "source": "calibration/data/CDNOW_master.txt",
+        "time_unit_days": 7,
+        "n_customers": 23570,
+        "calibration_end": "1997-09-30",
+        "bgnbd": {"r": 0.25, "alpha": 4.8, "a": 0.72, "b": 2.16},
+        "bgnbd_se": {"r": 0.004, "alpha": 0.13, "a": 0.05, "b": 0.2},
+        "log_likelihood": -95368.4,
+        "gamma_gamma": {"p": 6.3, "q": 3.6, "v": 15.0},
+        "gamma_gamma_se": {"p": 0.4, "q": 0.09, "v": 1.3},
+    }
+    body.update(changes)
+    return body
+
+
+def test_round_trip_is_exact_and_commented(tmp_path):
+    """A written file reads back equal, starts with the provenance comment and leaves no temp."""
+    params = FittedParams.model_validate(example())
+    path = write_params(tmp_path / "fit.yaml", params)
+    assert read_params(path) == params
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# Fitted by `promosim calibrate bgnbd` on calibration/data/")
+    assert first.endswith("BG/NBD rates are per week.")
+    assert [p.name for p in tmp_path.iterdir()] == ["fit.yaml"]
+
+
+def test_per_day_scales_alpha_only():
+    """Rates per week become rates per day: alpha is multiplied by 7, r, a and b are kept."""
+    day = FittedParams.model_validate(example()).per_day()
+    assert (day.r, day.alpha, day.a, day.b) == (0.25, pytest.approx(4.8 * 7), 0.72, 2.16)
+
+
+def test_nan_standard_errors_are_allowed(tmp_path):
+    """A standard error that could not be estimated is written and read as .nan."""
+    params = FittedParams.model_validate(example(bgnbd_se={"r": math.nan, "alpha": 0.1,
+                                                           "a": 0.1, "b": 0.1}))
+    back = read_params(write_params(tmp_path / "fit.yaml", params))
+    assert math.isnan(back.bgnbd_se.r)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"colour": "red"}, "colour"),
+    ({"bgnbd": {"r": -1, "alpha": 4.8, "a": 0.72, "b": 2.16}}, "bgnbd.r"),
+    ({"bgnbd": {"r": 1, "alpha": 4.8, "a": 0.72}}, "bgnbd.b"),
+    ({"time_unit_days": 0}, "time_unit_days"),
+    ({"calibration_end": "30/09/1997"}, "calibration_end"),
+    ({"model": "pareto"}, "model"),
+])
+def test_invalid_files_name_the_field(tmp_path, changes, field):
+    """Unknown keys and out-of-range values raise ParamsFileError naming the file and field."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(example(**changes)))
+    with pytest.raises(ParamsFileError) as info:
+        read_params(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert field in str(info.value)
+
+
+def test_unreadable_and_non_mapping_files(tmp_path):
+    """A missing file or a YAML list is a ParamsFileError too."""
+    with pytest.raises(ParamsFileError, match="cannot read"):
+        read_params(tmp_path / "absent.yaml")
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(ParamsFileError, match="expected a mapping"):
+        read_params(path)
+
+
+def test_shipped_cdnow_master_file():
+    """The shipped fit of the CDNOW master validates and holds the master's estimates."""
+    params = read_params(SHIPPED)
+    assert params.n_customers == 23570 and params.time_unit_days == 7
+    assert str(params.calibration_end) == "1997-09-30"
+    assert params.bgnbd.r == pytest.approx(0.2516, rel=1e-3)
+    assert params.bgnbd.alpha == pytest.approx(4.789, rel=1e-3)
+    assert params.log_likelihood == pytest.approx(-95368.44, abs=0.1)
+    assert params.gamma_gamma is not None and params.gamma_gamma.q > 1

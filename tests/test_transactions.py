@@ -1,0 +1,170 @@
+"""Tests for loading, checking and summarising transaction logs (simulator.transactions)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.transactions import (
+    CDNOW_CAL_END,
+    CDNOW_END,
+    CDNOW_START,
+    TransactionFileError,
+    cdnow_sample,
+    cumulative_repeat_transactions,
+    date_of_day,
+    day_number,
+    holdout_repeat_counts,
+    load_transactions,
+    summarise,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+MASTER = ROOT / "calibration" / "data" / "CDNOW_master.txt"
+BAD = Path(__file__).resolve().parent / "data" / "bad_transactions"
+
+
+@pytest.fixture(scope="module")
+def master():
+    """The CDNOW master log, loaded once for the module."""
+    return load_transactions(MASTER, fmt="cdnow")
+
+
+@pytest.fixture(scope="module")
+def sample(master):
+    """The reconstructed 1/10th CDNOW sample."""
+    return cdnow_sample(master)
+
+
+def write(tmp_path, name, text):
+    """Write a small test file and return its path."""
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_master_loads_every_row(master):
+    """The master has 23,570 customers and 69,659 rows over 1997-01-01..1998-06-30."""
+    assert master.n_customers == 23570
+    assert master.n_transactions == 69659
+    assert master.customer.dtype == np.int64 and master.amount.dtype == np.float64
+    assert date_of_day(master.day.min()) == CDNOW_START
+    assert date_of_day(master.day.max()) == CDNOW_END
+    assert list(master.customer_ids[:3]) == [1, 2, 3]
+
+
+def test_master_amounts_match_the_text(master):
+    """Amounts and dates agree with a plain line-by-line reading of the file."""
+    rows = [line.split() for line in MASTER.read_text().splitlines()[1:] if line.strip()]
+    assert master.amount.sum() == pytest.approx(sum(float(r[3]) for r in rows))
+    assert date_of_day(master.day[-1]).strftime("%Y%m%d") == rows[-1][1]
+
+
+def test_csv_with_extra_columns_blank_lines_and_string_ids(tmp_path):
+    """CSV files may carry extra columns, blank lines and non-numeric customer ids."""
+    path = write(tmp_path, "tx.csv",
+                 "store,customer_id,date,amount\ns1,C2,1997-01-03,5\n\ns1,C1,1997-01-01,2.5\n")
+    tx = load_transactions(path, fmt="csv")
+    assert list(tx.customer_ids) == ["C1", "C2"]
+    assert list(tx.customer) == [1, 0]
+    assert list(tx.day) == [day_number("1997-01-03"), day_number("1997-01-01")]
+    assert list(tx.amount) == [5.0, 2.5]
+
+
+def test_cdnow_without_header_and_with_crlf(tmp_path):
+    """A CDNOW file needs no header line and may use CRLF line endings."""
+    path = write(tmp_path, "tx.txt", " 7 19970101 1 1.50\r\n 7 19970105 2 3.00\r\n")
+    tx = load_transactions(path)
+    assert tx.n_transactions == 2 and list(tx.customer_ids) == [7]
+
+
+BAD_FILES = [
+    ("missing_column.csv", "csv", 1, "lacks column(s) amount"),
+    ("missing_field.txt", "cdnow", 3, "found 3 fields"),
+    ("extra_field.txt", "cdnow", 2, "found 5 fields"),
+    ("bad_date.txt", "cdnow", 3, "'19970230' is not a valid date"),
+    ("bad_date.csv", "csv", 4, "'1997-13-01' is not a valid date"),
+    ("negative_amount.csv", "csv", 3, "amount -4.50 is negative"),
+    ("empty.txt", "cdnow", 1, "the file is empty"),
+    ("header_only.csv", "csv", 2, "no transactions after the header"),
+    ("non_numeric.txt", "cdnow", 4, "amount '19,54' is not a number"),
+    ("non_numeric_id.txt", "cdnow", 2, "customer id '0000x' is not a number"),
+]
+
+
+@pytest.mark.parametrize(("name", "fmt", "line", "problem"), BAD_FILES)
+def test_bad_file_names_file_and_line(name, fmt, line, problem):
+    """Each bad file raises TransactionFileError naming the file, the line and the problem."""
+    with pytest.raises(TransactionFileError) as info:
+        load_transactions(BAD / name, fmt=fmt)
+    message = str(info.value)
+    assert message.startswith(f"{BAD / name}, line {line}: ")
+    assert problem in message
+    assert "expected" in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_csv_row_with_too_many_fields(tmp_path):
+    """A CSV row with more values than the header is reported at its line."""
+    path = write(tmp_path, "tx.csv", "customer_id,date,amount\n1,1997-01-01,1\n1,1997-01-02,1,9\n")
+    with pytest.raises(TransactionFileError, match=r"line 3: found 4 fields"):
+        load_transactions(path, fmt="csv")
+
+
+def test_missing_file_is_a_transaction_file_error(tmp_path):
+    """A path that does not exist is reported as a TransactionFileError too."""
+    with pytest.raises(TransactionFileError, match="cannot read the file"):
+        load_transactions(tmp_path / "absent.txt")
+
+
+def test_summary_counts_customer_days_once(tmp_path):
+    """Same-day purchases merge; x, t_x, T and mean repeat spend follow Fader-Hardie-Lee."""
+    path = write(tmp_path, "tx.csv", "\n".join([
+        "customer_id,date,amount",
+        "a,1997-01-01,10", "a,1997-01-01,5", "a,1997-01-08,20", "a,1997-01-08,4",
+        "a,1997-01-22,6", "a,1997-02-05,100",  # the last one is after the calibration end
+        "b,1997-01-15,7",
+        "c,1997-02-01,9",  # first purchase after the calibration end: not summarised
+    ]) + "\n")
+    tx = load_transactions(path, fmt="csv")
+    rfm = summarise(tx, day_number("1997-01-29"), time_unit_days=7)
+    assert list(rfm.customer_ids) == ["a", "b"]
+    assert list(rfm.x) == [2, 0]
+    np.testing.assert_allclose(rfm.t_x, [3.0, 0.0])
+    np.testing.assert_allclose(rfm.T, [4.0, 2.0])
+    np.testing.assert_allclose(rfm.mean_spend, [(24 + 6) / 2, 0.0])
+    assert list(rfm.first_day) == [day_number("1997-01-01"), day_number("1997-01-15")]
+    daily = summarise(tx, day_number("1997-01-29"), time_unit_days=1)
+    np.testing.assert_allclose(daily.T, [28.0, 14.0])
+    holdout = holdout_repeat_counts(tx, rfm, day_number("1997-12-31"))
+    assert list(holdout) == [1, 0]
+
+
+def test_cumulative_repeat_series(tmp_path):
+    """Weekly cumulative repeat transactions skip first purchases and merge same-day rows."""
+    path = write(tmp_path, "tx.csv", "\n".join([
+        "customer_id,date,amount",
+        "a,1997-01-01,1", "a,1997-01-02,1", "a,1997-01-02,1", "a,1997-01-20,1",
+        "b,1997-01-09,1", "b,1997-01-10,1",
+    ]) + "\n")
+    tx = load_transactions(path, fmt="csv")
+    series = cumulative_repeat_transactions(tx, day_number("1997-01-01"), 3)
+    assert list(series) == [1, 2, 3]
+
+
+def test_cdnow_sample_is_the_published_sample(sample):
+    """The reconstructed sample has the published size: 2,357 customers, 6,919 rows."""
+    assert sample.n_customers == 2357
+    assert sample.n_transactions == 6919
+    rfm = summarise(sample, day_number(CDNOW_CAL_END))
+    assert (rfm.x > 0).sum() == 946  # customers with a repeat purchase in weeks 1-39
+    assert rfm.T.max() == pytest.approx(272 / 7)
+
+
+def test_sample_repeat_transactions_add_up(sample):
+    """Calibration repeats plus holdout counts equal the 78-week cumulative repeat count."""
+    rfm = summarise(sample, day_number(CDNOW_CAL_END))
+    holdout = holdout_repeat_counts(sample, rfm, day_number(CDNOW_END))
+    series = cumulative_repeat_transactions(sample, day_number(CDNOW_START), 78)
+    assert series[38] == rfm.x.sum()
+    assert series[-1] == rfm.x.sum() + holdout.sum()
