@@ -1,0 +1,320 @@
+"""The day step: one Numba kernel over the shopper arrays, parallel over fixed chunks of shoppers.
+
+Order of a shopper's day (docs/model.md explains each step):
+1. observed label: a member idle for `dormant_after` days is dormant, for `churn_after` churned
+2. contacts: each of the day's touches, in plan order, reaches the shopper if the audience,
+   the channel's reach, the benefit's target and the frequency cap allow, and the shopper's keyed
+   priority is under the touch's threshold (capacity and budget); cost, fatigue, response lift,
+   benefit delivery and reactivation of a latent-inactive shopper
+3. visit: P = min(1, rate x traffic x contact lift / conversion) for latent-active shoppers
+4. enrolment of a visiting non-member: enrol_per_visit x product of (1 + enrol lift)
+5. purchase: conversion x product of (1 + purchase lift); basket Gamma(p) x scale x
+   product of (1 + basket lift); benefits used are redeemed and costed
+6. after a repeat purchase: BG/NBD dropout with the shopper's p
+7. benefits granted on enrolment (usable from the next day), then the day's counters
+
+Counters go to one row per chunk (no atomics); the caller sums the rows in chunk order, so results
+are identical for any thread count. Nothing is allocated inside the loops.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from simulator import rng
+from simulator.counters import (
+    F_GMV_NEW,
+    F_GMV_NON,
+    F_GMV_OLD,
+    I_B,
+    I_CONTACTS,
+    I_DROP,
+    I_ENROL,
+    I_FIRST,
+    I_JB,
+    I_MB,
+    I_NMB,
+    I_OMB,
+    I_ORD_NEW,
+    I_ORD_NON,
+    I_ORD_OLD,
+    I_REACT,
+    I_VISITS,
+)
+from simulator.lifecycle import (
+    ALIVE,
+    BOUGHT_AS_MEMBER,
+    BOUGHT_AS_NONMEMBER,
+    ENROLLED,
+    EVER_BOUGHT,
+    FIRST_PURCHASE,
+    JOINED,
+    NONMEMBER_BUYER,
+    OLD_MEMBER,
+    PROSPECT,
+    REPEAT,
+    observed_state,
+    tags,
+)
+from simulator.plan import C_PER_GRANT, C_PER_REDEMPTION, C_SHARE, D_ON_ENROL, D_STORE
+
+CHUNK = 8192  # shoppers per counter row; fixed so float sums never depend on the thread count
+NBINS = 4096  # priority bins for capacity thresholds
+_STATE0 = np.uint32(8)
+
+# offsets of the variable counter blocks, in the `off` array passed to the kernel
+O_ENROL_CH, O_CONTACT_CH, O_CONTACT_T, O_REDEEM, O_COST_B, O_COST_CH, O_COST_T = range(7)
+
+
+# Hot code allocates nothing, so it runs without Numba's reference-counting runtime: with it, every
+# call that passes the plan or shopper named tuple does an atomic incref/decref per array inside
+# (measured: 100x slower on the contact checks).
+hot = nb.njit(cache=True, _nrt=False)
+hot_inline = nb.njit(cache=True, _nrt=False, inline="always")
+
+
+def n_chunks(n: int) -> int:
+    """Number of counter rows for n shoppers."""
+    return max(1, -(-n // CHUNK))
+
+
+@hot_inline
+def targets(P, b, st, seg):
+    """Benefit b may be used by a shopper in state st with segment bits seg."""
+    if ((P.ben_states[b] >> (_STATE0 + np.uint32(st))) & np.uint32(1)) == np.uint32(0):
+        return False
+    return P.ben_segments[b] == 0 or (np.uint32(seg) & P.ben_segments[b]) != 0
+
+
+@hot_inline
+def reachable(P, s, i, t, st, seg, tg):
+    """Touch t may contact shopper i today (audience, channel reach, benefit target, cap)."""
+    ch = P.t_channel[t]
+    if (tg & P.t_audience[t]) == 0 or (tg & P.t_exclude[t]) != 0:
+        return False
+    if (tg & P.ch_reach[ch]) == 0 or (tg & P.ch_kind_reach[ch]) == 0:
+        return False
+    b = P.t_benefit[t]
+    if b >= 0 and not targets(P, b, st, seg):
+        return False
+    return s.contacts[i, ch] < P.ch_freq_cap[ch]
+
+
+@hot_inline
+def usable(P, online, held, st, seg, birthday):
+    """Bits of the benefits the shopper can use today: online, held if not a store benefit."""
+    m = np.uint32(0)
+    for b in range(len(P.ben_states)):
+        bit = np.uint32(1) << np.uint32(b)
+        if (online & bit) == 0:
+            continue
+        if P.ben_delivery[b] != D_STORE and (held & bit) == 0:
+            continue
+        if P.ben_birthday[b] and not birthday:
+            continue
+        if targets(P, b, st, seg):
+            m |= bit
+    return m
+
+
+@hot_inline
+def lift(mask, effect):
+    """Product of (1 + effect[b]) over the benefits in mask."""
+    x = 1.0
+    for b in range(len(effect)):
+        if (mask >> np.uint32(b)) & np.uint32(1):
+            x *= 1.0 + effect[b]
+    return x
+
+
+@nb.njit(parallel=True, cache=True)
+def count_eligible(s, P, pp, d, today, keys, limited, hist):
+    """Histogram of the keyed priority bins of the shoppers each limited touch may reach today.
+
+    hist[thread, k, bin] counts shoppers; integer sums are exact, so per-thread rows are safe.
+    """
+    for c in nb.prange(n_chunks_jit(len(s.state))):
+        eligible_chunk(s, P, pp, d, today, keys, limited, hist[nb.get_thread_id()], c)
+
+
+@hot
+def eligible_chunk(s, P, pp, d, today, keys, limited, h, c):
+    """`count_eligible` for one chunk of shoppers, into one thread's histogram h[k, bin]."""
+    for i in range(c * CHUNK, min(len(s.state), (c + 1) * CHUNK)):
+        lp = s.last_purchase[i]
+        st = observed_state(s.state[i], max(lp, s.enrol_day[i]), d,
+                            pp.dormant_after, pp.churn_after)
+        seg = s.segments[i]
+        tg = tags(st, seg, s.flags[i], lp, d, pp.recent_days)
+        for k in range(len(today)):
+            if limited[k] and reachable(P, s, i, today[k], st, seg, tg):
+                h[k, int(rng.uniform(keys[k], i) * NBINS)] += 1
+
+
+@nb.njit(inline="always", cache=True)
+def n_chunks_jit(n):
+    """`n_chunks` inside the kernels."""
+    return max(1, (n + CHUNK - 1) // CHUNK)
+
+
+@nb.njit(parallel=True, cache=True)
+def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off):
+    """Advance every shopper by day d; add the day's counters into ints/floats (one row per chunk).
+
+    today: indices of the touches sent today, in plan order; thr: their priority-bin thresholds
+    (NBINS = no limit); keys: their contact-priority stream keys.
+    """
+    for c in nb.prange(n_chunks_jit(len(s.state))):
+        day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, c)
+
+
+@hot
+def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
+    """One chunk of shoppers through day d (a separate function: Numba's parallel loops lose
+    writes made through a named tuple's arrays, ordinary functions do not)."""
+    n = len(s.state)
+    k_visit = rng.stream_key(seed, rng.VISIT, d)
+    k_enrol = rng.stream_key(seed, rng.ENROL, d)
+    k_buy = rng.stream_key(seed, rng.BUY, d)
+    k_basket = rng.stream_key(seed, rng.BASKET, d)
+    k_drop = rng.stream_key(seed, rng.DROPOUT, d)
+    k_react = rng.stream_key(seed, rng.REACTIVATE, d)
+    k_bday = rng.stream_key(seed, rng.BIRTHDAY, 0)
+    traffic = P.traffic[d]
+    online = P.online[d]
+    doy = P.day_of_year[d]
+    for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        lp = s.last_purchase[i]
+        ed = s.enrol_day[i]
+        st = observed_state(s.state[i], max(lp, ed), d, pp.dormant_after, pp.churn_after)
+        seg = s.segments[i]
+        fl = s.flags[i]
+        held = s.held[i]
+        # 2. contacts
+        load = s.fatigue[i] * pp.fatigue_decay
+        contact_lift = 1.0
+        first_channel = -1
+        if len(today) > 0:
+            tg = tags(st, seg, fl, lp, d, pp.recent_days)
+            for k in range(len(today)):
+                t = today[k]
+                if not reachable(P, s, i, t, st, seg, tg):
+                    continue
+                if thr[k] < NBINS and int(rng.uniform(keys[k], i) * NBINS) >= thr[k]:
+                    continue
+                ch = P.t_channel[t]
+                if s.contacts[i, ch] < 255:
+                    s.contacts[i, ch] += 1
+                response = math.exp(-P.ch_fatigue[ch] * load)
+                contact_lift *= 1.0 + P.ch_lift[ch] * response
+                load += 1.0
+                if first_channel < 0:
+                    first_channel = ch
+                I[I_CONTACTS] += 1
+                I[off[O_CONTACT_CH] + ch] += 1
+                I[off[O_CONTACT_T] + t] += 1
+                F[off[O_COST_CH] + ch] += P.ch_cost[ch]
+                F[off[O_COST_T] + t] += P.ch_cost[ch]
+                b = P.t_benefit[t]
+                if b < 0:
+                    continue
+                if P.ben_delivery[b] != D_STORE:
+                    held |= np.uint32(1) << np.uint32(b)
+                    if P.ben_cost_kind[b] == C_PER_GRANT:
+                        F[off[O_COST_B] + b] += P.ben_cost[b]
+                if (fl & ALIVE) == 0 and P.ben_react[b] > 0.0:
+                    if rng.uniform(rng.substream(k_react, t), i) < P.ben_react[b] * response:
+                        fl |= ALIVE
+                        I[I_REACT] += 1
+        s.fatigue[i] = load
+        # 3. visit
+        if fl & ALIVE:
+            rate = s.rate[i] * (pp.prospect_scale if st == PROSPECT else 1.0)
+            if rng.uniform(k_visit, i) < rate * traffic * contact_lift / pp.conversion:
+                I[I_VISITS] += 1
+                birthday = np.int64(rng.mix64(k_bday + np.uint64(i)) % np.uint64(365)) == doy
+                # 4. enrolment
+                joined_today = False
+                if st < ENROLLED:
+                    # what the shopper could use now or as a member draws them in
+                    m = usable(P, online, held, st, seg, birthday)
+                    m |= usable(P, online, held, ENROLLED, seg, birthday)
+                    p_enrol = pp.enrol_rate * lift(m, P.ben_enrol)
+                    if rng.uniform(k_enrol, i) < p_enrol:
+                        st = ENROLLED
+                        ed = d
+                        fl |= JOINED
+                        joined_today = True
+                        I[I_ENROL] += 1
+                        I[off[O_ENROL_CH] + first_channel + 1] += 1
+                # 5. purchase
+                m = usable(P, online, held, st, seg, birthday)
+                p_buy = pp.conversion * lift(m, P.ben_purchase)
+                if rng.uniform(k_buy, i) < p_buy:
+                    basket = (rng.gamma(k_basket, i, pp.p) * s.basket_scale[i]
+                              * lift(m, P.ben_basket))
+                    member = st >= ENROLLED
+                    if not (fl & (BOUGHT_AS_MEMBER | BOUGHT_AS_NONMEMBER)):
+                        I[I_B] += 1
+                    if not member:
+                        F[F_GMV_NON] += basket
+                        I[I_ORD_NON] += 1
+                        if not (fl & BOUGHT_AS_NONMEMBER):
+                            I[I_NMB] += 1
+                        fl |= BOUGHT_AS_NONMEMBER
+                    else:
+                        if fl & OLD_MEMBER:
+                            F[F_GMV_OLD] += basket
+                            I[I_ORD_OLD] += 1
+                        else:
+                            F[F_GMV_NEW] += basket
+                            I[I_ORD_NEW] += 1
+                        if not (fl & BOUGHT_AS_MEMBER):
+                            I[I_MB] += 1
+                            if fl & OLD_MEMBER:
+                                I[I_OMB] += 1
+                            if fl & JOINED:
+                                I[I_JB] += 1
+                        fl |= BOUGHT_AS_MEMBER
+                    for b in range(len(P.ben_states)):
+                        bit = np.uint32(1) << np.uint32(b)
+                        if (m & bit) == 0:
+                            continue
+                        I[off[O_REDEEM] + b] += 1
+                        if P.ben_cost_kind[b] == C_PER_REDEMPTION:
+                            F[off[O_COST_B] + b] += P.ben_cost[b]
+                        elif P.ben_cost_kind[b] == C_SHARE:
+                            F[off[O_COST_B] + b] += P.ben_cost[b] * basket
+                        if P.ben_delivery[b] != D_STORE:
+                            held &= ~bit  # single use
+                    # 6. lifecycle after the purchase; BG/NBD dropout after a repeat purchase
+                    if st == PROSPECT:
+                        st = NONMEMBER_BUYER
+                    elif st == ENROLLED:
+                        st = FIRST_PURCHASE
+                    elif st > ENROLLED:
+                        st = REPEAT
+                    if fl & EVER_BOUGHT:
+                        if rng.uniform(k_drop, i) < s.dropout[i]:
+                            fl &= ~ALIVE
+                            I[I_DROP] += 1
+                    else:
+                        I[I_FIRST] += 1
+                    fl |= EVER_BOUGHT
+                    lp = d
+                # 7. benefits granted on enrolment, usable from tomorrow
+                if joined_today:
+                    for b in range(len(P.ben_states)):
+                        if P.ben_delivery[b] == D_ON_ENROL and targets(P, b, ENROLLED, seg):
+                            held |= np.uint32(1) << np.uint32(b)
+                            if P.ben_cost_kind[b] == C_PER_GRANT:
+                                F[off[O_COST_B] + b] += P.ben_cost[b]
+        I[st] += 1
+        s.state[i] = st
+        s.flags[i] = fl
+        s.held[i] = held
+        s.last_purchase[i] = lp
+        s.enrol_day[i] = ed

@@ -1,0 +1,147 @@
+"""`PromotionModel`: the Mesa model. One `step()` is one campaign day.
+
+The model owns the population arrays and the compiled plan; a step decides each touch's capacity
+threshold (channel capacity and touch budget, shared out in plan order), runs the Numba day kernel
+and collects the day's counters with Mesa's DataCollector.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import mesa
+import numba as nb
+import numpy as np
+
+from simulator import kernel, rng
+from simulator.counters import Layout
+from simulator.plan import NO_CAPACITY, compile_plan
+from simulator.population import allocate, initialise, resolve_params
+from simulator.scenario import Scenario
+
+
+
+class PromotionModel(mesa.Model):
+    """A store's shoppers through one campaign calendar under one scenario."""
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None,
+                 shoppers: int | None = None, threads: int | None = None,
+                 base_dir: str | Path = "."):
+        """Compile the scenario and draw the population.
+
+        Args:
+            scenario: a validated scenario.
+            seed: run seed (default: the scenario's); all draws are keyed by it.
+            shoppers: population size (default: the scenario's); capacities and budgets
+                scale with it so the mix and the per-shopper exposure stay the same.
+            threads: Numba threads (default: all cores). Results do not depend on it.
+            base_dir: folder that relative paths in the scenario (params_file) start from.
+        """
+        self.run_seed = int(scenario.seed if seed is None else seed)
+        super().__init__(seed=self.run_seed)
+        if threads is not None:
+            nb.set_num_threads(int(threads))
+        self.scenario = scenario
+        n = int(shoppers or scenario.population.shoppers)
+        self.plan = compile_plan(scenario, scale=n / scenario.population.shoppers)
+        self.params = resolve_params(scenario.population, Path(base_dir))
+        self.layout = Layout(tuple(scenario.benefits), tuple(scenario.channels),
+                             tuple(scenario.plan))
+        lay = self.layout
+        self.offsets = np.array([lay.enrol_by_channel, lay.contacts_by_channel,
+                                 lay.contacts_by_touch, lay.redemptions_by_benefit,
+                                 lay.cost_by_benefit, lay.cost_by_channel, lay.cost_by_touch],
+                                np.int64)
+        self.shoppers = allocate(n, len(scenario.channels))
+        initialise(self.shoppers, self.params, self.run_seed)
+        self.n_days = len(self.plan.traffic)
+        self.daily_int = np.zeros((self.n_days, lay.n_int), np.int64)
+        self.daily_float = np.zeros((self.n_days, lay.n_float), np.float64)
+        chunks = kernel.n_chunks(n)
+        self._ints = np.zeros((chunks, lay.n_int), np.int64)
+        self._floats = np.zeros((chunks, lay.n_float), np.float64)
+        self._hist = np.zeros((nb.config.NUMBA_NUM_THREADS, 0, kernel.NBINS), np.int64)
+        i_names = lay.int_names()
+        reporters = {
+            "gmv": lambda m: m.today_float[:3].sum(),
+            "member_gmv": lambda m: m.today_float[:2].sum(),
+            "cost": lambda m: m.today_float[lay.cost_by_benefit:lay.cost_by_touch].sum(),
+        }
+        for name in ("visits", "enrolments", "contacts"):
+            j = i_names.index(name)
+            reporters[name] = lambda m, j=j: int(m.today_int[j])
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+
+    @property
+    def day(self) -> int:
+        """Index of the last simulated day (-1 before the first step)."""
+        return self.steps - 1
+
+    @property
+    def today_int(self) -> np.ndarray:
+        """Integer counters of the last simulated day."""
+        return self.daily_int[self.day]
+
+    @property
+    def today_float(self) -> np.ndarray:
+        """Float counters of the last simulated day."""
+        return self.daily_float[self.day]
+
+    def step(self) -> None:
+        """Simulate one day (Mesa has already advanced `steps`)."""
+        d = self.day
+        if d >= self.n_days:
+            self.running = False
+            return
+        today = np.flatnonzero(self.plan.touch_on[d]).astype(np.int64)
+        keys = rng.touch_keys(np.uint64(self.run_seed), d, today)
+        thr = self._thresholds(d, today, keys)
+        self._ints.fill(0)
+        self._floats.fill(0.0)
+        kernel.step_day(self.shoppers, self.plan, self.params, d, np.uint64(self.run_seed),
+                        today, thr, keys, self._ints, self._floats, self.offsets)
+        self.daily_int[d] = self._ints.sum(axis=0)
+        self.daily_float[d] = self._floats.sum(axis=0)
+        self.datacollector.collect(self)
+        if d == self.n_days - 1:
+            self.running = False
+
+    def _thresholds(self, d: int, today: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Priority-bin threshold per touch today so contacts stay within capacity and budget.
+
+        Touches share a channel's capacity in plan order: each takes the shoppers with the lowest
+        keyed priority it may reach, whole bins only, so the cap is never exceeded and the result
+        does not depend on how the loop is split over threads.
+        """
+        P = self.plan
+        thr = np.full(len(today), kernel.NBINS, np.int64)
+        caps = np.full(len(today), math.inf)
+        for k, t in enumerate(today):
+            ch = P.t_channel[t]
+            cost = P.ch_cost[ch]
+            if P.ch_capacity[ch] != NO_CAPACITY:
+                caps[k] = P.ch_capacity[ch]
+            if math.isfinite(P.t_budget[t]) and cost > 0:
+                spent = self.daily_float[:d, self.layout.cost_by_touch + t].sum()
+                caps[k] = min(caps[k], max(0, math.floor((P.t_budget[t] - spent) / cost + 1e-9)))
+        limited = np.isfinite(caps)
+        if not limited.any():
+            return thr
+        if self._hist.shape[1] < len(today):
+            self._hist = np.zeros((self._hist.shape[0], len(today), kernel.NBINS), np.int64)
+        hist = self._hist[:, : len(today)]
+        hist.fill(0)
+        kernel.count_eligible(self.shoppers, P, self.params, d, today, keys, limited, hist)
+        counts = hist.sum(axis=0)
+        left = P.ch_capacity.astype(np.float64)
+        for k, t in enumerate(today):
+            if not limited[k]:
+                continue
+            ch = P.t_channel[t]
+            cap = min(caps[k], left[ch]) if P.ch_capacity[ch] != NO_CAPACITY else caps[k]
+            cum = np.cumsum(counts[k])
+            thr[k] = int(np.searchsorted(cum, cap, side="right"))
+            if P.ch_capacity[ch] != NO_CAPACITY:
+                left[ch] -= cum[thr[k] - 1] if thr[k] > 0 else 0
+        return thr

@@ -1,0 +1,214 @@
+"""Shopper state as struct-of-arrays, and its initial draw from the scenario's population.
+
+Each shopper is a slot in a dozen narrow numpy arrays (about 33 bytes plus one byte per channel).
+Initial attributes are counter-based draws keyed by (seed, shopper), so shopper i is the same
+shopper in every scenario run on the same seed, whatever the population size or thread count.
+Heterogeneity follows BG/NBD (purchase rate lambda ~ Gamma(r, alpha) per day, dropout
+p ~ Beta(a, b)) and Gamma-Gamma (spend per order ~ Gamma(p, nu), nu ~ Gamma(q, v)).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from simulator import rng
+from simulator.lifecycle import (
+    ALIVE,
+    ENROLLED,
+    EVER_BOUGHT,
+    OLD_MEMBER,
+    PROSPECT,
+    SEGMENTS,
+    STATES,
+    state_bit,
+)
+from simulator.scenario import Population
+
+NEVER = -32000  # "long before the campaign" for int16 day fields
+_CHUNK = 8192
+_STATE0 = 8  # first state bit of the tag word (see lifecycle.tags)
+
+
+class Shoppers(NamedTuple):
+    """Per-shopper state arrays (one slot per shopper)."""
+
+    state: np.ndarray  # int8: lifecycle state (lifecycle.STATES)
+    segments: np.ndarray  # uint8: segment bits (lifecycle.SEGMENTS)
+    flags: np.ndarray  # uint8: history bits (lifecycle.ALIVE, ...)
+    rate: np.ndarray  # float32: purchase rate lambda per day
+    dropout: np.ndarray  # float32: BG/NBD dropout probability after a purchase
+    basket_scale: np.ndarray  # float32: 1/nu, so an order's value is Gamma(p, 1) * basket_scale
+    last_purchase: np.ndarray  # int16: day of the last purchase (campaign day 0 = first day)
+    enrol_day: np.ndarray  # int16: day of enrolment
+    held: np.ndarray  # uint32: bits of benefits held (touch-delivered or granted on enrolment)
+    fatigue: np.ndarray  # float32: exponentially decayed count of recent contacts
+    contacts: np.ndarray  # uint8[N, C]: contacts received per channel (saturates at 255)
+
+    @property
+    def n(self) -> int:
+        """Number of shoppers."""
+        return len(self.state)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays."""
+        return sum(a.nbytes for a in self)
+
+
+class PopulationParams(NamedTuple):
+    """Numbers of the population section, resolved (params file, per-day rates) for the kernel."""
+
+    mix_cdf: np.ndarray  # float64[7]: cumulative state shares
+    seg_share: np.ndarray  # float64[S]
+    seg_states: np.ndarray  # uint32[S]: tag bits of the states a segment can hold
+    seg_rate: np.ndarray  # float64[S]: purchase-rate multiplier
+    seg_basket: np.ndarray  # float64[S]: basket multiplier
+    r: float
+    alpha_day: float  # Gamma rate in days
+    a: float
+    b: float
+    p: float
+    q: float
+    v: float
+    alive0: np.ndarray  # float64[7]: chance that a shopper of each initial state is active
+    dormant_after: int
+    churn_after: int
+    recent_days: int
+    prospect_scale: float
+    conversion: float
+    enrol_rate: float
+    fatigue_decay: float  # daily multiplier of the fatigue load
+
+
+def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationParams:
+    """Resolve the population section (reading a fitted params file if named)."""
+    if pop.params_file is not None:
+        from simulator.params_file import read_params
+
+        fitted = read_params(base_dir / pop.params_file)
+        r, alpha_day = fitted.per_day()
+        a, b = fitted.bgnbd.a, fitted.bgnbd.b
+        p, q, v = fitted.gamma_gamma.p, fitted.gamma_gamma.q, fitted.gamma_gamma.v
+    else:
+        r = pop.purchase_rate.r
+        alpha_day = pop.purchase_rate.alpha * pop.purchase_rate.time_unit_days
+        a, b = pop.dropout.a, pop.dropout.b
+        p, q, v = pop.basket.p, pop.basket.q, pop.basket.v
+    segs = [(SEGMENTS.index(name), spec) for name, spec in pop.segments.items()]
+    share = np.zeros(len(SEGMENTS))
+    states = np.zeros(len(SEGMENTS), np.uint32)
+    mult_rate = np.ones(len(SEGMENTS))
+    mult_basket = np.ones(len(SEGMENTS))
+    for k, spec in segs:
+        share[k] = spec.share
+        states[k] = sum(state_bit(s) for s in spec.states)
+        mult_rate[k] = spec.rate_multiplier
+        mult_basket[k] = spec.basket_multiplier
+    alive0 = np.ones(len(STATES))
+    for st, prob in pop.initial_alive.items():
+        alive0[STATES.index(st)] = prob
+    shares = np.array([pop.mix.get(s, 0.0) for s in STATES])
+    return PopulationParams(
+        mix_cdf=np.cumsum(shares) / shares.sum(),
+        seg_share=share, seg_states=states, seg_rate=mult_rate, seg_basket=mult_basket,
+        r=float(r), alpha_day=float(alpha_day), a=float(a), b=float(b),
+        p=float(p), q=float(q), v=float(v), alive0=alive0,
+        dormant_after=pop.dormant_after_days, churn_after=pop.churn_after_days,
+        recent_days=pop.recent_buyer_days, prospect_scale=pop.prospect_rate_scale,
+        conversion=pop.conversion_per_visit, enrol_rate=pop.enrol_per_visit,
+        fatigue_decay=0.5 ** (1.0 / pop.fatigue_half_life_days),
+    )
+
+
+def allocate(n: int, n_channels: int) -> Shoppers:
+    """Empty arrays for n shoppers (allocated once; runs reuse them)."""
+    return Shoppers(
+        state=np.empty(n, np.int8),
+        segments=np.empty(n, np.uint8),
+        flags=np.empty(n, np.uint8),
+        rate=np.empty(n, np.float32),
+        dropout=np.empty(n, np.float32),
+        basket_scale=np.empty(n, np.float32),
+        last_purchase=np.empty(n, np.int16),
+        enrol_day=np.empty(n, np.int16),
+        held=np.empty(n, np.uint32),
+        fatigue=np.empty(n, np.float32),
+        contacts=np.empty((n, max(n_channels, 1)), np.uint8),
+    )
+
+
+def initialise(shoppers: Shoppers, params: PopulationParams, seed: int, first: int = 0) -> None:
+    """Draw every shopper's initial state in place; slot k is shopper `first + k`."""
+    _initialise(shoppers, params, np.uint64(seed), first)
+
+
+@nb.njit(parallel=True, cache=True)
+def _initialise(s, pp, seed, first):
+    n = len(s.state)
+    for c in nb.prange((n + _CHUNK - 1) // _CHUNK):
+        _initialise_chunk(s, pp, seed, first, c * _CHUNK, min(n, (c + 1) * _CHUNK))
+
+
+@nb.njit(cache=True)
+def _initialise_chunk(s, pp, seed, first, lo, hi):
+    """Draw slots lo..hi-1 (a function of its own: parallel loops lose named-tuple writes)."""
+    k_state = rng.stream_key(seed, rng.INIT_STATE, 0)
+    k_seg = rng.stream_key(seed, rng.INIT_SEGMENT, 0)
+    k_rate = rng.stream_key(seed, rng.INIT_RATE, 0)
+    k_drop = rng.stream_key(seed, rng.INIT_DROPOUT, 0)
+    k_bask = rng.stream_key(seed, rng.INIT_BASKET, 0)
+    k_rec = rng.stream_key(seed, rng.INIT_RECENCY, 0)
+    k_alive = rng.stream_key(seed, rng.INIT_ALIVE, 0)
+    n_seg = len(pp.seg_share)
+    for j in range(lo, hi):
+        i = first + j
+        u = rng.uniform(k_state, i)
+        st = 0
+        while st < 6 and u >= pp.mix_cdf[st]:
+            st += 1
+        seg = 0
+        rate_mult = 1.0
+        basket_mult = 1.0
+        for g in range(n_seg):
+            if pp.seg_share[g] > 0.0 and (pp.seg_states[g] >> np.uint32(_STATE0 + st)) & 1:
+                if rng.uniform(rng.substream(k_seg, g), i) < pp.seg_share[g]:
+                    seg |= 1 << g
+                    rate_mult *= pp.seg_rate[g]
+                    basket_mult *= pp.seg_basket[g]
+        lam = rng.gamma(k_rate, i, pp.r) / pp.alpha_day * rate_mult
+        x = rng.gamma(rng.substream(k_drop, 0), i, pp.a)
+        y = rng.gamma(rng.substream(k_drop, 1), i, pp.b)
+        nu = rng.gamma(k_bask, i, pp.q) / pp.v
+        s.state[j] = st
+        s.segments[j] = seg
+        s.rate[j] = lam
+        s.dropout[j] = x / (x + y)
+        s.basket_scale[j] = basket_mult / nu
+        # recency consistent with the observed label: active < dormant_after <= dormant < churn
+        ur = rng.uniform(k_rec, i)
+        if st == 5:
+            ago = pp.dormant_after + int(ur * (pp.churn_after - pp.dormant_after))
+        elif st == 6:
+            ago = pp.churn_after + int(ur * pp.churn_after)
+        elif st == 1:
+            ago = 1 + int(ur * (pp.churn_after - 1))
+        else:
+            ago = 1 + int(ur * (pp.dormant_after - 1))
+        fl = 0
+        if rng.uniform(k_alive, i) < pp.alive0[st]:
+            fl |= ALIVE
+        if st >= ENROLLED:
+            fl |= OLD_MEMBER
+        if st != PROSPECT and st != ENROLLED:
+            fl |= EVER_BOUGHT
+        s.flags[j] = fl
+        s.last_purchase[j] = -ago if fl & EVER_BOUGHT else NEVER
+        s.enrol_day[j] = -ago if st == ENROLLED else NEVER
+        s.held[j] = 0
+        s.fatigue[j] = 0.0
+        for c in range(s.contacts.shape[1]):
+            s.contacts[j, c] = 0
