@@ -1,0 +1,115 @@
+"""Writing results: atomic output folders, kpis.json and daily.csv.
+
+Everything a command writes goes to a temporary sibling folder that replaces the target only when
+complete, so a crash never leaves a half-written result that looks finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from simulator.lifecycle import STATES
+from simulator.run import RunResult
+
+
+@contextmanager
+def atomic_dir(target: str | Path) -> Iterator[Path]:
+    """Yield a fresh folder to write into; on success it replaces `target` in one rename."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write a file through a temporary sibling and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def to_json(obj) -> str:
+    """JSON text with NaN/inf turned into null (strict JSON)."""
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        return x
+    return json.dumps(clean(obj), indent=2, allow_nan=False) + "\n"
+
+
+def daily_rows(run: RunResult, baseline: RunResult | None = None) -> list[dict]:
+    """One row per day: date, phase, shoppers per state, activity, GMV split, cost."""
+    lay = run.layout
+    cost = run.daily_float[:, lay.cost_by_benefit:lay.cost_by_touch].sum(axis=1)
+    old, new, non = (run.series(n) for n in ("gmv_old_member", "gmv_new_member",
+                                              "gmv_nonmember"))
+    orders = sum(run.series(n) for n in ("orders_old_member", "orders_new_member",
+                                          "orders_nonmember"))
+    base = None
+    if baseline is not None:
+        base = sum(baseline.series(n) for n in ("gmv_old_member", "gmv_new_member",
+                                                 "gmv_nonmember"))
+    rows = []
+    for d, day in enumerate(run.dates):
+        row = {"date": day.isoformat(), "phase": run.phases[d], "presale": int(run.presale[d])}
+        row.update({s: int(run.series(s)[d]) for s in STATES})
+        row.update(
+            visits=int(run.series("visits")[d]),
+            contacts=int(run.series("contacts")[d]),
+            enrolments=int(run.series("enrolments")[d]),
+            orders=int(orders[d]),
+            gmv=round(float(old[d] + new[d] + non[d]), 4),
+            gmv_member=round(float(old[d] + new[d]), 4),
+            gmv_old_member=round(float(old[d]), 4),
+            gmv_new_member=round(float(new[d]), 4),
+            gmv_non_member=round(float(non[d]), 4),
+            cost=round(float(cost[d]), 4),
+        )
+        if base is not None:
+            row["gmv_baseline"] = round(float(base[d]), 4)
+        rows.append(row)
+    return rows
+
+
+def write_csv(path: str | Path, rows: list[dict]) -> None:
+    """Write dict rows as CSV (columns from the first row), atomically."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
