@@ -1,0 +1,97 @@
+"""The promosim command as a user runs it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+from helpers import ROOT, SCENARIOS
+
+from simulator import cli
+from simulator.kpis import HEADLINE
+
+SMALL = ["--shoppers", "3000"]
+
+
+def promosim(*args, cwd=ROOT):
+    """Run the CLI in a fresh interpreter, as a user would."""
+    return subprocess.run([sys.executable, "-m", "simulator.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_run_each_shipped_scenario(path, tmp_path):
+    out = tmp_path / "out"
+    assert cli.main(["run", str(path), *SMALL, "--out", str(out), "--no-plots", "--quiet"]) == 0
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert set(HEADLINE) - {"incremental_gmv", "roi"} <= set(kpis)
+    rows = list(csv.DictReader((out / "daily.csv").open()))
+    assert len(rows) > 10 and {"date", "phase", "gmv", "cost", "prospect"} <= set(rows[0])
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["shoppers"] == 3000
+
+
+def test_run_writes_plots_and_prints_table(tmp_path):
+    out = tmp_path / "d11"
+    res = promosim("run", "scenarios/double11_2021.yaml", *SMALL, "--out", out)
+    assert res.returncode == 0, res.stderr
+    for name in ("kpis.json", "daily.csv", "lifecycle.png", "daily_gmv.png", "recruitment.png"):
+        assert (out / name).stat().st_size > 0
+    assert "member_gmv_penetration" in res.stdout and "roi" in res.stdout
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["incremental_gmv"] == pytest.approx(kpis["gmv"] - kpis["baseline_gmv"])
+
+
+def test_threads_give_byte_identical_outputs(tmp_path):
+    outs = []
+    for threads in (1, 2):
+        out = tmp_path / f"t{threads}"
+        res = promosim("run", "scenarios/double11_2021.yaml", *SMALL, "--threads", threads,
+                       "--out", out, "--no-plots")
+        assert res.returncode == 0, res.stderr
+        outs.append(out)
+    for name in ("kpis.json", "daily.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+
+
+def test_bad_scenario_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    text = (ROOT / "scenarios" / "double11_2021.yaml").read_text()
+    bad.write_text(text.replace("cost_per_contact: 0.045", "cost_per_contact: -1"))
+    for command in ("validate", "run"):
+        res = promosim(command, bad)
+        assert res.returncode == 2
+        assert "Traceback" not in res.stderr
+        assert "channels.sms.cost_per_contact" in res.stderr and "bad.yaml:" in res.stderr
+
+
+def test_bad_arguments_exit_2(tmp_path):
+    res = promosim("run", "scenarios/double11_2021.yaml", "--shoppers", "-5")
+    assert res.returncode == 2 and "positive integer" in res.stderr
+    res = promosim("run", "scenarios/double11_2021.yaml", "--threads", "64")
+    assert res.returncode == 2 and "--threads" in res.stderr
+    res = promosim("run", tmp_path / "missing.yaml")
+    assert res.returncode == 2 and "cannot read" in res.stderr
+
+
+def test_validate_ok():
+    res = promosim("validate", *SCENARIOS)
+    assert res.returncode == 0 and res.stdout.count("OK ") == len(SCENARIOS)
+
+
+def test_crash_leaves_previous_output_intact(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kpis.json").write_text('{"old": true}')
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("simulator.plots.plot_run", boom)
+    with pytest.raises(RuntimeError):
+        cli.main(["run", "scenarios/double11_2021.yaml", *SMALL, "--out", str(out), "--quiet"])
+    assert json.loads((out / "kpis.json").read_text()) == {"old": True}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no partial folder left
