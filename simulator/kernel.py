@@ -187,17 +187,19 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
     online = P.online[d]
     doy = P.day_of_year[d]
     for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-        lp = s.last_purchase[i]
-        ed = s.enrol_day[i]
-        st = observed_state(s.state[i], max(lp, ed), d, pp.dormant_after, pp.churn_after)
+        lp0 = s.last_purchase[i]
+        ed0 = s.enrol_day[i]
+        st0 = s.state[i]
+        fl0 = s.flags[i]
+        held0 = s.held[i]
+        lp, ed, fl, held = lp0, ed0, fl0, held0
+        st = observed_state(st0, max(lp, ed), d, pp.dormant_after, pp.churn_after)
         seg = s.segments[i]
-        fl = s.flags[i]
-        held = s.held[i]
         # 2. contacts
-        load = s.fatigue[i] * pp.fatigue_decay
         contact_lift = 1.0
         first_channel = -1
         if len(today) > 0:
+            load = -1.0  # fatigue load, computed at the first contact of the day
             tg = tags(st, seg, fl, lp, d, pp.recent_days)
             for k in range(len(today)):
                 t = today[k]
@@ -208,6 +210,8 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
                 ch = P.t_channel[t]
                 if s.contacts[i, ch] < 255:
                     s.contacts[i, ch] += 1
+                if load < 0.0:
+                    load = s.fatigue[i] * math.pow(pp.fatigue_decay, d - s.last_contact[i])
                 response = math.exp(-P.ch_fatigue[ch] * load)
                 contact_lift *= 1.0 + P.ch_lift[ch] * response
                 load += 1.0
@@ -229,7 +233,9 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
                     if rng.uniform(rng.substream(k_react, t), i) < P.ben_react[b] * response:
                         fl |= ALIVE
                         I[I_REACT] += 1
-        s.fatigue[i] = load
+            if load >= 0.0:
+                s.fatigue[i] = load
+                s.last_contact[i] = d
         # 3. visit
         if fl & ALIVE:
             rate = s.rate[i] * (pp.prospect_scale if st == PROSPECT else 1.0)
@@ -313,8 +319,14 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
                             if P.ben_cost_kind[b] == C_PER_GRANT:
                                 F[off[O_COST_B] + b] += P.ben_cost[b]
         I[st] += 1
-        s.state[i] = st
-        s.flags[i] = fl
-        s.held[i] = held
-        s.last_purchase[i] = lp
-        s.enrol_day[i] = ed
+        # write back only what changed: most shoppers do nothing on most days
+        if st != st0:
+            s.state[i] = st
+        if fl != fl0:
+            s.flags[i] = fl
+        if held != held0:
+            s.held[i] = held
+        if lp != lp0:
+            s.last_purchase[i] = lp
+        if ed != ed0:
+            s.enrol_day[i] = ed

@@ -45,7 +45,8 @@ class Shoppers(NamedTuple):
     last_purchase: np.ndarray  # int16: day of the last purchase (campaign day 0 = first day)
     enrol_day: np.ndarray  # int16: day of enrolment
     held: np.ndarray  # uint32: bits of benefits held (touch-delivered or granted on enrolment)
-    fatigue: np.ndarray  # float32: exponentially decayed count of recent contacts
+    fatigue: np.ndarray  # float32: decayed count of contacts, as of the day of the last contact
+    last_contact: np.ndarray  # int16: day of the last contact (fatigue decays from it)
     contacts: np.ndarray  # uint8[N, C]: contacts received per channel (saturates at 255)
 
     @property
@@ -137,6 +138,7 @@ def allocate(n: int, n_channels: int) -> Shoppers:
         enrol_day=np.empty(n, np.int16),
         held=np.empty(n, np.uint32),
         fatigue=np.empty(n, np.float32),
+        last_contact=np.empty(n, np.int16),
         contacts=np.empty((n, max(n_channels, 1)), np.uint8),
     )
 
@@ -210,5 +212,6 @@ def _initialise_chunk(s, pp, seed, first, lo, hi):
         s.enrol_day[j] = -ago if st == ENROLLED else NEVER
         s.held[j] = 0
         s.fatigue[j] = 0.0
+        s.last_contact[j] = NEVER
         for c in range(s.contacts.shape[1]):
             s.contacts[j, c] = 0
