@@ -17,7 +17,7 @@ import numpy as np
 from simulator import kernel, rng
 from simulator.counters import Layout
 from simulator.plan import NO_CAPACITY, compile_plan
-from simulator.population import allocate, initialise, resolve_params
+from simulator.population import Shoppers, allocate, initialise, resolve_params
 from simulator.scenario import Scenario
 
 
@@ -27,7 +27,7 @@ class PromotionModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, *, seed: int | None = None,
                  shoppers: int | None = None, threads: int | None = None,
-                 base_dir: str | Path = "."):
+                 base_dir: str | Path = ".", population: Shoppers | None = None):
         """Compile the scenario and draw the population.
 
         Args:
@@ -37,6 +37,8 @@ class PromotionModel(mesa.Model):
                 scale with it so the mix and the per-shopper exposure stay the same.
             threads: Numba threads (default: all cores). Results do not depend on it.
             base_dir: folder that relative paths in the scenario (params_file) start from.
+            population: initial shopper arrays already drawn for this population section and
+                seed (see `draw_population`); copied, so one draw can start many scenarios.
         """
         self.run_seed = int(scenario.seed if seed is None else seed)
         super().__init__(seed=self.run_seed)
@@ -54,7 +56,11 @@ class PromotionModel(mesa.Model):
                                  lay.cost_by_benefit, lay.cost_by_channel, lay.cost_by_touch],
                                 np.int64)
         self.shoppers = allocate(n, len(scenario.channels))
-        initialise(self.shoppers, self.params, self.run_seed)
+        if population is None:
+            initialise(self.shoppers, self.params, self.run_seed)
+        else:
+            for dst, src in zip(self.shoppers, population, strict=True):
+                dst[...] = src[:, : dst.shape[1]] if dst.ndim == 2 else src
         self.n_days = len(self.plan.traffic)
         self.daily_int = np.zeros((self.n_days, lay.n_int), np.int64)
         self.daily_float = np.zeros((self.n_days, lay.n_float), np.float64)

@@ -44,7 +44,8 @@ def shade_phases(ax, run: RunResult) -> None:
             start = d
 
 
-def _format_dates(ax) -> None:
+def format_dates(ax) -> None:
+    """Month-day tick labels on a date axis."""
     ax.xaxis.set_major_locator(mdates.AutoDateLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
 
@@ -60,7 +61,7 @@ def plot_lifecycle(run: RunResult, path: Path) -> None:
     ax.stackplot(_x(run), counts / 1e3, labels=[STATE_LABELS[s] for s in STATES],
                  colors=STATE_COLORS, step=None)
     shade_phases(ax, run)
-    _format_dates(ax)
+    format_dates(ax)
     ax.set_ylabel("shoppers (thousands)")
     ax.set_xlabel("date")
     ax.set_title(f"{run.scenario.name}: shoppers by lifecycle state", pad=40)
@@ -85,7 +86,7 @@ def plot_daily_gmv(run: RunResult, path: Path, baseline: RunResult | None = None
                                                  "gmv_nonmember")) / 1e4
         ax.step(x, base, where="mid", color="black", lw=1.2, label="no-campaign baseline")
     shade_phases(ax, run)
-    _format_dates(ax)
+    format_dates(ax)
     ax.set_yscale("log")
     ax.set_ylabel("GMV per day (10k yuan, log scale)")
     ax.set_xlabel("date")
@@ -116,7 +117,7 @@ def plot_recruitment(run: RunResult, path: Path) -> None:
         if s.sum() > 0:
             ax2.plot(x, np.cumsum(s), label=name, lw=1.5)
     shade_phases(ax2, run)
-    _format_dates(ax2)
+    format_dates(ax2)
     ax2.set_ylabel("cumulative new members")
     ax2.set_xlabel("date")
     ax2.set_title("cumulative recruitment", pad=40)

@@ -143,6 +143,14 @@ def allocate(n: int, n_channels: int) -> Shoppers:
     )
 
 
+def draw_population(pop: Population, seed: int, n: int, n_channels: int,
+                    base_dir: Path = Path(".")) -> Shoppers:
+    """Allocate and draw the initial arrays of n shoppers (to share between scenarios)."""
+    s = allocate(n, n_channels)
+    initialise(s, resolve_params(pop, base_dir), seed)
+    return s
+
+
 def initialise(shoppers: Shoppers, params: PopulationParams, seed: int, first: int = 0) -> None:
     """Draw every shopper's initial state in place; slot k is shopper `first + k`."""
     _initialise(shoppers, params, np.uint64(seed), first)
