@@ -124,6 +124,21 @@ def birthday_of(seed: int, shopper: int) -> int:
     return int(rng.mix64(np.uint64(key))) % 365
 
 
+def decay_factor(decay: float, days: int) -> float:
+    """The share of fatigue left after `days` days without a contact: decay ** days (days >= 0).
+
+    Square-and-multiply, bit for bit as Numba evaluates the kernel's math.pow(float, int) for
+    exponents up to 65536 (int16 days keep them below); libm's pow can differ in the last bit.
+    """
+    result = 1.0
+    while days:
+        if days & 1:
+            result *= decay
+        days >>= 1
+        decay *= decay
+    return result
+
+
 def lift(benefits: list[int], effect: list[float]) -> float:
     """Product of (1 + effect[b]) over the benefits, in benefit order."""
     x = 1.0
@@ -215,6 +230,7 @@ class ShopperAgent(mesa.Agent):
         self.enrol_day = -ago if st == ENROLLED else NEVER
         self.held: set[int] = set()  # benefits held (delivered by a touch or granted on enrolment)
         self.fatigue = 0.0
+        self.last_contact = NEVER
         self.contacts = [0] * self.model.n_channel_slots
 
     @property
@@ -311,9 +327,9 @@ class ShopperAgent(mesa.Agent):
         """Today's touches in plan order; returns the contact lift and the first channel (-1)."""
         P, lay = self.model.P, self.model.layout
         ints, floats = self.model.ints, self.model.floats
-        load = self.fatigue * self.model.pp.fatigue_decay  # yesterday's fatigue, decayed
         contact_lift = 1.0
         first_channel = -1
+        load = None  # fatigue load: decayed from the last contact day at the first contact today
         tags = self.tag_word(st, day.d) if day.touches else 0
         for k, t in enumerate(day.touches):
             if not self.reachable(t, st, tags):
@@ -323,6 +339,9 @@ class ShopperAgent(mesa.Agent):
                 continue  # over the touch's capacity or budget today
             ch = P.t_channel[t]
             self.contacts[ch] = min(self.contacts[ch] + 1, MAX_CONTACTS)
+            if load is None:
+                days = day.d - self.last_contact
+                load = self.fatigue * decay_factor(self.model.pp.fatigue_decay, days)
             response = math.exp(-P.ch_fatigue[ch] * load)  # fatigue damps the response
             contact_lift *= 1.0 + P.ch_lift[ch] * response
             load += 1.0
@@ -344,7 +363,9 @@ class ShopperAgent(mesa.Agent):
                 if uniform(day.react_keys[k], self.index) < P.ben_react[b] * response:
                     self.alive = True
                     ints[I_REACT] += 1
-        self.fatigue = f32(load)
+        if load is not None:  # contacted today: fatigue is kept as of its last contact
+            self.fatigue = f32(load)
+            self.last_contact = day.d
         return contact_lift, first_channel
 
     def visit(self, day: Day, st: int, contact_lift: float, first_channel: int) -> int:
@@ -576,6 +597,7 @@ class ReferenceModel(mesa.Model):
             enrol_day=column("enrol_day", np.int16),
             held=np.array(held, np.uint32),
             fatigue=column("fatigue", np.float32),
+            last_contact=column("last_contact", np.int16),
             contacts=np.array([a.contacts for a in agents], np.uint8).reshape(
                 len(agents), self.n_channel_slots),
         )
