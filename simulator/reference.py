@@ -178,12 +178,37 @@ class Day:
 class ShopperAgent(mesa.Agent):
     """One shopper. Attributes mirror one slot of the engine's `Shoppers` arrays."""
 
-    def __init__(self, model: ReferenceModel, index: int):
-        """Draw the shopper's initial attributes from the keyed initial streams."""
+    def __init__(self, model: ReferenceModel, index: int, population: Shoppers | None = None):
+        """Draw the initial attributes from the keyed streams, or take slot `index` of arrays."""
         super().__init__(model)
         self.index = index  # shopper id: the key of every draw (Mesa's unique_id starts at 1)
         self.birthday = birthday_of(model.run_seed, index)
-        self._draw_initial(model.pp, model.init_keys)
+        if population is None:
+            self._draw_initial(model.pp, model.init_keys)
+        else:
+            self._take_initial(population)
+
+    def _take_initial(self, s: Shoppers) -> None:
+        """Attributes from the shopper's slot of already drawn arrays (`draw_population`)."""
+        i = self.index
+        self.state = int(s.state[i])
+        self.segments = int(s.segments[i])
+        flags = int(s.flags[i])
+        self.alive = bool(flags & ALIVE)
+        self.ever_bought = bool(flags & EVER_BOUGHT)
+        self.old_member = bool(flags & OLD_MEMBER)
+        self.bought_as_member = bool(flags & BOUGHT_AS_MEMBER)
+        self.bought_as_nonmember = bool(flags & BOUGHT_AS_NONMEMBER)
+        self.joined = bool(flags & JOINED)
+        self.rate = float(s.rate[i])
+        self.dropout = float(s.dropout[i])
+        self.basket_scale = float(s.basket_scale[i])
+        self.last_purchase = int(s.last_purchase[i])
+        self.enrol_day = int(s.enrol_day[i])
+        self.held = {b for b in range(32) if int(s.held[i]) >> b & 1}
+        self.fatigue = float(s.fatigue[i])
+        self.last_contact = int(s.last_contact[i])
+        self.contacts = [int(c) for c in s.contacts[i, : self.model.n_channel_slots]]
 
     def _draw_initial(self, pp: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
         """State, segments, BG/NBD and Gamma-Gamma parameters, recency and flags on day 0."""
@@ -463,8 +488,12 @@ class ReferenceModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, *, seed: int | None = None,
                  shoppers: int | None = None, threads: int | None = None,
-                 base_dir: str | Path = "."):
-        """Compile the scenario and create the agents (`threads` is accepted and ignored)."""
+                 base_dir: str | Path = ".", population: Shoppers | None = None):
+        """Compile the scenario and create the agents; arguments as `PromotionModel`'s.
+
+        `threads` is accepted and ignored; `population` (arrays from `draw_population`) replaces
+        the agents' own keyed initial draws.
+        """
         self.run_seed = int(scenario.seed if seed is None else seed)
         super().__init__(seed=self.run_seed)
         self.scenario = scenario
@@ -494,7 +523,7 @@ class ReferenceModel(mesa.Model):
             "recency": stream_key(seed_, rng.INIT_RECENCY, 0),
             "alive": stream_key(seed_, rng.INIT_ALIVE, 0),
         }
-        self.shopper_agents = [ShopperAgent(self, i) for i in range(n)]
+        self.shopper_agents = [ShopperAgent(self, i, population) for i in range(n)]
 
     @property
     def day(self) -> int:

@@ -17,7 +17,7 @@ import pytest
 from simulator import rng
 from simulator.lifecycle import ALIVE
 from simulator.model import PromotionModel
-from simulator.population import Shoppers
+from simulator.population import Shoppers, draw_population
 from simulator.reference import ReferenceModel
 from simulator.scenario import load_scenario
 
@@ -178,3 +178,17 @@ def test_comparison_detects_a_perturbed_counter():
     ref.step()
     with pytest.raises(AssertionError, match="visits engine"):
         assert_same_counters(engine, ref, 0)
+
+
+def test_reference_takes_a_shared_population_draw():
+    """Agents started from `draw_population` arrays equal agents drawing their own attributes."""
+    path = SCENARIOS[0]
+    sc = load_scenario(path)
+    drawn = draw_population(sc.population, sc.seed, 300, len(sc.channels), path.parent)
+    own = ReferenceModel(sc, shoppers=300, base_dir=path.parent)
+    shared = ReferenceModel(sc, shoppers=300, base_dir=path.parent, population=drawn)
+    assert_same_state(own.to_arrays(), shared.to_arrays(), "initial population")
+    for d in range(5):
+        own.step()
+        shared.step()
+        assert_same_state(own.to_arrays(), shared.to_arrays(), f"after day {d}")
