@@ -105,8 +105,12 @@ class PromotionModel(mesa.Model):
         thr = self._thresholds(d, today, keys)
         self._ints.fill(0)
         self._floats.fill(0.0)
-        kernel.step_day(self.shoppers, self.plan, self.params, d, np.uint64(self.run_seed),
-                        today, thr, keys, self._ints, self._floats, self.offsets)
+        args = (self.shoppers, self.plan, self.params, d, np.uint64(self.run_seed), today, thr,
+                keys)
+        if len(self._ints) == 1:  # one chunk: skip the thread pool (its start-up costs more)
+            kernel.day_chunk(*args, self._ints[0], self._floats[0], self.offsets, 0)
+        else:
+            kernel.step_day(*args, self._ints, self._floats, self.offsets)
         self.daily_int[d] = self._ints.sum(axis=0)
         self.daily_float[d] = self._floats.sum(axis=0)
         self.datacollector.collect(self)
@@ -138,7 +142,11 @@ class PromotionModel(mesa.Model):
             self._hist = np.zeros((self._hist.shape[0], len(today), kernel.NBINS), np.int64)
         hist = self._hist[:, : len(today)]
         hist.fill(0)
-        kernel.count_eligible(self.shoppers, P, self.params, d, today, keys, limited, hist)
+        args = (self.shoppers, P, self.params, d, today, keys, limited)
+        if len(self._ints) == 1:
+            kernel.eligible_chunk(*args, hist[0], 0)
+        else:
+            kernel.count_eligible(*args, hist)
         counts = hist.sum(axis=0)
         left = P.ch_capacity.astype(np.float64)
         for k, t in enumerate(today):

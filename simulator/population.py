@@ -153,7 +153,10 @@ def draw_population(pop: Population, seed: int, n: int, n_channels: int,
 
 def initialise(shoppers: Shoppers, params: PopulationParams, seed: int, first: int = 0) -> None:
     """Draw every shopper's initial state in place; slot k is shopper `first + k`."""
-    _initialise(shoppers, params, np.uint64(seed), first)
+    if len(shoppers.state) <= _CHUNK:  # one chunk: skip the thread pool
+        _initialise_chunk(shoppers, params, np.uint64(seed), first, 0, len(shoppers.state))
+    else:
+        _initialise(shoppers, params, np.uint64(seed), first)
 
 
 @nb.njit(parallel=True, cache=True)

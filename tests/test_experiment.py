@@ -1,0 +1,88 @@
+"""Replications, common random numbers and confidence intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from helpers import scenario
+from scipy import stats
+
+from simulator.bgnbd import expected_purchases
+from simulator.experiment import ExperimentError, mean_ci, replicate, run_comparison
+from simulator.scenario import validate_data
+
+R_, ALPHA_WEEKS, A_, B_ = 0.25, 6.0, 0.8, 2.4
+P_, Q_, V_ = 6.0, 4.0, 80.0
+
+
+def test_scenario_against_itself_is_exactly_zero():
+    sc = scenario()
+    cmp = run_comparison([sc, scenario()], ["a", "b"], reps=3, shoppers=3000)
+    for row in cmp.rows:
+        if row["scenario"] == "b" and row["diff"] is not None:
+            assert row["diff"] == 0.0 and row["diff_sd"] == 0.0, row["kpi"]
+    for ka, kb in zip(cmp.results[0].kpis, cmp.results[1].kpis, strict=True):
+        assert ka == kb  # every KPI in every replication
+
+
+def test_independent_seeds_differ():
+    sc = scenario()
+    cmp = run_comparison([sc, scenario()], ["a", "b"], reps=2, shoppers=3000,
+                         independent=True)
+    gmv = [r for r in cmp.rows if r["scenario"] == "b" and r["kpi"] == "gmv"][0]
+    assert gmv["diff_sd"] > 0
+
+
+def test_refuses_different_populations_and_calendars():
+    a = scenario()
+    other_pop = scenario(population={"enrol_per_visit": 0.05})
+    with pytest.raises(ExperimentError, match="population"):
+        run_comparison([a, other_pop], ["a", "b"], reps=1, shoppers=500)
+    other_cal = scenario(calendar={"end": "2021-11-12"})
+    with pytest.raises(ExperimentError, match="calendar"):
+        run_comparison([a, other_cal], ["a", "c"], reps=1, shoppers=500)
+
+
+def test_mean_ci_is_the_t_interval():
+    m, lo, hi = mean_ci([1.0, 2.0, 3.0, 4.0])
+    half = stats.t.ppf(0.975, 3) * np.std([1, 2, 3, 4], ddof=1) / 2
+    assert (m, lo, hi) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
+    assert math.isnan(mean_ci([1.0])[1])
+
+
+def known_effect_pair(days: int):
+    """No-campaign customers vs the same with +10% basket on every order and no other effect.
+
+    The true mean difference in GMV is 0.1 x N x E[X(t)] x p*v/(q-1) (BG/NBD x Gamma-Gamma).
+    """
+    pop = {"mix": {"repeat": 1.0}, "segments": {},
+           "purchase_rate": {"r": R_, "alpha": ALPHA_WEEKS, "time_unit_days": 7},
+           "dropout": {"a": A_, "b": B_}, "basket": {"p": P_, "q": Q_, "v": V_},
+           "conversion_per_visit": 1.0, "initial_alive": {}}
+    cal = {"start": "2022-01-01", "end": f"2022-01-{days:02d}" if days <= 31 else "2022-02-28",
+           "phases": []}
+    base = scenario(population=pop, calendar=cal, benefits={}, channels={}, plan={})
+    data = base.model_dump(mode="json")
+    data["benefits"] = {"basket_up": {"type": "early_bird_price", "effects": {"basket": 0.1}}}
+    bigger = validate_data(data)
+    return base, bigger, len(base.days)
+
+
+def test_ci_covers_known_difference_at_nominal_rate():
+    """Coverage of the paired 95% CI over many small comparisons, within binomial error."""
+    base, bigger, days = known_effect_pair(31)
+    shoppers, reps, trials = 2000, 4, 120
+    truth = 0.1 * shoppers * expected_purchases(days, R_, ALPHA_WEEKS * 7, A_, B_) * (
+        P_ * V_ / (Q_ - 1))
+    covered = 0
+    for trial in range(trials):
+        res = replicate([base, bigger], ["base", "bigger"], reps=reps, seed=1000 + 97 * trial,
+                        shoppers=shoppers)
+        diffs = [b - a for a, b in zip(res[0].values("gmv"), res[1].values("gmv"), strict=True)]
+        _, lo, hi = mean_ci(diffs)
+        covered += lo <= truth <= hi
+    expected = 0.95 * trials
+    sd = math.sqrt(trials * 0.95 * 0.05)
+    assert abs(covered - expected) <= 3.5 * sd, (covered, expected)
