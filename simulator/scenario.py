@@ -40,7 +40,7 @@ Positive = Annotated[float, Field(gt=0.0)]
 class Strict(BaseModel):
     """Base of every section: unknown keys and type coercions are errors."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------------- population
@@ -48,7 +48,7 @@ class SegmentSpec(Strict):
     """Share of shoppers in a segment, which states can be in it and how it shifts behaviour."""
 
     share: Probability
-    states: list[StateName] = Field(default_factory=lambda: list(STATES))
+    states: list[StateName] = Field(default_factory=lambda: list(STATES), min_length=1)
     rate_multiplier: Positive = 1.0
     basket_multiplier: Positive = 1.0
 
@@ -135,7 +135,7 @@ class Window(Strict):
 class Target(Strict):
     """Who may get a benefit: states (default: all the type allows) and segments (any of)."""
 
-    states: list[StateName] | None = None
+    states: Annotated[list[StateName], Field(min_length=1)] | None = None
     segments: list[SegmentName] = Field(default_factory=list)
 
 
@@ -157,7 +157,8 @@ class Cost(Strict):
     @model_validator(mode="after")
     def _share_is_fraction(self) -> Cost:
         if self.kind == "share_of_basket" and self.value > 1.0:
-            raise ValueError("share_of_basket value must be in [0, 1]")
+            raise ValueError("a share_of_basket value is a fraction of the basket: expected "
+                             f"0..1, got {self.value:g}")
         return self
 
 
@@ -190,7 +191,7 @@ class Channel(Strict):
     """A contact channel (触达渠道)."""
 
     kind: Literal[tuple(CHANNEL_KINDS)]  # type: ignore[valid-type]
-    reach: list[AudienceName] | None = None
+    reach: Annotated[list[AudienceName], Field(min_length=1)] | None = None
     cost_per_contact: NonNegative = 0.0
     daily_capacity: Annotated[int, Field(ge=0)] | None = None
     frequency_cap: Annotated[int, Field(ge=1, le=255)] | None = None
@@ -233,10 +234,11 @@ class Scenario(Strict):
 class ScenarioError(Exception):
     """Bad scenario input: a list of (field path, message), rendered with file and line."""
 
-    def __init__(self, file: str, problems: list[tuple[tuple, str]], root: Any = None):
+    def __init__(self, file: str, problems: list[tuple[tuple, str]], root: Any = None,
+                 lines: list[int | None] | None = None):
         self.file = file
         self.problems = problems
-        self.lines = [_line_of(root, path) for path, _ in problems]
+        self.lines = lines or [_line_of(root, path) for path, _ in problems]
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -271,15 +273,18 @@ def _line_of(node: Any, path: tuple) -> int | None:
     return line
 
 
-def _duplicate_keys(node: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
-    """YAML silently keeps the last of two equal keys; we reject them."""
+def _duplicate_keys(node: Any, path: tuple = ()) -> list[tuple[tuple, str, int]]:
+    """YAML silently keeps the last of two equal keys; we reject them: (path, message, line)."""
     found = []
     if isinstance(node, yaml.MappingNode):
-        seen = set()
+        seen: dict[str, int] = {}
         for k, v in node.value:
+            line = k.start_mark.line + 1
             if k.value in seen:
-                found.append((path + (k.value,), "duplicate key"))
-            seen.add(k.value)
+                found.append((path + (k.value,), f"duplicate key (first at line {seen[k.value]}); "
+                              "expected each key once per mapping", line))
+            else:
+                seen[k.value] = line
             found += _duplicate_keys(v, path + (k.value,))
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
@@ -291,16 +296,20 @@ def _pydantic_problem(err: dict) -> tuple[tuple, str]:
     """Turn one pydantic error into (path, message a user understands)."""
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     kind = err["type"]
+    if loc and loc[-1] == "[key]":  # a dict key of the wrong kind (unknown state, bad date)
+        loc = loc[:-1]
+        msg = _pydantic_problem({**err, "loc": loc})[1]
+        return loc, f"invalid key '{loc[-1]}': {msg}"
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
         return loc, f"unknown key '{loc[-1]}'{hint}"
     if kind == "missing":
         return loc, "required field is missing"
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if kind == "literal_error":
         msg = "expected " + msg.removeprefix("Input should be ").replace("'", "")
-    elif "input" in err and not isinstance(err["input"], dict | list):
+    if kind != "value_error" and "input" in err and not isinstance(err["input"], dict | list):
         msg = f"{msg} (got {err['input']!r})"
     return loc, msg
 
@@ -338,6 +347,23 @@ def _unwrap(tp: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- loading
+class _Loader(yaml.SafeLoader):
+    """Safe loader that keeps an impossible date (2021-13-01) as text.
+
+    Pydantic then rejects it with its field path and line, instead of a bare ValueError.
+    """
+
+    def construct_yaml_timestamp(self, node):
+        """A YAML date, or its text when it is not a real date."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     """Read, validate and cross-check a scenario file; raise ScenarioError on any problem.
 
@@ -349,24 +375,53 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(name, [((), f"cannot read file: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(name, [((), f"not UTF-8 text (byte {exc.start}); expected a UTF-8 "
+                                    "YAML file")]) from None
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(name, [((), f"YAML syntax error{where}: {problem}")]) from None
+        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and start and mark and start.line != mark.line:
+            problem += f" ({context} that starts at line {start.line + 1})"
+        raise ScenarioError(name, [((), f"YAML syntax error{where}: {problem}")],
+                            lines=[mark.line + 1] if mark else None) from None
     if data is None:
-        raise ScenarioError(name, [((), "the file is empty; expected a scenario mapping")])
+        raise ScenarioError(name, [((), "the file has no content (empty or only comments); "
+                                    "expected a mapping of sections such as name, population, "
+                                    "calendar")])
     if not isinstance(data, dict):
-        raise ScenarioError(name, [((), "expected a mapping of sections at the top level")], root)
+        raise ScenarioError(name, [((), "expected a mapping of sections (name, population, "
+                                    f"calendar, ...) at the top level, got a "
+                                    f"{type(data).__name__}")], root)
     dups = _duplicate_keys(root)
     if dups:
-        raise ScenarioError(name, dups, root)
+        raise ScenarioError(name, [(path, msg) for path, msg, _ in dups],
+                            lines=[line for _, _, line in dups])
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value, name)
-    return validate_data(data, name, root, base_dir=path.parent)
+    try:
+        return validate_data(data, name, root, base_dir=path.parent)
+    except ScenarioError as exc:
+        if not overrides:
+            raise
+        raise _blame_overrides(exc, overrides) from None
+
+
+def _blame_overrides(exc: ScenarioError, overrides: dict) -> ScenarioError:
+    """Problems under an overridden path come from the override, not from the file's line."""
+    problems, lines = [], []
+    for (path, msg), line in zip(exc.problems, exc.lines, strict=True):
+        keys = tuple(str(k) for k in path)
+        hit = next((d for d in overrides if keys[: len(d.split("."))] == tuple(d.split("."))),
+                   None)
+        problems.append((path, msg if hit is None else f"{msg} (set by override {hit})"))
+        lines.append(line if hit is None else None)
+    return ScenarioError(exc.file, problems, lines=lines)
 
 
 def validate_data(data: dict, name: str = "<scenario>", root: Any = None,
@@ -384,17 +439,41 @@ def validate_data(data: dict, name: str = "<scenario>", root: Any = None,
 
 
 def apply_override(data: dict, dotted: str, value: Any, name: str = "<scenario>") -> None:
-    """Set `a.b.c = value` in a raw scenario mapping; the key path must already exist up to c."""
+    """Set `a.b.c = value` in a raw scenario mapping; the key path must already exist up to c.
+
+    A key matches a mapping key by its text (so dates work: `calendar.traffic_days.2021-11-11`);
+    a number indexes a list (`calendar.phases.0.traffic`).
+    """
     keys = dotted.split(".")
+
+    def fail(depth: int, why: str) -> ScenarioError:
+        return ScenarioError(name, [(tuple(keys[: depth + 1]), f"override path '{dotted}': {why}")])
+
+    if not all(keys):
+        raise fail(0, "expected dot-separated field names such as benefits.coupon.cost.value")
     node: Any = data
-    for depth, key in enumerate(keys[:-1]):
-        if not isinstance(node, dict) or key not in node:
-            raise ScenarioError(name, [(tuple(keys[: depth + 1]), f"override path '{dotted}' "
-                                        "does not exist in the scenario")])
-        node = node[key]
-    if not isinstance(node, dict):
-        raise ScenarioError(name, [(tuple(keys), f"override path '{dotted}' is not a field")])
-    node[keys[-1]] = value
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        parent = ".".join(keys[:depth]) or "the top level"
+        if isinstance(node, dict):
+            match = next((k for k in node if str(k) == key), None)
+            if last:
+                node[key if match is None else match] = value
+                return
+            if match is None:
+                raise fail(depth, f"'{key}' does not exist in {parent}; defined: "
+                           + (", ".join(map(str, node)) or "none"))
+            node = node[match]
+        elif isinstance(node, list):
+            if not (key.isdigit() and int(key) < len(node)):
+                raise fail(depth, f"{parent} is a list of {len(node)}; expected an index "
+                           f"0..{len(node) - 1}")
+            if last:
+                node[int(key)] = value
+                return
+            node = node[int(key)]
+        else:
+            raise fail(depth, f"{parent} is a value ({node!r}), not a section with fields")
 
 
 def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
@@ -418,13 +497,18 @@ def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
         if b.how_delivered == "on_enrol" and "enrolled" not in b.states:
             p.append((("benefits", bname, "delivery"),
                       "on_enrol delivery needs 'enrolled' among the target states"))
+        if b.how_delivered == "store" and b.cost.kind == "per_grant":
+            p.append((("benefits", bname, "cost", "kind"), f"a {b.type} is delivered in store, "
+                      "never granted, so a per_grant cost would never be charged; expected "
+                      "per_redemption or share_of_basket"))
     for cname, c in sc.channels.items():
         kind_reach = set(CHANNEL_KINDS[c.kind])
         if "all" not in kind_reach:
             for k, aud in enumerate(c.reach or []):
                 if aud not in kind_reach:
                     p.append((("channels", cname, "reach", k),
-                              f"a {c.kind} channel can only reach: {', '.join(sorted(kind_reach))}"))
+                              f"a channel of kind {c.kind} cannot reach '{aud}'; it can only "
+                              f"reach: {', '.join(sorted(kind_reach))}"))
     for tname, t in sc.plan.items():
         where = ("plan", tname)
         if t.channel not in sc.channels:
@@ -436,6 +520,11 @@ def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
         elif t.benefit is not None and sc.benefits[t.benefit].how_delivered == "on_enrol":
             p.append((where + ("benefit",), f"benefit '{t.benefit}' is granted on enrolment "
                       "and cannot be pushed by a touch"))
+        if (t.budget is not None and t.channel in sc.channels
+                and sc.channels[t.channel].cost_per_contact == 0):
+            p.append((where + ("budget",), f"a budget caps contact cost, and channel "
+                      f"'{t.channel}' has cost_per_contact 0, so it would never bind; expected "
+                      "no budget, or a channel with a cost per contact"))
         p += _check_window(t.when, where + ("when",), sc.calendar, phases)
     return p
 
@@ -455,9 +544,30 @@ def _check_population(pop: Population, base_dir: Path) -> list[tuple[tuple, str]
         elif not (base_dir / pop.params_file).is_file():
             p.append((("population", "params_file"), f"file not found: {pop.params_file} "
                       f"(relative to {base_dir})"))
+        else:
+            p += _check_params_file(base_dir / pop.params_file)
     if pop.churn_after_days <= pop.dormant_after_days:
-        p.append((("population", "churn_after_days"), "must be greater than dormant_after_days"))
+        p.append((("population", "churn_after_days"), "must be greater than dormant_after_days "
+                  f"({pop.dormant_after_days}), got {pop.churn_after_days}"))
     return p
+
+
+def _check_params_file(path: Path) -> list[tuple[tuple, str]]:
+    """The fitted-parameter file must validate and carry the Gamma-Gamma basket fit."""
+    from simulator.params_file import ParamsFileError, read_params
+
+    where = ("population", "params_file")
+    try:
+        fitted = read_params(path)
+    except ParamsFileError as exc:
+        return [(where, f"invalid params file: {exc}")]
+    if fitted.gamma_gamma is None:
+        return [(where, f"{path} has no gamma_gamma section; expected a fit with basket "
+                 "parameters (gamma_gamma: {p, q, v})")]
+    if fitted.gamma_gamma.q <= 1.0:
+        return [(where, f"{path}: gamma_gamma.q must be greater than 1 (the mean basket "
+                 f"p*v/(q-1) must be finite), got {fitted.gamma_gamma.q:g}")]
+    return []
 
 
 def _check_calendar(cal: Calendar) -> list[tuple[tuple, str]]:
@@ -481,28 +591,33 @@ def _check_calendar(cal: Calendar) -> list[tuple[tuple, str]]:
     ordered = sorted(enumerate(cal.phases), key=lambda kp: kp[1].start)
     for (_, a), (kb, b) in zip(ordered, ordered[1:], strict=False):
         if b.start <= a.end:
-            p.append((("calendar", "phases", kb), f"phase '{b.name}' overlaps phase '{a.name}'"))
+            p.append((("calendar", "phases", kb), f"phase '{b.name}' ({b.start}..{b.end}) "
+                      f"overlaps phase '{a.name}' ({a.start}..{a.end}); phases must not overlap"))
     for d in cal.traffic_days:
         if d < cal.start or d > cal.end:
-            p.append((("calendar", "traffic_days", d), f"{d} is outside the calendar"))
+            p.append((("calendar", "traffic_days", d), f"{d} is outside the calendar "
+                      f"{cal.start}..{cal.end}"))
     return p
 
 
 def _check_window(w: Window, where: tuple, cal: Calendar, phases: set[str]):
     p = []
+    dated = cal.start <= cal.end  # else reported once on calendar.end; no date would be inside
     for k, ph in enumerate(w.phases):
         if ph not in phases:
             p.append((where + ("phases", k), f"unknown phase '{ph}'; defined: "
                       + (", ".join(sorted(phases)) or "none")))
     for k, d in enumerate(w.dates):
-        if d < cal.start or d > cal.end:
+        if dated and (d < cal.start or d > cal.end):
             p.append((where + ("dates", k), f"{d} is outside the calendar {cal.start}..{cal.end}"))
     if (w.start is None) != (w.end is None):
-        p.append((where, "give both start and end, or neither"))
+        given = "start" if w.end is None else "end"
+        p.append((where + (given,), f"a window range needs both start and end, or neither; "
+                  f"got only {given}"))
     elif w.start is not None and w.end is not None:
         if w.end < w.start:
             p.append((where + ("end",), f"end {w.end} is before start {w.start}"))
-        if w.start < cal.start or w.end > cal.end:
+        if dated and (w.start < cal.start or w.end > cal.end):
             p.append((where, f"{w.start}..{w.end} lies outside the calendar "
                       f"{cal.start}..{cal.end}"))
     return p
