@@ -52,6 +52,7 @@ from simulator.lifecycle import (
     EVER_BOUGHT,
     FIRST_PURCHASE,
     JOINED,
+    MEMBER_BUYER,
     NONMEMBER_BUYER,
     OLD_MEMBER,
     PROSPECT,
@@ -105,17 +106,20 @@ def reachable(P, s, i, t, st, seg, tg):
 
 @hot_inline
 def usable(P, online, held, st, seg, birthday):
-    """Bits of the benefits the shopper can use today: online, held if not a store benefit."""
+    """Bits of the benefits the shopper can use today: online, and held (touch or enrolment
+    delivery: the target decided who got it, the holder keeps it whatever their state now) or a
+    store benefit whose target includes the shopper."""
     m = np.uint32(0)
     for b in range(len(P.ben_states)):
         bit = np.uint32(1) << np.uint32(b)
         if (online & bit) == 0:
             continue
-        if P.ben_delivery[b] != D_STORE and (held & bit) == 0:
-            continue
         if P.ben_birthday[b] and not birthday:
             continue
-        if targets(P, b, st, seg):
+        if P.ben_delivery[b] != D_STORE:
+            if held & bit:
+                m |= bit
+        elif targets(P, b, st, seg):
             m |= bit
     return m
 
@@ -211,7 +215,8 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
                 if s.contacts[i, ch] < 255:
                     s.contacts[i, ch] += 1
                 if load < 0.0:
-                    load = s.fatigue[i] * math.pow(pp.fatigue_decay, d - s.last_contact[i])
+                    load = s.fatigue[i] * math.pow(pp.fatigue_decay,
+                                                      float(d - s.last_contact[i]))
                 response = math.exp(-P.ch_fatigue[ch] * load)
                 contact_lift *= 1.0 + P.ch_lift[ch] * response
                 load += 1.0
@@ -225,8 +230,9 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
                 b = P.t_benefit[t]
                 if b < 0:
                     continue
-                if P.ben_delivery[b] != D_STORE:
-                    held |= np.uint32(1) << np.uint32(b)
+                bit = np.uint32(1) << np.uint32(b)
+                if P.ben_delivery[b] != D_STORE and (held & bit) == 0:
+                    held |= bit  # a benefit already held is not granted (or costed) twice
                     if P.ben_cost_kind[b] == C_PER_GRANT:
                         F[off[O_COST_B] + b] += P.ben_cost[b]
                 if (fl & ALIVE) == 0 and P.ben_react[b] > 0.0:
@@ -299,10 +305,9 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
                     # 6. lifecycle after the purchase; BG/NBD dropout after a repeat purchase
                     if st == PROSPECT:
                         st = NONMEMBER_BUYER
-                    elif st == ENROLLED:
-                        st = FIRST_PURCHASE
-                    elif st > ENROLLED:
-                        st = REPEAT
+                    elif st >= ENROLLED:
+                        st = REPEAT if fl & MEMBER_BUYER else FIRST_PURCHASE
+                        fl |= MEMBER_BUYER
                     if fl & EVER_BOUGHT:
                         if rng.uniform(k_drop, i) < s.dropout[i]:
                             fl &= ~ALIVE

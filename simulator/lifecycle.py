@@ -49,6 +49,7 @@ OLD_MEMBER = np.uint8(4)  # member before the campaign's first day (never change
 BOUGHT_AS_MEMBER = np.uint8(8)  # made a member purchase during the campaign
 BOUGHT_AS_NONMEMBER = np.uint8(16)  # made a non-member purchase during the campaign
 JOINED = np.uint8(32)  # enrolled during the campaign (a new member)
+MEMBER_BUYER = np.uint8(64)  # has made a member purchase (before or during the campaign)
 
 # Tag word bits, derived per shopper and day (see `tags`).
 _SEG0 = 0  # bits 0-6: segments

@@ -20,6 +20,7 @@ from simulator.lifecycle import (
     ALIVE,
     ENROLLED,
     EVER_BOUGHT,
+    MEMBER_BUYER,
     OLD_MEMBER,
     PROSPECT,
     SEGMENTS,
@@ -218,6 +219,8 @@ def _initialise_chunk(s, pp, seed, first, lo, hi):
             fl |= OLD_MEMBER
         if st != PROSPECT and st != ENROLLED:
             fl |= EVER_BOUGHT
+        if st > ENROLLED:
+            fl |= MEMBER_BUYER
         s.flags[j] = fl
         s.last_purchase[j] = -ago if fl & EVER_BOUGHT else NEVER
         s.enrol_day[j] = -ago if st == ENROLLED else NEVER

@@ -55,6 +55,7 @@ from simulator.lifecycle import (
     EVER_BOUGHT,
     FIRST_PURCHASE,
     JOINED,
+    MEMBER_BUYER,
     NONMEMBER_BUYER,
     OLD_MEMBER,
     PROSPECT,
@@ -125,18 +126,8 @@ def birthday_of(seed: int, shopper: int) -> int:
 
 
 def decay_factor(decay: float, days: int) -> float:
-    """The share of fatigue left after `days` days without a contact: decay ** days (days >= 0).
-
-    Square-and-multiply, bit for bit as Numba evaluates the kernel's math.pow(float, int) for
-    exponents up to 65536 (int16 days keep them below); libm's pow can differ in the last bit.
-    """
-    result = 1.0
-    while days:
-        if days & 1:
-            result *= decay
-        days >>= 1
-        decay *= decay
-    return result
+    """The share of fatigue left after `days` days without a contact: decay ** days."""
+    return math.pow(decay, float(days))
 
 
 def lift(benefits: list[int], effect: list[float]) -> float:
@@ -200,6 +191,7 @@ class ShopperAgent(mesa.Agent):
         self.bought_as_member = bool(flags & BOUGHT_AS_MEMBER)
         self.bought_as_nonmember = bool(flags & BOUGHT_AS_NONMEMBER)
         self.joined = bool(flags & JOINED)
+        self.member_buyer = bool(flags & MEMBER_BUYER)
         self.rate = float(s.rate[i])
         self.dropout = float(s.dropout[i])
         self.basket_scale = float(s.basket_scale[i])
@@ -251,6 +243,7 @@ class ShopperAgent(mesa.Agent):
         self.bought_as_member = False
         self.bought_as_nonmember = False
         self.joined = False
+        self.member_buyer = st > ENROLLED  # dormant and churned members had bought as members
         self.last_purchase = -ago if self.ever_bought else NEVER
         self.enrol_day = -ago if st == ENROLLED else NEVER
         self.held: set[int] = set()  # benefits held (delivered by a touch or granted on enrolment)
@@ -269,7 +262,8 @@ class ShopperAgent(mesa.Agent):
         bits = 0
         for on, bit in ((self.alive, ALIVE), (self.ever_bought, EVER_BOUGHT),
                         (self.old_member, OLD_MEMBER), (self.bought_as_member, BOUGHT_AS_MEMBER),
-                        (self.bought_as_nonmember, BOUGHT_AS_NONMEMBER), (self.joined, JOINED)):
+                        (self.bought_as_nonmember, BOUGHT_AS_NONMEMBER), (self.joined, JOINED),
+                        (self.member_buyer, MEMBER_BUYER)):
             if on:
                 bits |= int(bit)
         return bits
@@ -324,17 +318,18 @@ class ShopperAgent(mesa.Agent):
         return self.contacts[ch] < P.ch_freq_cap[ch]
 
     def usable(self, day: Day, st: int, birthday: bool) -> list[int]:
-        """Benefits the shopper can use today as state st: online, held unless a store benefit."""
+        """Benefits usable today as state st: online, and held, or a store benefit for st."""
         P = self.model.P
         out = []
         for b in range(len(P.ben_states)):
             if not day.online >> b & 1:
                 continue
-            if P.ben_delivery[b] != D_STORE and b not in self.held:
-                continue
             if P.ben_birthday[b] and not birthday:
                 continue
-            if self.targeted_by(b, st):
+            if P.ben_delivery[b] != D_STORE:
+                if b in self.held:  # the holder keeps it whatever their state now
+                    out.append(b)
+            elif self.targeted_by(b, st):
                 out.append(b)
         return out
 
@@ -380,8 +375,8 @@ class ShopperAgent(mesa.Agent):
             b = P.t_benefit[t]
             if b < 0:
                 continue  # a bare reminder
-            if P.ben_delivery[b] != D_STORE:
-                self.held.add(b)
+            if P.ben_delivery[b] != D_STORE and b not in self.held:
+                self.held.add(b)  # a benefit already held is not granted (or costed) twice
                 if P.ben_cost_kind[b] == C_PER_GRANT:
                     floats[lay.cost_by_benefit + b] += P.ben_cost[b]
             if not self.alive and P.ben_react[b] > 0.0:
@@ -467,10 +462,9 @@ class ShopperAgent(mesa.Agent):
         # 6. lifecycle after the purchase; BG/NBD dropout after a repeat purchase
         if st == PROSPECT:
             st = NONMEMBER_BUYER
-        elif st == ENROLLED:
-            st = FIRST_PURCHASE
-        elif st > ENROLLED:
-            st = REPEAT
+        elif st >= ENROLLED:
+            st = REPEAT if self.member_buyer else FIRST_PURCHASE
+            self.member_buyer = True
         if self.ever_bought:
             if uniform(day.dropout, self.index) < self.dropout:
                 self.alive = False

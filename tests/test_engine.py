@@ -100,9 +100,12 @@ def test_costs_add_up(run, sc):
     member_gmv = run.series("gmv_old_member") + run.series("gmv_new_member")
     assert run.total("cost_benefit_member_price") == pytest.approx(0.05 * member_gmv.sum(),
                                                                    rel=1e-9)
-    # the lock-in gift costs per grant: one grant per lock-in contact (non-members only)
-    assert run.total("cost_benefit_lockin") == pytest.approx(
-        1.5 * run.total("contacts_touch_lockin_live"), rel=1e-12)
+    # the lock-in gift costs per grant; each grant ends redeemed or still held at the end
+    lockin = np.uint32(1) << np.uint32(list(sc.benefits).index("lockin"))
+    held_at_end = np.count_nonzero(run.final.held & lockin)
+    grants = run.total("redemptions_benefit_lockin") + held_at_end
+    assert 0 < grants <= run.total("contacts_touch_lockin_live")
+    assert run.total("cost_benefit_lockin") == pytest.approx(1.5 * grants, rel=1e-12)
 
 
 def test_capacity_budget_and_frequency_cap(run, sc):
