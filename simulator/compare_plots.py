@@ -86,6 +86,7 @@ def plot_funnel(cmp: Comparison, path: Path) -> None:
             ax.text(b.get_x() + b.get_width() / 2, c, f"{c:,.0f}", ha="center", va="bottom",
                     fontsize=7, rotation=90)
     ax.set_yscale("log")
+    ax.set_ylim(top=ax.get_ylim()[1] * 3)  # room for the labels
     ax.set_xticks(x, FUNNEL)
     ax.set_ylabel("shoppers (mean over replications, log scale)")
     ax.set_title("Membership funnel: non-members at the start → new members → first purchase "

@@ -235,27 +235,35 @@ class ScenarioError(Exception):
     """Bad scenario input: a list of (field path, message), rendered with file and line."""
 
     def __init__(self, file: str, problems: list[tuple[tuple, str]], root: Any = None,
-                 lines: list[int | None] | None = None):
+                 lines: list[int | None] | None = None, sources: list | None = None,
+                 files: list[str] | None = None):
+        """`sources`: the (file, YAML root) of a file and of those it extends, child first; each
+        problem is placed in the file that defines the most of its path."""
         self.file = file
         self.problems = problems
-        self.lines = lines or [_line_of(root, path) for path, _ in problems]
+        sources = sources or [(file, root)]
+        found = [max(((_locate(r, path), -k, f) for k, (f, r) in enumerate(sources)),
+                     key=lambda x: (x[0][0], x[1])) for path, _ in problems]
+        self.files = files or [f for _, _, f in found]
+        self.lines = lines or [loc[1] for loc, _, _ in found]
         super().__init__(self.render())
 
     def render(self) -> str:
         """One line per problem: FILE:LINE: path: message."""
         out = []
-        for (path, msg), line in zip(self.problems, self.lines, strict=True):
-            where = f"{self.file}:{line}" if line else self.file
+        for (path, msg), line, file in zip(self.problems, self.lines, self.files, strict=True):
+            where = f"{file}:{line}" if line else file
             dotted = ".".join(str(p) for p in path) or "(top level)"
             out.append(f"{where}: {dotted}: {msg}")
         return "\n".join(out)
 
 
-def _line_of(node: Any, path: tuple) -> int | None:
-    """1-based line of the deepest YAML node along `path` (None without a node tree)."""
+def _locate(node: Any, path: tuple) -> tuple[int, int | None]:
+    """How many keys of `path` the YAML tree holds, and the 1-based line of the deepest one."""
     if node is None:
-        return None
+        return 0, None
     line = node.start_mark.line + 1
+    depth = 0
     for key in path:
         child = None
         if isinstance(node, yaml.MappingNode):
@@ -270,7 +278,8 @@ def _line_of(node: Any, path: tuple) -> int | None:
         if child is None:
             break
         node = child
-    return line
+        depth += 1
+    return depth, line
 
 
 def _duplicate_keys(node: Any, path: tuple = ()) -> list[tuple[tuple, str, int]]:
@@ -367,9 +376,67 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     """Read, validate and cross-check a scenario file; raise ScenarioError on any problem.
 
-    `overrides` maps dotted paths to values applied to the raw YAML before validation.
+    A file may start from another with `extends: OTHER.yaml` (relative to it) and state only
+    what differs (see `merge`). `overrides` maps dotted paths to values applied to the raw YAML
+    before validation.
     """
     path = Path(path)
+    name = str(path)
+    data, sources = _read_with_parents(path)
+    for dotted, value in (overrides or {}).items():
+        apply_override(data, dotted, value, name)
+    # a params_file is relative to the file that names it
+    base_dir = Path(next((f for f, r in sources if _locate(r, ("population", "params_file"))[0]
+                          == 2), name)).parent
+    try:
+        return validate_data(data, name, base_dir=base_dir, sources=sources)
+    except ScenarioError as exc:
+        if not overrides:
+            raise
+        raise _blame_overrides(exc, overrides) from None
+
+
+def _read_with_parents(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:
+    """The raw mapping of a file merged over the files it extends, and their (file, YAML root)
+    pairs, child first."""
+    name = str(path)
+    data, root = _read_yaml(path)
+    parent = data.pop("extends", None)
+    sources = [(name, root)]
+    if parent is None:
+        return data, sources
+    if not isinstance(parent, str):
+        raise ScenarioError(name, [(("extends",), "expected the path of another scenario file, "
+                                    f"got {parent!r}")], root)
+    parent_path = path.parent / parent
+    if parent_path.resolve() in chain + (path.resolve(),):
+        raise ScenarioError(name, [(("extends",), f"{parent} extends this file again (a cycle)")],
+                            root)
+    if not parent_path.is_file():
+        raise ScenarioError(name, [(("extends",), f"file not found: {parent} "
+                                    f"(relative to {path.parent})")], root)
+    base, base_sources = _read_with_parents(parent_path, chain + (path.resolve(),))
+    return merge(base, data), sources + base_sources
+
+
+def merge(base: dict, child: dict) -> dict:
+    """Child over base: mappings merge key by key, a null removes the key, anything else replaces.
+
+    Every optional field defaults to null, so removing a key and setting it to null agree.
+    """
+    out = dict(base)
+    for key, value in child.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_yaml(path: Path) -> tuple[dict, Any]:
+    """Parse one YAML file into (mapping, node tree), with every failure a ScenarioError."""
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -402,14 +469,7 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     if dups:
         raise ScenarioError(name, [(path, msg) for path, msg, _ in dups],
                             lines=[line for _, _, line in dups])
-    for dotted, value in (overrides or {}).items():
-        apply_override(data, dotted, value, name)
-    try:
-        return validate_data(data, name, root, base_dir=path.parent)
-    except ScenarioError as exc:
-        if not overrides:
-            raise
-        raise _blame_overrides(exc, overrides) from None
+    return data, root
 
 
 def _blame_overrides(exc: ScenarioError, overrides: dict) -> ScenarioError:
@@ -421,20 +481,20 @@ def _blame_overrides(exc: ScenarioError, overrides: dict) -> ScenarioError:
                    None)
         problems.append((path, msg if hit is None else f"{msg} (set by override {hit})"))
         lines.append(line if hit is None else None)
-    return ScenarioError(exc.file, problems, lines=lines)
+    return ScenarioError(exc.file, problems, lines=lines, files=exc.files)
 
 
 def validate_data(data: dict, name: str = "<scenario>", root: Any = None,
-                  base_dir: Path | None = None) -> Scenario:
+                  base_dir: Path | None = None, sources: list | None = None) -> Scenario:
     """Validate an already-parsed scenario mapping (pydantic, then cross-references)."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [_pydantic_problem(e) for e in exc.errors()]
-        raise ScenarioError(name, problems, root) from None
+        raise ScenarioError(name, problems, root, sources=sources) from None
     problems = check_references(scenario, base_dir or Path("."))
     if problems:
-        raise ScenarioError(name, problems, root)
+        raise ScenarioError(name, problems, root, sources=sources)
     return scenario
 
 

@@ -1,0 +1,64 @@
+"""Scenario files that extend another: merge rules and where errors are reported."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import ROOT
+
+from simulator.scenario import ScenarioError, load_scenario, merge
+
+D11 = (ROOT / "scenarios" / "double11_2021.yaml").resolve()
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_merge_rules():
+    base = {"a": {"x": 1, "y": 2}, "b": [1, 2], "c": 3}
+    assert merge(base, {"a": {"y": 5, "z": 6}, "b": [9], "c": None}) == {
+        "a": {"x": 1, "y": 5, "z": 6}, "b": [9]}
+    assert base == {"a": {"x": 1, "y": 2}, "b": [1, 2], "c": 3}  # not modified
+
+
+def test_shipped_variants_share_the_population():
+    base = load_scenario(D11)
+    for name in ("no_campaign", "double11_sms_heavy", "double11_mindshare"):
+        variant = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+        assert variant.population == base.population
+        assert variant.calendar == base.calendar
+    empty = load_scenario(ROOT / "scenarios" / "no_campaign.yaml")
+    assert not empty.benefits and not empty.channels and not empty.plan
+    sms = load_scenario(ROOT / "scenarios" / "double11_sms_heavy.yaml")
+    assert "paid_media" not in sms.channels and "recruit_paid" not in sms.plan
+    assert sms.channels["sms"].daily_capacity == 300000
+    assert sms.channels["sms"].cost_per_contact == base.channels["sms"].cost_per_contact
+
+
+def test_error_in_child_names_child_file_and_line(tmp_path):
+    child = write(tmp_path, "child.yaml", f"extends: {D11}\nname: c\nchannels:\n"
+                  "  sms: {cost_per_contact: -3}\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(child)
+    assert f"{child}:4: channels.sms.cost_per_contact" in str(e.value)
+
+
+def test_error_in_inherited_value_names_parent_file(tmp_path):
+    bad_base = write(tmp_path, "base.yaml", D11.read_text().replace(
+        "cost_per_contact: 0.045", "cost_per_contact: -1"))
+    child = write(tmp_path, "child.yaml", "extends: base.yaml\nname: c\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(child)
+    assert f"{bad_base}:" in str(e.value) and "channels.sms.cost_per_contact" in str(e.value)
+
+
+def test_cycles_and_missing_parents_are_rejected(tmp_path):
+    write(tmp_path, "a.yaml", "extends: b.yaml\nname: a\n")
+    write(tmp_path, "b.yaml", "extends: a.yaml\nname: b\n")
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(tmp_path / "a.yaml")
+    write(tmp_path, "c.yaml", "extends: nowhere.yaml\nname: c\n")
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario(tmp_path / "c.yaml")
