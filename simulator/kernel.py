@@ -135,27 +135,32 @@ def lift(mask, effect):
 
 
 @nb.njit(parallel=True, cache=True)
-def count_eligible(s, P, pp, d, today, keys, limited, hist):
-    """Histogram of the keyed priority bins of the shoppers each limited touch may reach today.
+def count_eligible(s, P, pp, d, touches, keys, hist):
+    """Histogram of the keyed priority bins of the shoppers each touch may reach on day d.
 
     hist[thread, k, bin] counts shoppers; integer sums are exact, so per-thread rows are safe.
+    Only needed on the first day: the day step counts tomorrow's eligible shoppers as it goes.
     """
     for c in nb.prange(n_chunks_jit(len(s.state))):
-        eligible_chunk(s, P, pp, d, today, keys, limited, hist[nb.get_thread_id()], c)
+        eligible_chunk(s, P, pp, d, touches, keys, hist[nb.get_thread_id()], c)
 
 
 @hot
-def eligible_chunk(s, P, pp, d, today, keys, limited, h, c):
+def eligible_chunk(s, P, pp, d, touches, keys, h, c):
     """`count_eligible` for one chunk of shoppers, into one thread's histogram h[k, bin]."""
     for i in range(c * CHUNK, min(len(s.state), (c + 1) * CHUNK)):
-        lp = s.last_purchase[i]
-        st = observed_state(s.state[i], max(lp, s.enrol_day[i]), d,
-                            pp.dormant_after, pp.churn_after)
-        seg = s.segments[i]
-        tg = tags(st, seg, s.flags[i], lp, d, pp.recent_days)
-        for k in range(len(today)):
-            if limited[k] and reachable(P, s, i, today[k], st, seg, tg):
-                h[k, int(rng.uniform(keys[k], i) * NBINS)] += 1
+        add_eligible(P, s, pp, i, s.state[i], s.segments[i], s.flags[i], s.last_purchase[i],
+                     s.enrol_day[i], d, touches, keys, h)
+
+
+@hot_inline
+def add_eligible(P, s, pp, i, state, seg, fl, lp, ed, d, touches, keys, h):
+    """Count shopper i, as they stand at the start of day d, in each touch's priority histogram."""
+    st = observed_state(state, max(lp, ed), d, pp.dormant_after, pp.churn_after)
+    tg = tags(st, seg, fl, lp, d, pp.recent_days)
+    for k in range(len(touches)):
+        if reachable(P, s, i, touches[k], st, seg, tg):
+            h[k, int(rng.uniform(keys[k], i) * NBINS)] += 1
 
 
 @nb.njit(inline="always", cache=True)
@@ -165,18 +170,21 @@ def n_chunks_jit(n):
 
 
 @nb.njit(parallel=True, cache=True)
-def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off):
+def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys, hist):
     """Advance every shopper by day d; add the day's counters into ints/floats (one row per chunk).
 
     today: indices of the touches sent today, in plan order; thr: their priority-bin thresholds
-    (NBINS = no limit); keys: their contact-priority stream keys.
+    (NBINS = no limit); keys: their contact-priority stream keys. nxt/nkeys: tomorrow's limited
+    touches and keys, whose eligible shoppers are counted into hist[thread] on the way (this
+    saves a second pass over the population before tomorrow's capacity thresholds).
     """
     for c in nb.prange(n_chunks_jit(len(s.state))):
-        day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, c)
+        day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, c, nxt, nkeys,
+                  hist[nb.get_thread_id()])
 
 
 @hot
-def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
+def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):  # noqa: E741
     """One chunk of shoppers through day d (a separate function: Numba's parallel loops lose
     writes made through a named tuple's arrays, ordinary functions do not)."""
     n = len(s.state)
@@ -335,3 +343,5 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c):  # noqa: E741
             s.last_purchase[i] = lp
         if ed != ed0:
             s.enrol_day[i] = ed
+        if len(nxt) > 0:
+            add_eligible(P, s, pp, i, st, seg, fl, lp, ed, d + 1, nxt, nkeys, h)

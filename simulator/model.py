@@ -68,6 +68,12 @@ class PromotionModel(mesa.Model):
         self._ints = np.zeros((chunks, lay.n_int), np.int64)
         self._floats = np.zeros((chunks, lay.n_float), np.float64)
         self._hist = np.zeros((nb.config.NUMBA_NUM_THREADS, 0, kernel.NBINS), np.int64)
+        P = self.plan
+        cost = P.ch_cost[P.t_channel]
+        self._limited = (P.ch_capacity[P.t_channel] != NO_CAPACITY) | (
+            np.isfinite(P.t_budget) & (cost > 0))
+        self._pending: dict = {}
+        self._pending_day = -1
         i_names = lay.int_names()
         reporters = {
             "gmv": lambda m: m.today_float[:3].sum(),
@@ -100,61 +106,79 @@ class PromotionModel(mesa.Model):
         if d >= self.n_days:
             self.running = False
             return
+        seed = np.uint64(self.run_seed)
         today = np.flatnonzero(self.plan.touch_on[d]).astype(np.int64)
-        keys = rng.touch_keys(np.uint64(self.run_seed), d, today)
-        thr = self._thresholds(d, today, keys)
+        keys = rng.touch_keys(seed, d, today)
+        counts = self._pending if self._pending_day == d else self._count_eligible(d, today)
+        thr = self._thresholds(d, today, counts)
+        nxt = self._limited_touches(d + 1)
+        nkeys = rng.touch_keys(seed, d + 1, nxt)
+        hist = self._histograms(len(nxt))
         self._ints.fill(0)
         self._floats.fill(0.0)
-        args = (self.shoppers, self.plan, self.params, d, np.uint64(self.run_seed), today, thr,
-                keys)
+        args = (self.shoppers, self.plan, self.params, d, seed, today, thr, keys)
         if len(self._ints) == 1:  # one chunk: skip the thread pool (its start-up costs more)
-            kernel.day_chunk(*args, self._ints[0], self._floats[0], self.offsets, 0)
+            kernel.day_chunk(*args, self._ints[0], self._floats[0], self.offsets, 0, nxt, nkeys,
+                             hist[0])
         else:
-            kernel.step_day(*args, self._ints, self._floats, self.offsets)
+            kernel.step_day(*args, self._ints, self._floats, self.offsets, nxt, nkeys, hist)
+        self._pending = dict(zip(nxt.tolist(), hist.sum(axis=0), strict=True))
+        self._pending_day = d + 1
         self.daily_int[d] = self._ints.sum(axis=0)
         self.daily_float[d] = self._floats.sum(axis=0)
         self.datacollector.collect(self)
         if d == self.n_days - 1:
             self.running = False
 
-    def _thresholds(self, d: int, today: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        """Priority-bin threshold per touch today so contacts stay within capacity and budget.
+    def _limited_touches(self, d: int) -> np.ndarray:
+        """Touches sent on day d whose contacts a channel capacity or a budget can limit."""
+        if d >= self.n_days:
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(self.plan.touch_on[d] & self._limited).astype(np.int64)
 
-        Touches share a channel's capacity in plan order: each takes the shoppers with the lowest
-        keyed priority it may reach, whole bins only, so the cap is never exceeded and the result
-        does not depend on how the loop is split over threads.
-        """
-        P = self.plan
-        thr = np.full(len(today), kernel.NBINS, np.int64)
-        caps = np.full(len(today), math.inf)
-        for k, t in enumerate(today):
-            ch = P.t_channel[t]
-            cost = P.ch_cost[ch]
-            if P.ch_capacity[ch] != NO_CAPACITY:
-                caps[k] = P.ch_capacity[ch]
-            if math.isfinite(P.t_budget[t]) and cost > 0:
-                spent = self.daily_float[:d, self.layout.cost_by_touch + t].sum()
-                caps[k] = min(caps[k], max(0, math.floor((P.t_budget[t] - spent) / cost + 1e-9)))
-        limited = np.isfinite(caps)
-        if not limited.any():
-            return thr
-        if self._hist.shape[1] < len(today):
-            self._hist = np.zeros((self._hist.shape[0], len(today), kernel.NBINS), np.int64)
-        hist = self._hist[:, : len(today)]
+    def _histograms(self, k: int) -> np.ndarray:
+        """Zeroed per-thread priority histograms for k touches (reusing one buffer)."""
+        if self._hist.shape[1] < k:
+            self._hist = np.zeros((self._hist.shape[0], k, kernel.NBINS), np.int64)
+        hist = self._hist[:, :k]
         hist.fill(0)
-        args = (self.shoppers, P, self.params, d, today, keys, limited)
+        return hist
+
+    def _count_eligible(self, d: int, today: np.ndarray) -> dict:
+        """Priority histograms of day d's limited touches by a pass over the shoppers."""
+        touches = today[self._limited[today]]
+        if len(touches) == 0:
+            return {}
+        keys = rng.touch_keys(np.uint64(self.run_seed), d, touches)
+        hist = self._histograms(len(touches))
+        args = (self.shoppers, self.plan, self.params, d, touches, keys)
         if len(self._ints) == 1:
             kernel.eligible_chunk(*args, hist[0], 0)
         else:
             kernel.count_eligible(*args, hist)
-        counts = hist.sum(axis=0)
+        return dict(zip(touches.tolist(), hist.sum(axis=0), strict=True))
+
+    def _thresholds(self, d: int, today: np.ndarray, counts: dict) -> np.ndarray:
+        """Priority-bin threshold per touch today so contacts stay within capacity and budget.
+
+        counts[t]: shoppers touch t may reach today, by priority bin. Touches share a channel's
+        capacity in plan order: each takes the shoppers with the lowest keyed priority it may
+        reach, whole bins only, so the cap is never exceeded and the result does not depend on
+        how the loop is split over threads.
+        """
+        P = self.plan
+        thr = np.full(len(today), kernel.NBINS, np.int64)
         left = P.ch_capacity.astype(np.float64)
         for k, t in enumerate(today):
-            if not limited[k]:
+            if not self._limited[t]:
                 continue
             ch = P.t_channel[t]
-            cap = min(caps[k], left[ch]) if P.ch_capacity[ch] != NO_CAPACITY else caps[k]
-            cum = np.cumsum(counts[k])
+            cap = left[ch] if P.ch_capacity[ch] != NO_CAPACITY else math.inf
+            cost = P.ch_cost[ch]
+            if math.isfinite(P.t_budget[t]) and cost > 0:
+                spent = self.daily_float[:d, self.layout.cost_by_touch + t].sum()
+                cap = min(cap, max(0, math.floor((P.t_budget[t] - spent) / cost + 1e-9)))
+            cum = np.cumsum(counts[t])
             thr[k] = int(np.searchsorted(cum, cap, side="right"))
             if P.ch_capacity[ch] != NO_CAPACITY:
                 left[ch] -= cum[thr[k] - 1] if thr[k] > 0 else 0
