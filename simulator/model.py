@@ -67,7 +67,6 @@ class PromotionModel(mesa.Model):
         chunks = kernel.n_chunks(n)
         self._ints = np.zeros((chunks, lay.n_int), np.int64)
         self._floats = np.zeros((chunks, lay.n_float), np.float64)
-        self._hist = np.zeros((nb.config.NUMBA_NUM_THREADS, 0, kernel.NBINS), np.int64)
         P = self.plan
         cost = P.ch_cost[P.t_channel]
         self._limited = (P.ch_capacity[P.t_channel] != NO_CAPACITY) | (
@@ -137,12 +136,9 @@ class PromotionModel(mesa.Model):
         return np.flatnonzero(self.plan.touch_on[d] & self._limited).astype(np.int64)
 
     def _histograms(self, k: int) -> np.ndarray:
-        """Zeroed per-thread priority histograms for k touches (reusing one buffer)."""
-        if self._hist.shape[1] < k:
-            self._hist = np.zeros((self._hist.shape[0], k, kernel.NBINS), np.int64)
-        hist = self._hist[:, :k]
-        hist.fill(0)
-        return hist
+        """Zeroed per-thread priority histograms for k touches (always C-contiguous: a strided
+        view would make Numba compile a second version of the kernel mid-run)."""
+        return np.zeros((nb.config.NUMBA_NUM_THREADS, k, kernel.NBINS), np.int64)
 
     def _count_eligible(self, d: int, today: np.ndarray) -> dict:
         """Priority histograms of day d's limited touches by a pass over the shoppers."""
