@@ -331,10 +331,12 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):
                             held |= np.uint32(1) << np.uint32(b)
                             if P.ben_cost_kind[b] == C_PER_GRANT:
                                 F[off[O_COST_B] + b] += P.ben_cost[b]
-        I[st] += 1
-        # write back only what changed: most shoppers do nothing on most days
+        # write back only what changed: most shoppers do nothing on most days. State counters
+        # hold the day's changes; the model adds them to yesterday's counts.
         if st != st0:
             s.state[i] = st
+            I[st0] -= 1
+            I[st] += 1
         if fl != fl0:
             s.flags[i] = fl
         if held != held0:

@@ -16,9 +16,12 @@ import numpy as np
 
 from simulator import kernel, rng
 from simulator.counters import Layout
+from simulator.lifecycle import STATES
 from simulator.plan import NO_CAPACITY, compile_plan
 from simulator.population import Shoppers, allocate, initialise, resolve_params
 from simulator.scenario import Scenario
+
+N_STATES = len(STATES)
 
 
 
@@ -61,6 +64,7 @@ class PromotionModel(mesa.Model):
         else:
             for dst, src in zip(self.shoppers, population, strict=True):
                 dst[...] = src[:, : dst.shape[1]] if dst.ndim == 2 else src
+        self._state_counts = np.bincount(self.shoppers.state, minlength=N_STATES).astype(np.int64)
         self.n_days = len(self.plan.traffic)
         self.daily_int = np.zeros((self.n_days, lay.n_int), np.int64)
         self.daily_float = np.zeros((self.n_days, lay.n_float), np.float64)
@@ -124,6 +128,8 @@ class PromotionModel(mesa.Model):
         self._pending = dict(zip(nxt.tolist(), hist.sum(axis=0), strict=True))
         self._pending_day = d + 1
         self.daily_int[d] = self._ints.sum(axis=0)
+        self._state_counts += self.daily_int[d, :N_STATES]  # the kernel counts changes
+        self.daily_int[d, :N_STATES] = self._state_counts
         self.daily_float[d] = self._floats.sum(axis=0)
         self.datacollector.collect(self)
         if d == self.n_days - 1:
