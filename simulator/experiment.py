@@ -104,7 +104,7 @@ def replicate(scenarios: list[Scenario], names: list[str], *, reps: int, seed: i
     seed = scenarios[0].seed if seed is None else seed
     n = shoppers or scenarios[0].population.shoppers
     out = [Replicated(nm, sc) for nm, sc in zip(names, scenarios, strict=True)]
-    n_channels = max(len(sc.channels) for sc in scenarios)
+    n_capped = max(sum(bool(c.frequency_cap) for c in sc.channels.values()) for sc in scenarios)
     days = len(scenarios[0].days) * (2 if with_baseline else 1)
     with tqdm(total=reps * len(scenarios) * days, unit="day", unit_scale=True,
               desc=f"{reps} x {len(scenarios)} scenario(s)", disable=not progress) as bar:
@@ -113,7 +113,7 @@ def replicate(scenarios: list[Scenario], names: list[str], *, reps: int, seed: i
             for j, (sc, res) in enumerate(zip(scenarios, out, strict=True)):
                 s_k = replication_seed(seed + (7919 * j if independent else 0), k)
                 if shared is None or independent:
-                    shared = draw_population(sc.population, s_k, n, n_channels, base_dirs[j])
+                    shared = draw_population(sc.population, s_k, n, n_capped, base_dirs[j])
                 kw = dict(seed=s_k, shoppers=n, base_dir=base_dirs[j], population=shared,
                           progress=bar)
                 run = simulate(sc, keep_final=True, **kw)

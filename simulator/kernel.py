@@ -44,6 +44,7 @@ from simulator.counters import (
     I_REACT,
     I_VISITS,
 )
+from simulator.population import basket_scale, dropout_probability
 from simulator.lifecycle import (
     ALIVE,
     BOUGHT_AS_MEMBER,
@@ -60,6 +61,7 @@ from simulator.lifecycle import (
     observed_state,
     tags,
 )
+from simulator.jit import hot, hot_inline
 from simulator.plan import C_PER_GRANT, C_PER_REDEMPTION, C_SHARE, D_ON_ENROL, D_STORE
 
 CHUNK = 8192  # shoppers per counter row; fixed so float sums never depend on the thread count
@@ -68,13 +70,6 @@ _STATE0 = np.uint32(8)
 
 # offsets of the variable counter blocks, in the `off` array passed to the kernel
 O_ENROL_CH, O_CONTACT_CH, O_CONTACT_T, O_REDEEM, O_COST_B, O_COST_CH, O_COST_T = range(7)
-
-
-# Hot code allocates nothing, so it runs without Numba's reference-counting runtime: with it, every
-# call that passes the plan or shopper named tuple does an atomic incref/decref per array inside
-# (measured: 100x slower on the contact checks).
-hot = nb.njit(cache=True, _nrt=False)
-hot_inline = nb.njit(cache=True, _nrt=False, inline="always")
 
 
 def n_chunks(n: int) -> int:
@@ -101,7 +96,8 @@ def reachable(P, s, i, t, st, seg, tg):
     b = P.t_benefit[t]
     if b >= 0 and not targets(P, b, st, seg):
         return False
-    return s.contacts[i, ch] < P.ch_freq_cap[ch]
+    slot = P.ch_cap_slot[ch]
+    return slot < 0 or s.contacts[i, slot] < P.ch_freq_cap[ch]
 
 
 @hot_inline
@@ -195,6 +191,8 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):
     k_drop = rng.stream_key(seed, rng.DROPOUT, d)
     k_react = rng.stream_key(seed, rng.REACTIVATE, d)
     k_bday = rng.stream_key(seed, rng.BIRTHDAY, 0)
+    k_nu = rng.stream_key(seed, rng.INIT_BASKET, 0)
+    k_p = rng.stream_key(seed, rng.INIT_DROPOUT, 0)
     traffic = P.traffic[d]
     online = P.online[d]
     doy = P.day_of_year[d]
@@ -220,8 +218,9 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):
                 if thr[k] < NBINS and int(rng.uniform(keys[k], i) * NBINS) >= thr[k]:
                     continue
                 ch = P.t_channel[t]
-                if s.contacts[i, ch] < 255:
-                    s.contacts[i, ch] += 1
+                slot = P.ch_cap_slot[ch]
+                if slot >= 0:  # counted only where a frequency cap needs it (cap <= 255)
+                    s.contacts[i, slot] += 1
                 if load < 0.0:
                     load = s.fatigue[i] * math.pow(pp.fatigue_decay,
                                                       float(d - s.last_contact[i]))
@@ -274,7 +273,7 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):
                 m = usable(P, online, held, st, seg, birthday)
                 p_buy = pp.conversion * lift(m, P.ben_purchase)
                 if rng.uniform(k_buy, i) < p_buy:
-                    basket = (rng.gamma(k_basket, i, pp.p) * s.basket_scale[i]
+                    basket = (rng.gamma(k_basket, i, pp.p) * basket_scale(pp, k_nu, i, seg)
                               * lift(m, P.ben_basket))
                     member = st >= ENROLLED
                     if not (fl & (BOUGHT_AS_MEMBER | BOUGHT_AS_NONMEMBER)):
@@ -317,7 +316,7 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):
                         st = REPEAT if fl & MEMBER_BUYER else FIRST_PURCHASE
                         fl |= MEMBER_BUYER
                     if fl & EVER_BOUGHT:
-                        if rng.uniform(k_drop, i) < s.dropout[i]:
+                        if rng.uniform(k_drop, i) < dropout_probability(pp, k_p, i):
                             fl &= ~ALIVE
                             I[I_DROP] += 1
                     else:

@@ -58,7 +58,7 @@ class PromotionModel(mesa.Model):
                                  lay.contacts_by_touch, lay.redemptions_by_benefit,
                                  lay.cost_by_benefit, lay.cost_by_channel, lay.cost_by_touch],
                                 np.int64)
-        self.shoppers = allocate(n, len(scenario.channels))
+        self.shoppers = allocate(n, int((self.plan.ch_cap_slot >= 0).sum()))
         if population is None:
             initialise(self.shoppers, self.params, self.run_seed)
         else:

@@ -50,6 +50,7 @@ class Plan(NamedTuple):
     ch_cost: np.ndarray  # float64[C]
     ch_capacity: np.ndarray  # int64[C], NO_CAPACITY = unlimited
     ch_freq_cap: np.ndarray  # int64[C], NO_CAP = unlimited
+    ch_cap_slot: np.ndarray  # int64[C]: column of the shopper's contact counter, -1 = no cap
     ch_fatigue: np.ndarray  # float64[C]
     ch_lift: np.ndarray  # float64[C]
     # touches
@@ -93,6 +94,16 @@ def phase_of_days(sc: Scenario) -> np.ndarray:
             if ph.start <= d <= ph.end:
                 out[j] = k
     return out
+
+
+def cap_slots(channels: list) -> np.ndarray:
+    """Per channel, its column in the per-shopper contact counters: only channels with a
+    frequency cap need one (-1 for the others), which keeps memory per shopper small."""
+    slots, k = [], 0
+    for c in channels:
+        slots.append(k if c.frequency_cap else -1)
+        k += bool(c.frequency_cap)
+    return np.array(slots, np.int64)
 
 
 def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
@@ -144,6 +155,7 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         ch_cost=np.array([c.cost_per_contact for c in channels], np.float64),
         ch_capacity=np.array([cap(c) for c in channels], np.int64),
         ch_freq_cap=np.array([c.frequency_cap or NO_CAP for c in channels], np.int64),
+        ch_cap_slot=cap_slots(channels),
         ch_fatigue=np.array([c.fatigue for c in channels], np.float64),
         ch_lift=np.array([c.response_lift for c in channels], np.float64),
         t_channel=np.array([names_c.index(t.channel) for t in touches], np.int64),

@@ -1,6 +1,8 @@
 """Shopper state as struct-of-arrays, and its initial draw from the scenario's population.
 
-Each shopper is a slot in a dozen narrow numpy arrays (about 33 bytes plus one byte per channel).
+Each shopper is a slot in ten narrow numpy arrays (about 25 bytes plus one byte per channel).
+Attributes needed only when the shopper buys (dropout p, basket scale) are derived on demand
+from their keyed draws rather than stored.
 Initial attributes are counter-based draws keyed by (seed, shopper), so shopper i is the same
 shopper in every scenario run on the same seed, whatever the population size or thread count.
 Heterogeneity follows BG/NBD (purchase rate lambda ~ Gamma(r, alpha) per day, dropout
@@ -16,6 +18,7 @@ import numba as nb
 import numpy as np
 
 from simulator import rng
+from simulator.jit import hot_inline
 from simulator.lifecycle import (
     ALIVE,
     ENROLLED,
@@ -41,14 +44,12 @@ class Shoppers(NamedTuple):
     segments: np.ndarray  # uint8: segment bits (lifecycle.SEGMENTS)
     flags: np.ndarray  # uint8: history bits (lifecycle.ALIVE, ...)
     rate: np.ndarray  # float32: purchase rate lambda per day
-    dropout: np.ndarray  # float32: BG/NBD dropout probability after a purchase
-    basket_scale: np.ndarray  # float32: 1/nu, so an order's value is Gamma(p, 1) * basket_scale
     last_purchase: np.ndarray  # int16: day of the last purchase (campaign day 0 = first day)
     enrol_day: np.ndarray  # int16: day of enrolment
     held: np.ndarray  # uint32: bits of benefits held (touch-delivered or granted on enrolment)
     fatigue: np.ndarray  # float32: decayed count of contacts, as of the day of the last contact
     last_contact: np.ndarray  # int16: day of the last contact (fatigue decays from it)
-    contacts: np.ndarray  # uint8[N, C]: contacts received per channel (saturates at 255)
+    contacts: np.ndarray  # uint8[N, K]: contacts received per frequency-capped channel
 
     @property
     def n(self) -> int:
@@ -126,28 +127,49 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
     )
 
 
-def allocate(n: int, n_channels: int) -> Shoppers:
+@hot_inline
+def basket_scale(pp, key, i, segments):
+    """1/nu of shopper i (Gamma-Gamma) times its segments' basket multipliers.
+
+    Derived from the keyed draw when the shopper buys instead of stored: purchases are rare, and
+    memory per shopper is what limits the population size. key: stream INIT_BASKET, day 0.
+    """
+    mult = 1.0
+    for g in range(len(pp.seg_basket)):
+        if (segments >> g) & 1:
+            mult *= pp.seg_basket[g]
+    return mult / (rng.gamma(key, i, pp.q) / pp.v)
+
+
+@hot_inline
+def dropout_probability(pp, key, i):
+    """BG/NBD dropout p ~ Beta(a, b) of shopper i, derived like `basket_scale` (INIT_DROPOUT)."""
+    x = rng.gamma(rng.substream(key, 0), i, pp.a)
+    y = rng.gamma(rng.substream(key, 1), i, pp.b)
+    return x / (x + y)
+
+
+def allocate(n: int, n_capped: int) -> Shoppers:
     """Empty arrays for n shoppers (allocated once; runs reuse them)."""
     return Shoppers(
         state=np.empty(n, np.int8),
         segments=np.empty(n, np.uint8),
         flags=np.empty(n, np.uint8),
         rate=np.empty(n, np.float32),
-        dropout=np.empty(n, np.float32),
-        basket_scale=np.empty(n, np.float32),
         last_purchase=np.empty(n, np.int16),
         enrol_day=np.empty(n, np.int16),
         held=np.empty(n, np.uint32),
         fatigue=np.empty(n, np.float32),
         last_contact=np.empty(n, np.int16),
-        contacts=np.empty((n, max(n_channels, 1)), np.uint8),
+        contacts=np.empty((n, n_capped), np.uint8),
     )
 
 
-def draw_population(pop: Population, seed: int, n: int, n_channels: int,
+def draw_population(pop: Population, seed: int, n: int, n_capped: int,
                     base_dir: Path = Path(".")) -> Shoppers:
-    """Allocate and draw the initial arrays of n shoppers (to share between scenarios)."""
-    s = allocate(n, n_channels)
+    """Allocate and draw the initial arrays of n shoppers (to share between scenarios whose
+    channels have at most n_capped frequency caps)."""
+    s = allocate(n, n_capped)
     initialise(s, resolve_params(pop, base_dir), seed)
     return s
 
@@ -173,8 +195,6 @@ def _initialise_chunk(s, pp, seed, first, lo, hi):
     k_state = rng.stream_key(seed, rng.INIT_STATE, 0)
     k_seg = rng.stream_key(seed, rng.INIT_SEGMENT, 0)
     k_rate = rng.stream_key(seed, rng.INIT_RATE, 0)
-    k_drop = rng.stream_key(seed, rng.INIT_DROPOUT, 0)
-    k_bask = rng.stream_key(seed, rng.INIT_BASKET, 0)
     k_rec = rng.stream_key(seed, rng.INIT_RECENCY, 0)
     k_alive = rng.stream_key(seed, rng.INIT_ALIVE, 0)
     n_seg = len(pp.seg_share)
@@ -186,22 +206,15 @@ def _initialise_chunk(s, pp, seed, first, lo, hi):
             st += 1
         seg = 0
         rate_mult = 1.0
-        basket_mult = 1.0
         for g in range(n_seg):
             if pp.seg_share[g] > 0.0 and (pp.seg_states[g] >> np.uint32(_STATE0 + st)) & 1:
                 if rng.uniform(rng.substream(k_seg, g), i) < pp.seg_share[g]:
                     seg |= 1 << g
                     rate_mult *= pp.seg_rate[g]
-                    basket_mult *= pp.seg_basket[g]
         lam = rng.gamma(k_rate, i, pp.r) / pp.alpha_day * rate_mult
-        x = rng.gamma(rng.substream(k_drop, 0), i, pp.a)
-        y = rng.gamma(rng.substream(k_drop, 1), i, pp.b)
-        nu = rng.gamma(k_bask, i, pp.q) / pp.v
         s.state[j] = st
         s.segments[j] = seg
         s.rate[j] = lam
-        s.dropout[j] = x / (x + y)
-        s.basket_scale[j] = basket_mult / nu
         # recency consistent with the observed label: active < dormant_after <= dormant < churn
         ur = rng.uniform(k_rec, i)
         if st == 5:

@@ -7,9 +7,10 @@ reproduces the engine's per-shopper state and daily counters exactly; the equiva
 (tests/test_reference_equivalence.py) checks that day by day. It is slow (pure Python) and exists
 to be read and compared against, not to run campaigns.
 
-Floats: the engine stores rate, dropout, basket scale and fatigue as float32 and computes in
-float64; the agents keep those attributes as Python floats rounded to float32 (`f32`), so every
-expression sees the same values and rounds the same way.
+Floats: the engine stores rate and fatigue as float32 and computes in float64; the agents keep
+those attributes as Python floats rounded to float32 (`f32`), so every expression sees the same
+values and rounds the same way. Dropout and basket scale are not stored by the engine (it derives
+them from their keyed draws when a shopper buys); the agents hold them as exact float64 values.
 """
 
 from __future__ import annotations
@@ -83,7 +84,6 @@ from simulator.population import NEVER, Shoppers, resolve_params
 from simulator.scenario import Scenario
 
 NBINS = 4096  # contact-priority bins for capacity thresholds (the engine's kernel.NBINS)
-MAX_CONTACTS = 255  # contact counters saturate here (uint8 in the engine)
 STATE_TAG = [AUDIENCES[name] for name in STATES]  # tag-word bit of each lifecycle state
 _MASK64 = (1 << 64) - 1
 
@@ -193,14 +193,13 @@ class ShopperAgent(mesa.Agent):
         self.joined = bool(flags & JOINED)
         self.member_buyer = bool(flags & MEMBER_BUYER)
         self.rate = float(s.rate[i])
-        self.dropout = float(s.dropout[i])
-        self.basket_scale = float(s.basket_scale[i])
+        self._derive_purchase_traits(self.model.pp, self.model.init_keys)
         self.last_purchase = int(s.last_purchase[i])
         self.enrol_day = int(s.enrol_day[i])
         self.held = {b for b in range(32) if int(s.held[i]) >> b & 1}
         self.fatigue = float(s.fatigue[i])
         self.last_contact = int(s.last_contact[i])
-        self.contacts = [int(c) for c in s.contacts[i, : self.model.n_channel_slots]]
+        self.contacts = [int(c) for c in s.contacts[i, : self.model.n_contact_slots]]
 
     def _draw_initial(self, pp: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
         """State, segments, BG/NBD and Gamma-Gamma parameters, recency and flags on day 0."""
@@ -212,21 +211,16 @@ class ShopperAgent(mesa.Agent):
         self.state = st
         # segments, each drawn only for the states it may hold; multipliers compound
         self.segments = 0
-        rate_mult = basket_mult = 1.0
+        rate_mult = 1.0
         for g in range(len(pp.seg_share)):
             if pp.seg_share[g] > 0.0 and pp.seg_states[g] & STATE_TAG[st]:
                 if uniform(keys["segment"][g], i) < pp.seg_share[g]:
                     self.segments |= 1 << g
                     rate_mult *= pp.seg_rate[g]
-                    basket_mult *= pp.seg_basket[g]
         # BG/NBD: lambda ~ Gamma(r, alpha), p ~ Beta(a, b); Gamma-Gamma: nu ~ Gamma(q, v)
         lam = gamma(keys["rate"], i, pp.r) / pp.alpha_day * rate_mult
-        x = gamma(keys["dropout_a"], i, pp.a)
-        y = gamma(keys["dropout_b"], i, pp.b)
-        nu = gamma(keys["basket"], i, pp.q) / pp.v
         self.rate = f32(lam)
-        self.dropout = f32(x / (x + y))
-        self.basket_scale = f32(basket_mult / nu)
+        self._derive_purchase_traits(pp, keys)
         # days since the last activity, consistent with the label: active < dormant <= churned
         ur = uniform(keys["recency"], i)
         if st == DORMANT:
@@ -249,7 +243,19 @@ class ShopperAgent(mesa.Agent):
         self.held: set[int] = set()  # benefits held (delivered by a touch or granted on enrolment)
         self.fatigue = 0.0
         self.last_contact = NEVER
-        self.contacts = [0] * self.model.n_channel_slots
+        self.contacts = [0] * self.model.n_contact_slots  # one per frequency-capped channel
+
+    def _derive_purchase_traits(self, pp: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
+        """Dropout p ~ Beta(a, b) and basket scale 1/nu x segment multipliers, from their draws."""
+        i = self.index
+        x = gamma(keys["dropout_a"], i, pp.a)
+        y = gamma(keys["dropout_b"], i, pp.b)
+        self.dropout = x / (x + y)
+        mult = 1.0
+        for g in range(len(pp.seg_basket)):
+            if self.segments >> g & 1:
+                mult *= pp.seg_basket[g]
+        self.basket_scale = mult / (gamma(keys["basket"], i, pp.q) / pp.v)
 
     @property
     def segment_names(self) -> list[str]:
@@ -315,7 +321,8 @@ class ShopperAgent(mesa.Agent):
         b = P.t_benefit[t]
         if b >= 0 and not self.targeted_by(b, st):
             return False
-        return self.contacts[ch] < P.ch_freq_cap[ch]
+        slot = P.ch_cap_slot[ch]
+        return slot < 0 or self.contacts[slot] < P.ch_freq_cap[ch]
 
     def usable(self, day: Day, st: int, birthday: bool) -> list[int]:
         """Benefits usable today as state st: online, and held, or a store benefit for st."""
@@ -358,7 +365,8 @@ class ShopperAgent(mesa.Agent):
             if limit < NBINS and priority_bin(day.priority_keys[k], self.index) >= limit:
                 continue  # over the touch's capacity or budget today
             ch = P.t_channel[t]
-            self.contacts[ch] = min(self.contacts[ch] + 1, MAX_CONTACTS)
+            if P.ch_cap_slot[ch] >= 0:  # counted only for frequency-capped channels
+                self.contacts[P.ch_cap_slot[ch]] += 1
             if load is None:
                 days = day.d - self.last_contact
                 load = self.fatigue * decay_factor(self.model.pp.fatigue_decay, days)
@@ -499,7 +507,7 @@ class ReferenceModel(mesa.Model):
         self.layout = Layout(tuple(scenario.benefits), tuple(scenario.channels),
                              tuple(scenario.plan))
         self.n_days = len(self.P.traffic)
-        self.n_channel_slots = max(len(scenario.channels), 1)
+        self.n_contact_slots = sum(1 for c in scenario.channels.values() if c.frequency_cap)
         self.daily_int = np.zeros((self.n_days, self.layout.n_int), np.int64)
         self.daily_float = np.zeros((self.n_days, self.layout.n_float), np.float64)
         self.ints: list[int] = []
@@ -614,15 +622,13 @@ class ReferenceModel(mesa.Model):
             segments=column("segments", np.uint8),
             flags=column("flags", np.uint8),
             rate=column("rate", np.float32),
-            dropout=column("dropout", np.float32),
-            basket_scale=column("basket_scale", np.float32),
             last_purchase=column("last_purchase", np.int16),
             enrol_day=column("enrol_day", np.int16),
             held=np.array(held, np.uint32),
             fatigue=column("fatigue", np.float32),
             last_contact=column("last_contact", np.int16),
             contacts=np.array([a.contacts for a in agents], np.uint8).reshape(
-                len(agents), self.n_channel_slots),
+                len(agents), self.n_contact_slots),
         )
 
 
