@@ -229,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-plots", action="store_true", help="skip the PNG charts")
     c.add_argument("--quiet", action="store_true", help="no progress bar or table")
     c.set_defaults(func=cmd_compare)
+
+    from simulator import calibration_cli
+
+    cal = sub.add_parser("calibrate", help="fit model parameters to data")
+    calsub = cal.add_subparsers(dest="what", required=True)
+    calibration_cli.add_bgnbd(calsub)
+    calibration_cli.add_backtest(sub)
     return p
 
 

@@ -1,0 +1,202 @@
+"""Backtest of the engine on CDNOW: the cohort replayed in the engine tracks BG/NBD; the CLI.
+
+Engine-vs-formula tolerances are t intervals (99.9%) from the replication-to-replication spread;
+the fast runs use Fader & Hardie's 2,357-customer sample and a few replications.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from simulator import cli
+from simulator.backtest import (
+    X_GROUPS,
+    BacktestError,
+    cal_end_of_weeks,
+    run_backtest,
+    simulate_cohort,
+)
+from simulator.bgnbd import BGNBDFit
+from simulator.params_file import read_params
+from simulator.scenario import validate_data
+from simulator.transactions import (
+    CDNOW_CAL_END,
+    cdnow_sample,
+    date_of_day,
+    load_transactions,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+MASTER = ROOT / "calibration" / "data" / "CDNOW_master.txt"
+BAD = Path(__file__).resolve().parent / "data" / "bad_transactions"
+REPS = 8
+BAD_LINES = {
+    "bad_date.csv": 4, "bad_date.txt": 3, "empty.txt": 1, "extra_field.txt": 2,
+    "header_only.csv": 2, "missing_column.csv": 1, "missing_field.txt": 3,
+    "negative_amount.csv": 3, "non_numeric.txt": 4, "non_numeric_id.txt": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The 2,357-customer CDNOW sample."""
+    return cdnow_sample(load_transactions(MASTER))
+
+
+@pytest.fixture(scope="module")
+def backtest(sample):
+    """A 39-week backtest of the sample with a few engine replications."""
+    return run_backtest(sample, 39, reps=REPS, seed=5)
+
+
+@pytest.fixture(scope="module")
+def sample_csv(sample, tmp_path_factory):
+    """The sample written as a CSV log (customer_id,date,amount)."""
+    path = tmp_path_factory.mktemp("logs") / "cdnow_sample.csv"
+    with path.open("w") as f:
+        f.write("customer_id,date,amount\n")
+        for c, d, a in zip(sample.customer_ids[sample.customer], sample.day, sample.amount,
+                           strict=True):
+            f.write(f"{c},{date_of_day(d)},{a:.2f}\n")
+    return path
+
+
+def t_bound(per_rep: np.ndarray) -> np.ndarray:
+    """Half-width of a 99.9% t interval of the mean over replications (axis 0)."""
+    return stats.t.ppf(0.9995, len(per_rep) - 1) * per_rep.std(axis=0, ddof=1) / np.sqrt(
+        len(per_rep))
+
+
+def test_weeks_count_from_the_first_transaction_day(sample):
+    """Week 39 of CDNOW ends on 1997-09-30, as in the paper."""
+    assert date_of_day(cal_end_of_weeks(sample, 39)) == CDNOW_CAL_END
+
+
+def test_engine_tracks_the_bgnbd_expectation(backtest):
+    """Every week's engine cumulative repeat count agrees with the analytic cohort expectation."""
+    cum = backtest.engine_cum
+    gap = np.abs(cum.mean(axis=0) - backtest.analytic_cum)
+    assert np.all(gap <= t_bound(cum) + 1e-9), np.max(gap - t_bound(cum))
+    assert backtest.accuracy()["mapd_engine_vs_analytic_pct"] < 2.0
+    # the published holdout figure: 1,882 actual repeat transactions in weeks 40-78
+    assert backtest.accuracy()["actual_holdout"] == 1882
+
+
+def test_engine_holdout_matches_conditional_expectation_of_its_own_customers(backtest):
+    """Simulated holdout purchases agree with E[Y | x, t_x, T] of the simulated histories."""
+    e = backtest.engine
+    assert np.all(e.cond_n.sum(axis=1) == backtest.n_customers)
+    diff = e.cond_holdout.sum(axis=1) - e.cond_expected.sum(axis=1)
+    assert abs(diff.mean()) <= t_bound(diff)
+    rows = backtest.conditional_rows()
+    assert [r["x"] for r in rows] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert sum(r["customers"] for r in rows) == backtest.n_customers
+
+
+def test_customers_enter_on_their_first_purchase_day():
+    """Nobody buys before entering, and entrants buy from the next day on."""
+    n, entry = 3000, 10
+    sc = validate_data({
+        "name": "entry", "population": {
+            "shoppers": n, "mix": {"nonmember_buyer": 1.0},
+            "purchase_rate": {"r": 2.0, "alpha": 4.0, "time_unit_days": 1.0},
+            "dropout": {"a": 1.0, "b": 20.0}, "basket": {"p": 2.0, "q": 3.0, "v": 10.0},
+            "conversion_per_visit": 1.0, "enrol_per_visit": 0.0, "initial_alive": {}},
+        "calendar": {"start": "2020-01-01", "end": "2020-01-21"}})
+    bg = BGNBDFit(2.0, 4.0 / 7, 1.0, 20.0, log_likelihood=0.0, se={}, n_customers=n,
+                  n_unique_rows=1, converged=True, iterations=0)
+    runs = simulate_cohort(sc, np.full(n, entry), 13, bg, reps=2, seed=1)
+    assert np.all(runs.weekly[:, 0] == 0)
+    assert np.all(runs.weekly[:, 1] > 0.5 * n * 3 * 0.5)  # days 11-13 at a mean rate of 0.5
+    assert np.all(runs.cond_n.sum(axis=1) == n) and runs.cond_n.shape[1] == X_GROUPS
+
+
+def test_backtest_needs_a_holdout(sample):
+    """At least one week must be left for the holdout."""
+    with pytest.raises(BacktestError, match="between 1 and 77"):
+        run_backtest(sample, 78, reps=1)
+
+
+# ----------------------------------------------------------------------------- CLI
+def test_calibrate_bgnbd_writes_the_published_fit(sample_csv, tmp_path, capsys):
+    """The sample as CSV refits to the published estimates; --cal-end gives the same file."""
+    out = tmp_path / "params" / "sample.yaml"
+    assert cli.main(["calibrate", "bgnbd", str(sample_csv), "--cal-weeks", "39",
+                     "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "log-likelihood -9,582.4" in printed and "std. error" in printed
+    assert "time: load" in printed
+    fitted = read_params(out)
+    assert fitted.calibration_end == CDNOW_CAL_END
+    got = fitted.bgnbd
+    assert (got.r, got.alpha, got.a, got.b) == pytest.approx((0.243, 4.414, 0.793, 2.426),
+                                                              abs=1e-3)
+    assert fitted.gamma_gamma is not None and fitted.bgnbd_se.r > 0
+    same = tmp_path / "by_date.yaml"
+    assert cli.main(["calibrate", "bgnbd", str(sample_csv), "--cal-end", "1997-09-30",
+                     "--out", str(same)]) == 0
+    assert same.read_text() == out.read_text()
+
+
+def test_backtest_command_writes_its_files(tmp_path, capsys):
+    """A stale output folder is replaced whole."""
+    out = tmp_path / "bt"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    assert cli.main(["backtest", str(MASTER), "--sample", "--cal-weeks", "39", "--reps", "3",
+                     "--seed", "2", "--out", str(out)]) == 0
+    assert "MAPE engine vs actual" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "backtest.json", "conditional.csv", "conditional.png", "tracking.png", "weekly.csv"]
+    data = json.loads((out / "backtest.json").read_text())
+    assert data["meta"]["customers"] == 2357 and data["meta"]["reps"] == 3
+    assert len(data["weekly"]["engine_cumulative_mean"]) == 78
+    weekly = list(csv.DictReader((out / "weekly.csv").open()))
+    assert len(weekly) == 78 and weekly[39]["period"] == "holdout"
+    assert int(weekly[-1]["actual_cumulative"]) == int(data["accuracy"]["actual_cum_at_end"])
+    assert len(list(csv.DictReader((out / "conditional.csv").open()))) == X_GROUPS
+
+
+@pytest.mark.parametrize("name", sorted(BAD_LINES))
+def test_bad_transaction_files_exit_2_naming_the_line(name, tmp_path, capsys):
+    """Both commands refuse a bad file with its line and write nothing."""
+    path = BAD / name
+    out = tmp_path / "p.yaml"
+    assert cli.main(["calibrate", "bgnbd", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}, line {BAD_LINES[name]}:"), err
+    assert not out.exists()
+    assert cli.main(["backtest", str(path), "--cal-weeks", "1", "--out", str(tmp_path / "b"),
+                     "--quiet"]) == 2
+    assert f"line {BAD_LINES[name]}:" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
+def test_bad_file_as_a_user_sees_it():
+    """Under `python -m` too: exit 2, one error line, no traceback."""
+    res = subprocess.run([sys.executable, "-m", "simulator.cli", "calibrate", "bgnbd",
+                          str(BAD / "bad_date.txt"), "--out", "/nonexistent/never.yaml"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    assert res.stderr.startswith("error: ") and "line 3" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["calibrate", "bgnbd", str(MASTER), "--cal-weeks", "100"], "after the last transaction"),
+    (["calibrate", "bgnbd", str(MASTER), "--cal-end", "1996-12-31"], "before the first"),
+    (["backtest", str(MASTER), "--cal-weeks", "78"], "between 1 and 77"),
+    (["backtest", str(BAD / "bad_date.csv"), "--sample", "--cal-weeks", "3"], "CDNOW-format"),
+])
+def test_periods_outside_the_log_exit_2(args, message, tmp_path, capsys):
+    """Periods the log cannot support are user errors."""
+    assert cli.main([*args, "--out", str(tmp_path / "x")]) == 2
+    assert message in capsys.readouterr().err
