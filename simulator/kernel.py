@@ -44,7 +44,7 @@ from simulator.counters import (
     I_REACT,
     I_VISITS,
 )
-from simulator.population import basket_scale, dropout_probability
+from simulator.jit import hot, hot_inline
 from simulator.lifecycle import (
     ALIVE,
     BOUGHT_AS_MEMBER,
@@ -61,8 +61,8 @@ from simulator.lifecycle import (
     observed_state,
     tags,
 )
-from simulator.jit import hot, hot_inline
 from simulator.plan import C_PER_GRANT, C_PER_REDEMPTION, C_SHARE, D_ON_ENROL, D_STORE
+from simulator.population import basket_scale, dropout_probability
 
 CHUNK = 8192  # shoppers per counter row; fixed so float sums never depend on the thread count
 NBINS = 4096  # priority bins for capacity thresholds
@@ -102,9 +102,12 @@ def reachable(P, s, i, t, st, seg, tg):
 
 @hot_inline
 def usable(P, online, held, st, seg, birthday):
-    """Bits of the benefits the shopper can use today: online, and held (touch or enrolment
-    delivery: the target decided who got it, the holder keeps it whatever their state now) or a
-    store benefit whose target includes the shopper."""
+    """Bits of the benefits the shopper can use today.
+
+    A benefit is usable when online and either held (delivered by a touch or on enrolment: the
+    target decided who got it, the holder keeps it whatever their state now) or a store benefit
+    whose target includes the shopper.
+    """
     m = np.uint32(0)
     for b in range(len(P.ben_states)):
         bit = np.uint32(1) << np.uint32(b)
@@ -181,8 +184,11 @@ def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys,
 
 @hot
 def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):  # noqa: E741
-    """One chunk of shoppers through day d (a separate function: Numba's parallel loops lose
-    writes made through a named tuple's arrays, ordinary functions do not)."""
+    """One chunk of shoppers through day d.
+
+    A separate function: Numba's parallel loops lose writes made through a named tuple's arrays,
+    ordinary functions do not.
+    """
     n = len(s.state)
     k_visit = rng.stream_key(seed, rng.VISIT, d)
     k_enrol = rng.stream_key(seed, rng.ENROL, d)

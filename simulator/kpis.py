@@ -19,7 +19,7 @@ HEADLINE = (
 
 
 def ratio(num: float, den: float) -> float | None:
-    """num / den, or None when den is zero."""
+    """Num / den, or None when den is zero."""
     return float(num) / float(den) if den else None
 
 

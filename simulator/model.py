@@ -142,8 +142,11 @@ class PromotionModel(mesa.Model):
         return np.flatnonzero(self.plan.touch_on[d] & self._limited).astype(np.int64)
 
     def _histograms(self, k: int) -> np.ndarray:
-        """Zeroed per-thread priority histograms for k touches (always C-contiguous: a strided
-        view would make Numba compile a second version of the kernel mid-run)."""
+        """Zeroed per-thread priority histograms for k touches.
+
+        Always a fresh C-contiguous array: a strided view would make Numba compile a second
+        version of the kernel mid-run.
+        """
         return np.zeros((nb.config.NUMBA_NUM_THREADS, k, kernel.NBINS), np.int64)
 
     def _count_eligible(self, d: int, today: np.ndarray) -> dict:

@@ -97,8 +97,10 @@ def phase_of_days(sc: Scenario) -> np.ndarray:
 
 
 def cap_slots(channels: list) -> np.ndarray:
-    """Per channel, its column in the per-shopper contact counters: only channels with a
-    frequency cap need one (-1 for the others), which keeps memory per shopper small."""
+    """Per channel, its column in the per-shopper contact counters (-1: none).
+
+    Only channels with a frequency cap need a counter, which keeps memory per shopper small.
+    """
     slots, k = [], 0
     for c in channels:
         slots.append(k if c.frequency_cap else -1)

@@ -167,8 +167,10 @@ def allocate(n: int, n_capped: int) -> Shoppers:
 
 def draw_population(pop: Population, seed: int, n: int, n_capped: int,
                     base_dir: Path = Path(".")) -> Shoppers:
-    """Allocate and draw the initial arrays of n shoppers (to share between scenarios whose
-    channels have at most n_capped frequency caps)."""
+    """Allocate and draw the initial arrays of n shoppers, to share between scenarios.
+
+    n_capped: the most frequency-capped channels any of those scenarios has.
+    """
     s = allocate(n, n_capped)
     initialise(s, resolve_params(pop, base_dir), seed)
     return s

@@ -237,8 +237,11 @@ class ScenarioError(Exception):
     def __init__(self, file: str, problems: list[tuple[tuple, str]], root: Any = None,
                  lines: list[int | None] | None = None, sources: list | None = None,
                  files: list[str] | None = None):
-        """`sources`: the (file, YAML root) of a file and of those it extends, child first; each
-        problem is placed in the file that defines the most of its path."""
+        """Render problems with their file and line.
+
+        sources: the (file, YAML root) of a file and of those it extends, child first; each
+        problem is placed in the file that defines the most of its path.
+        """
         self.file = file
         self.problems = problems
         sources = sources or [(file, root)]
@@ -397,8 +400,10 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
 
 
 def _read_with_parents(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:
-    """The raw mapping of a file merged over the files it extends, and their (file, YAML root)
-    pairs, child first."""
+    """The raw mapping of a file merged over the files it extends.
+
+    Also returns the (file, YAML root) pairs of the file and its ancestors, child first.
+    """
     name = str(path)
     data, root = _read_yaml(path)
     parent = data.pop("extends", None)
