@@ -229,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-plots", action="store_true", help="skip the PNG charts")
     c.add_argument("--quiet", action="store_true", help="no progress bar or table")
     c.set_defaults(func=cmd_compare)
+    __import__("simulator.sweep_cli").sweep_cli.add_sweep(sub)  # promosim sweep (docs/sweeps.md)
 
     from simulator import calibration_cli
 
