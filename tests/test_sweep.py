@@ -1,4 +1,4 @@
-"""promosim sweep: designs, validation, shared baselines, resume after kill -9, Dask, gates, Sobol."""
+"""promosim sweep: designs, validation, shared baselines, kill -9 and resume, Dask, gates, Sobol."""
 
 from __future__ import annotations
 
