@@ -18,7 +18,7 @@ from simulator import kernel, rng
 from simulator.counters import Layout
 from simulator.lifecycle import STATES
 from simulator.plan import NO_CAPACITY, compile_plan
-from simulator.population import Shoppers, allocate, initialise, resolve_params
+from simulator.population import Shoppers, allocate, initialise, resolve_params, state_counts
 from simulator.scenario import Scenario
 
 N_STATES = len(STATES)
@@ -64,7 +64,7 @@ class PromotionModel(mesa.Model):
         else:
             for dst, src in zip(self.shoppers, population, strict=True):
                 dst[...] = src[:, : dst.shape[1]] if dst.ndim == 2 else src
-        self._state_counts = np.bincount(self.shoppers.state, minlength=N_STATES).astype(np.int64)
+        self._state_counts = state_counts(self.shoppers.state)
         self.n_days = len(self.plan.traffic)
         self.daily_int = np.zeros((self.n_days, lay.n_int), np.int64)
         self.daily_float = np.zeros((self.n_days, lay.n_float), np.float64)

@@ -165,6 +165,15 @@ def allocate(n: int, n_capped: int) -> Shoppers:
     )
 
 
+@nb.njit(cache=True)
+def state_counts(state):
+    """Shoppers per lifecycle state (no temporary array: populations can be 10^8)."""
+    out = np.zeros(len(STATES), np.int64)
+    for i in range(len(state)):
+        out[state[i]] += 1
+    return out
+
+
 def draw_population(pop: Population, seed: int, n: int, n_capped: int,
                     base_dir: Path = Path(".")) -> Shoppers:
     """Allocate and draw the initial arrays of n shoppers, to share between scenarios.
