@@ -231,11 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compare)
     __import__("simulator.sweep_cli").sweep_cli.add_sweep(sub)  # promosim sweep (docs/sweeps.md)
 
-    from simulator import calibration_cli
+    from simulator import calibration_cli, targets_cli
 
     cal = sub.add_parser("calibrate", help="fit model parameters to data")
     calsub = cal.add_subparsers(dest="what", required=True)
     calibration_cli.add_bgnbd(calsub)
+    targets_cli.add_targets(calsub)
     calibration_cli.add_backtest(sub)
     return p
 
