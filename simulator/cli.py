@@ -20,7 +20,7 @@ class BadInput(Exception):
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1, accepting 1e6 and 1_000_000."""
+    """Parse a positive integer for argparse, accepting 1e6 and 1_000_000."""
     try:
         value = int(float(text.replace("_", "")))
     except ValueError:
@@ -229,15 +229,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-plots", action="store_true", help="skip the PNG charts")
     c.add_argument("--quiet", action="store_true", help="no progress bar or table")
     c.set_defaults(func=cmd_compare)
-    __import__("simulator.sweep_cli").sweep_cli.add_sweep(sub)  # promosim sweep (docs/sweeps.md)
 
-    from simulator import calibration_cli, targets_cli
+    # commands in their own modules (imported here: they import BadInput and helpers from this one)
+    from simulator import bench, calibration_cli, sweep_cli, targets_cli
 
+    sweep_cli.add_sweep(sub)  # docs/sweeps.md
     cal = sub.add_parser("calibrate", help="fit model parameters to data")
     calsub = cal.add_subparsers(dest="what", required=True)
     calibration_cli.add_bgnbd(calsub)
-    targets_cli.add_targets(calsub)
+    targets_cli.add_targets(calsub)  # docs/calibration.md
     calibration_cli.add_backtest(sub)
+    bench.add_bench(sub)
     return p
 
 

@@ -89,13 +89,13 @@ def audience_mask(names: list[str]) -> int:
     return mask
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(cache=True)
 def is_member(state):
     """True for the member states (enrolled and after)."""
     return state >= ENROLLED
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(cache=True)
 def observed_state(state, last_active, day, dormant_after, churn_after):
     """Recency label of a member: dormant or churned after that many days without activity."""
     if state < ENROLLED:
@@ -108,7 +108,7 @@ def observed_state(state, last_active, day, dormant_after, churn_after):
     return state
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(cache=True)
 def tags(state, segments, flags, last_purchase, day, recent_days):
     """The shopper's tag word for audience matching (see the TAG_* bits)."""
     t = np.uint32(segments) | np.uint32(1 << (_STATE0 + state)) | np.uint32(TAG_ALL)

@@ -42,7 +42,7 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(cache=True)
 def mix64(z):
     """Splitmix64 finaliser: a bijective avalanche of a 64-bit integer."""
     z = (z ^ (z >> _S30)) * _M1
@@ -50,27 +50,27 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(cache=True)
 def stream_key(seed, decision, day):
     """Key of one (seed, decision, day) stream; computed once per day, outside the shopper loop."""
     k = mix64(np.uint64(seed) ^ (np.uint64(decision) * _GOLDEN))
     return mix64(k + np.uint64(day) * _GOLDEN)
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(cache=True)
 def substream(key, sub):
     """Key of sub-stream `sub` of a stream (a touch, a segment, a rejection attempt)."""
     return mix64(key ^ ((np.uint64(sub) + np.uint64(1)) * _M2))
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(cache=True)
 def uniform(key, shopper):
     """Uniform in [0, 1) for one shopper in the stream `key`."""
     h = mix64(key + (np.uint64(shopper) + np.uint64(1)) * _GOLDEN)
     return float(h >> _S11) * _INV53
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(cache=True)
 def normal(key, shopper, sub):
     """Standard normal by Box-Muller from two keyed uniforms (sub-streams 2*sub, 2*sub+1)."""
     k1 = substream(key, 3 * sub)
