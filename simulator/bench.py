@@ -72,8 +72,7 @@ def _in_child(args: list[str], env: dict | None = None) -> dict:
 
 
 def run_bench(scenario: str, sizes: list[int], days: int | None, threads: int | None,
-              reference_shoppers: int = 2000, reference_days: int = 10,
-              progress=None) -> dict:
+              reference_shoppers: int = 2000, progress=None) -> dict:
     """Measure every size, compile times and the reference; return the JSON-ready report."""
     say = progress or (lambda msg: None)
     out: dict = {"scenario": scenario, "sizes": []}
@@ -93,8 +92,9 @@ def run_bench(scenario: str, sizes: list[int], days: int | None, threads: int | 
     from simulator.reference import reference_agent_days_per_s
     from simulator.scenario import load_scenario
 
-    ref = reference_agent_days_per_s(load_scenario(scenario), reference_shoppers,
-                                     reference_days, Path(scenario).parent)
+    # the same days as the engine: quiet early days alone would flatter the reference
+    ref = reference_agent_days_per_s(load_scenario(scenario), reference_shoppers, days,
+                                     Path(scenario).parent)
     out["reference_shoppers"] = reference_shoppers
     out["reference_agent_days_per_s"] = round(ref)
     best = max(out["sizes"], key=lambda r: r["shoppers"])

@@ -93,8 +93,8 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         from simulator.params_file import read_params
 
         fitted = read_params(base_dir / pop.params_file)
-        r, alpha_day = fitted.per_day()
-        a, b = fitted.bgnbd.a, fitted.bgnbd.b
+        day = fitted.per_day()
+        r, alpha_day, a, b = day.r, day.alpha, day.a, day.b
         p, q, v = fitted.gamma_gamma.p, fitted.gamma_gamma.q, fitted.gamma_gamma.v
     else:
         r = pop.purchase_rate.r

@@ -221,3 +221,25 @@ def test_model_is_a_mesa_model_with_datacollector(sc):
     df = m.datacollector.get_model_vars_dataframe()
     assert len(df) == len(sc.days)
     assert df["gmv"].sum() == pytest.approx(m.daily_float[:, :3].sum())
+
+
+def test_population_from_fitted_params_file(tmp_path):
+    """A scenario whose population names a fitted params file runs on the fitted (daily) rates."""
+    from helpers import ROOT
+
+    from simulator.params_file import read_params
+    from simulator.scenario import load_scenario
+
+    text = (ROOT / "scenarios" / "double11_2021.yaml").read_text()
+    start = text.index("  purchase_rate:")
+    end = text.index("  prospect_rate_scale:")
+    params = ROOT / "calibration" / "params" / "cdnow_master.yaml"
+    path = tmp_path / "fitted.yaml"
+    path.write_text(text[:start] + f"  params_file: {params}\n" + text[end:])
+    sc = load_scenario(path)
+    pp = resolve_params(sc.population, tmp_path)
+    fitted = read_params(params)
+    assert pp.r == fitted.bgnbd.r and pp.alpha_day == fitted.bgnbd.alpha * 7
+    assert (pp.p, pp.q, pp.v) == (fitted.gamma_gamma.p, fitted.gamma_gamma.q, fitted.gamma_gamma.v)
+    run = simulate(sc, shoppers=3000, base_dir=tmp_path)
+    assert run.total("orders_old_member") > 0
