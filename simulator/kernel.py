@@ -44,7 +44,7 @@ from simulator.counters import (
     I_REACT,
     I_VISITS,
 )
-from simulator.jit import hot
+from simulator.jit import hot, hot_inline
 from simulator.lifecycle import (
     ALIVE,
     BOUGHT_AS_MEMBER,
@@ -77,7 +77,7 @@ def n_chunks(n: int) -> int:
     return max(1, -(-n // CHUNK))
 
 
-@hot
+@hot_inline
 def targets(P, b, st, seg):
     """Benefit b may be used by a shopper in state st with segment bits seg."""
     if ((P.ben_states[b] >> (_STATE0 + np.uint32(st))) & np.uint32(1)) == np.uint32(0):
@@ -85,7 +85,7 @@ def targets(P, b, st, seg):
     return P.ben_segments[b] == 0 or (np.uint32(seg) & P.ben_segments[b]) != 0
 
 
-@hot
+@hot_inline
 def reachable(P, s, i, t, st, seg, tg):
     """Touch t may contact shopper i today (audience, channel reach, benefit target, cap)."""
     ch = P.t_channel[t]
@@ -100,7 +100,7 @@ def reachable(P, s, i, t, st, seg, tg):
     return slot < 0 or s.contacts[i, slot] < P.ch_freq_cap[ch]
 
 
-@hot
+@hot_inline
 def usable(P, online, held, st, seg, birthday):
     """Bits of the benefits the shopper can use today.
 
@@ -123,7 +123,7 @@ def usable(P, online, held, st, seg, birthday):
     return m
 
 
-@hot
+@hot_inline
 def lift(mask, effect):
     """Product of (1 + effect[b]) over the benefits in mask."""
     x = 1.0
@@ -152,7 +152,7 @@ def eligible_chunk(s, P, pp, d, touches, keys, h, c):
                      s.enrol_day[i], d, touches, keys, h)
 
 
-@hot
+@hot_inline
 def add_eligible(P, s, pp, i, state, seg, fl, lp, ed, d, touches, keys, h):
     """Count shopper i, as they stand at the start of day d, in each touch's priority histogram."""
     st = observed_state(state, max(lp, ed), d, pp.dormant_after, pp.churn_after)

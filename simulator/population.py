@@ -18,7 +18,7 @@ import numba as nb
 import numpy as np
 
 from simulator import rng
-from simulator.jit import hot
+from simulator.jit import hot, hot_inline
 from simulator.lifecycle import (
     ALIVE,
     ENROLLED,
@@ -127,7 +127,7 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
     )
 
 
-@hot
+@hot_inline
 def basket_scale(pp, key, i, segments):
     """1/nu of shopper i (Gamma-Gamma) times its segments' basket multipliers.
 
@@ -141,7 +141,7 @@ def basket_scale(pp, key, i, segments):
     return mult / (rng.gamma(key, i, pp.q) / pp.v)
 
 
-@hot
+@hot_inline
 def dropout_probability(pp, key, i):
     """BG/NBD dropout p ~ Beta(a, b) of shopper i, derived like `basket_scale` (INIT_DROPOUT)."""
     x = rng.gamma(rng.substream(key, 0), i, pp.a)
