@@ -18,7 +18,7 @@ import numba as nb
 import numpy as np
 
 from simulator import rng
-from simulator.jit import hot, hot_inline
+from simulator.jit import hot_inline
 from simulator.lifecycle import (
     ALIVE,
     ENROLLED,
