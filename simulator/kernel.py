@@ -134,32 +134,43 @@ def lift(mask, effect):
 
 
 @nb.njit(parallel=True, cache=True)
-def count_eligible(s, P, pp, d, touches, keys, hist):
+def count_eligible(s, P, pp, d, touches, keys, bounds, hist):
     """Histogram of the keyed priority bins of the shoppers each touch may reach on day d.
 
-    hist[thread, k, bin] counts shoppers; integer sums are exact, so per-thread rows are safe.
-    Only needed on the first day: the day step counts tomorrow's eligible shoppers as it goes.
+    Only bins below bounds[k] are counted (NBINS: all). hist[thread, k, bin] counts shoppers;
+    integer sums are exact, so per-thread rows are safe. Needed on a touch's first day: the day
+    step counts tomorrow's eligible shoppers as it goes.
     """
     for c in nb.prange(n_chunks_jit(len(s.state))):
-        eligible_chunk(s, P, pp, d, touches, keys, hist[nb.get_thread_id()], c)
+        eligible_chunk(s, P, pp, d, touches, keys, bounds, hist[nb.get_thread_id()], c)
 
 
 @hot
-def eligible_chunk(s, P, pp, d, touches, keys, h, c):
+def eligible_chunk(s, P, pp, d, touches, keys, bounds, h, c):
     """`count_eligible` for one chunk of shoppers, into one thread's histogram h[k, bin]."""
     for i in range(c * CHUNK, min(len(s.state), (c + 1) * CHUNK)):
         add_eligible(P, s, pp, i, s.state[i], s.segments[i], s.flags[i], s.last_purchase[i],
-                     s.enrol_day[i], d, touches, keys, h)
+                     s.enrol_day[i], d, touches, keys, bounds, h)
 
 
 @hot_inline
-def add_eligible(P, s, pp, i, state, seg, fl, lp, ed, d, touches, keys, h):
-    """Count shopper i, as they stand at the start of day d, in each touch's priority histogram."""
-    st = observed_state(state, max(lp, ed), d, pp.dormant_after, pp.churn_after)
-    tg = tags(st, seg, fl, lp, d, pp.recent_days)
+def add_eligible(P, s, pp, i, state, seg, fl, lp, ed, d, touches, keys, bounds, h):
+    """Count shopper i, as they stand at the start of day d, in each touch's priority histogram.
+
+    The priority bin is drawn first: a shopper in a bin at or above the touch's bound cannot be
+    chosen, so the (dearer) eligibility test is skipped for them.
+    """
+    st = -1
+    tg = np.uint32(0)
     for k in range(len(touches)):
+        b = int(rng.uniform(keys[k], i) * NBINS)
+        if b >= bounds[k]:
+            continue
+        if st < 0:
+            st = observed_state(state, max(lp, ed), d, pp.dormant_after, pp.churn_after)
+            tg = tags(st, seg, fl, lp, d, pp.recent_days)
         if reachable(P, s, i, touches[k], st, seg, tg):
-            h[k, int(rng.uniform(keys[k], i) * NBINS)] += 1
+            h[k, b] += 1
 
 
 @nb.njit(cache=True)
@@ -169,21 +180,22 @@ def n_chunks_jit(n):
 
 
 @nb.njit(parallel=True, cache=True)
-def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys, hist):
+def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys, nbounds, hist):
     """Advance every shopper by day d; add the day's counters into ints/floats (one row per chunk).
 
     today: indices of the touches sent today, in plan order; thr: their priority-bin thresholds
     (NBINS = no limit); keys: their contact-priority stream keys. nxt/nkeys: tomorrow's limited
-    touches and keys, whose eligible shoppers are counted into hist[thread] on the way (this
-    saves a second pass over the population before tomorrow's capacity thresholds).
+    touches, keys and bin bounds, whose eligible shoppers are counted into hist[thread] on the
+    way (this saves a second pass over the population before tomorrow's capacity thresholds).
     """
     for c in nb.prange(n_chunks_jit(len(s.state))):
         day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, c, nxt, nkeys,
-                  hist[nb.get_thread_id()])
+                  nbounds, hist[nb.get_thread_id()])
 
 
 @hot
-def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):  # noqa: E741
+def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbounds,  # noqa: E741
+              h):
     """One chunk of shoppers through day d.
 
     A separate function: Numba's parallel loops lose writes made through a named tuple's arrays,
@@ -216,12 +228,15 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):
         first_channel = -1
         if len(today) > 0:
             load = -1.0  # fatigue load, computed at the first contact of the day
-            tg = tags(st, seg, fl, lp, d, pp.recent_days)
+            tg = np.uint32(0)  # tag word, computed when first needed
             for k in range(len(today)):
                 t = today[k]
-                if not reachable(P, s, i, t, st, seg, tg):
-                    continue
+                # the priority test first: it is cheaper and rejects most under a tight cap
                 if thr[k] < NBINS and int(rng.uniform(keys[k], i) * NBINS) >= thr[k]:
+                    continue
+                if tg == 0:
+                    tg = tags(st, seg, fl, lp, d, pp.recent_days)  # never 0: TAG_ALL is set
+                if not reachable(P, s, i, t, st, seg, tg):
                     continue
                 ch = P.t_channel[t]
                 slot = P.ch_cap_slot[ch]
@@ -351,4 +366,4 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, h):
         if ed != ed0:
             s.enrol_day[i] = ed
         if len(nxt) > 0:
-            add_eligible(P, s, pp, i, st, seg, fl, lp, ed, d + 1, nxt, nkeys, h)
+            add_eligible(P, s, pp, i, st, seg, fl, lp, ed, d + 1, nxt, nkeys, nbounds, h)

@@ -75,8 +75,9 @@ class PromotionModel(mesa.Model):
         cost = P.ch_cost[P.t_channel]
         self._limited = (P.ch_capacity[P.t_channel] != NO_CAPACITY) | (
             np.isfinite(P.t_budget) & (cost > 0))
-        self._pending: dict = {}
+        self._pending: dict = {}  # touch -> (priority histogram, bin bound) for _pending_day
         self._pending_day = -1
+        self._eligible: dict = {}  # touch -> shoppers it could reach when last sent
         i_names = lay.int_names()
         reporters = {
             "gmv": lambda m: m.today_float[:3].sum(),
@@ -112,20 +113,22 @@ class PromotionModel(mesa.Model):
         seed = np.uint64(self.run_seed)
         today = np.flatnonzero(self.plan.touch_on[d]).astype(np.int64)
         keys = rng.touch_keys(seed, d, today)
-        counts = self._pending if self._pending_day == d else self._count_eligible(d, today)
-        thr = self._thresholds(d, today, counts)
+        thr = self._thresholds(d, today)
         nxt = self._limited_touches(d + 1)
         nkeys = rng.touch_keys(seed, d + 1, nxt)
+        nbounds = np.array([self._bin_bound(t, d) for t in nxt], np.int64)
         hist = self._histograms(len(nxt))
         self._ints.fill(0)
         self._floats.fill(0.0)
         args = (self.shoppers, self.plan, self.params, d, seed, today, thr, keys)
         if len(self._ints) == 1:  # one chunk: skip the thread pool (its start-up costs more)
             kernel.day_chunk(*args, self._ints[0], self._floats[0], self.offsets, 0, nxt, nkeys,
-                             hist[0])
+                             nbounds, hist[0])
         else:
-            kernel.step_day(*args, self._ints, self._floats, self.offsets, nxt, nkeys, hist)
-        self._pending = dict(zip(nxt.tolist(), hist.sum(axis=0), strict=True))
+            kernel.step_day(*args, self._ints, self._floats, self.offsets, nxt, nkeys, nbounds,
+                            hist)
+        self._pending = {t: (row, b) for t, row, b in zip(nxt.tolist(), hist.sum(axis=0),
+                                                          nbounds.tolist(), strict=True)}
         self._pending_day = d + 1
         self.daily_int[d] = self._ints.sum(axis=0)
         self._state_counts += self.daily_int[d, :N_STATES]  # the kernel counts changes
@@ -141,6 +144,31 @@ class PromotionModel(mesa.Model):
             return np.zeros(0, np.int64)
         return np.flatnonzero(self.plan.touch_on[d] & self._limited).astype(np.int64)
 
+    def _cap(self, t: int, d: int, left: float = math.inf) -> float:
+        """Most contacts touch t may make on day d: channel capacity left and budget left."""
+        P = self.plan
+        ch = P.t_channel[t]
+        cap = min(left, P.ch_capacity[ch]) if P.ch_capacity[ch] != NO_CAPACITY else left
+        # (left: what earlier touches today left of the channel's capacity)
+        cost = P.ch_cost[ch]
+        if math.isfinite(P.t_budget[t]) and cost > 0:
+            spent = self.daily_float[:d, self.layout.cost_by_touch + t].sum()
+            cap = min(cap, max(0, math.floor((P.t_budget[t] - spent) / cost + 1e-9)))
+        return cap
+
+    def _bin_bound(self, t: int, d: int) -> int:
+        """Priority bins worth counting for touch t tomorrow: with room above the expected cut.
+
+        From the shoppers the touch could reach last time, the cap binds around bin
+        NBINS x cap / eligible; bins well above cannot be taken. If tomorrow's cut lands beyond
+        the bound after all, `_thresholds` counts again in full, so results never depend on it.
+        """
+        eligible = self._eligible.get(int(t))
+        cap = self._cap(t, d + 1)
+        if eligible is None or not math.isfinite(cap):
+            return kernel.NBINS
+        return min(kernel.NBINS, int(kernel.NBINS * 1.5 * cap / max(eligible, 1.0)) + 64)
+
     def _histograms(self, k: int) -> np.ndarray:
         """Zeroed per-thread priority histograms for k touches.
 
@@ -149,42 +177,47 @@ class PromotionModel(mesa.Model):
         """
         return np.zeros((nb.config.NUMBA_NUM_THREADS, k, kernel.NBINS), np.int64)
 
-    def _count_eligible(self, d: int, today: np.ndarray) -> dict:
-        """Priority histograms of day d's limited touches by a pass over the shoppers."""
-        touches = today[self._limited[today]]
-        if len(touches) == 0:
-            return {}
+    def _count_eligible(self, d: int, touches: np.ndarray) -> dict:
+        """Full priority histograms of touches on day d, by a pass over the shoppers."""
         keys = rng.touch_keys(np.uint64(self.run_seed), d, touches)
+        bounds = np.full(len(touches), kernel.NBINS, np.int64)
         hist = self._histograms(len(touches))
-        args = (self.shoppers, self.plan, self.params, d, touches, keys)
+        args = (self.shoppers, self.plan, self.params, d, touches, keys, bounds)
         if len(self._ints) == 1:
             kernel.eligible_chunk(*args, hist[0], 0)
         else:
             kernel.count_eligible(*args, hist)
-        return dict(zip(touches.tolist(), hist.sum(axis=0), strict=True))
+        return {t: (row, kernel.NBINS) for t, row in zip(touches.tolist(), hist.sum(axis=0),
+                                                          strict=True)}
 
-    def _thresholds(self, d: int, today: np.ndarray, counts: dict) -> np.ndarray:
+    def _thresholds(self, d: int, today: np.ndarray) -> np.ndarray:
         """Priority-bin threshold per touch today so contacts stay within capacity and budget.
 
-        counts[t]: shoppers touch t may reach today, by priority bin. Touches share a channel's
-        capacity in plan order: each takes the shoppers with the lowest keyed priority it may
-        reach, whole bins only, so the cap is never exceeded and the result does not depend on
-        how the loop is split over threads.
+        Touches share a channel's capacity in plan order: each takes the shoppers with the lowest
+        keyed priority it may reach, whole bins only, so the cap is never exceeded and the result
+        does not depend on how the loop is split over threads. The histograms of the shoppers
+        each touch may reach were counted during yesterday's step (up to a bin bound).
         """
         P = self.plan
         thr = np.full(len(today), kernel.NBINS, np.int64)
-        left = P.ch_capacity.astype(np.float64)
+        counts = self._pending if self._pending_day == d else {}
+        missing = [t for t in today if self._limited[t] and t not in counts]
+        if missing:
+            counts = {**counts, **self._count_eligible(d, np.array(missing, np.int64))}
+        left = np.where(P.ch_capacity != NO_CAPACITY, P.ch_capacity, np.inf)
         for k, t in enumerate(today):
             if not self._limited[t]:
                 continue
             ch = P.t_channel[t]
-            cap = left[ch] if P.ch_capacity[ch] != NO_CAPACITY else math.inf
-            cost = P.ch_cost[ch]
-            if math.isfinite(P.t_budget[t]) and cost > 0:
-                spent = self.daily_float[:d, self.layout.cost_by_touch + t].sum()
-                cap = min(cap, max(0, math.floor((P.t_budget[t] - spent) / cost + 1e-9)))
-            cum = np.cumsum(counts[t])
+            cap = self._cap(t, d, left[ch])
+            row, bound = counts[t]
+            cum = np.cumsum(row)
             thr[k] = int(np.searchsorted(cum, cap, side="right"))
+            if thr[k] >= bound and bound < kernel.NBINS:  # the cut lies beyond what was counted
+                row, bound = self._count_eligible(d, np.array([t], np.int64))[t]
+                cum = np.cumsum(row)
+                thr[k] = int(np.searchsorted(cum, cap, side="right"))
+            self._eligible[int(t)] = cum[-1] * kernel.NBINS / bound
             if P.ch_capacity[ch] != NO_CAPACITY:
                 left[ch] -= cum[thr[k] - 1] if thr[k] > 0 else 0
         return thr

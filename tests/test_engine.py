@@ -243,3 +243,14 @@ def test_population_from_fitted_params_file(tmp_path):
     assert (pp.p, pp.q, pp.v) == (fitted.gamma_gamma.p, fitted.gamma_gamma.q, fitted.gamma_gamma.v)
     run = simulate(sc, shoppers=3000, base_dir=tmp_path)
     assert run.total("orders_old_member") > 0
+
+
+@pytest.mark.parametrize("bound", [1, 4096])
+def test_capacity_cut_does_not_depend_on_the_counting_bound(sc, monkeypatch, bound):
+    """Counting only low priority bins is a saving, never a change: a cut beyond the bound is
+    recounted in full (bound 1), and counting everything (4096) gives the same run."""
+    normal = simulate(sc, keep_final=True)
+    monkeypatch.setattr(PromotionModel, "_bin_bound", lambda self, t, d: bound)
+    forced = simulate(sc, keep_final=True)
+    assert np.array_equal(normal.daily_int, forced.daily_int)
+    assert np.array_equal(normal.daily_float, forced.daily_float)
