@@ -94,9 +94,13 @@ class Replicated:
 def replicate(scenarios: list[Scenario], names: list[str], *, reps: int, seed: int | None = None,
               shoppers: int | None = None, independent: bool = False,
               with_baseline: bool = False, base_dirs: list[Path] | None = None,
-              progress: bool = False) -> list[Replicated]:
+              progress: bool = False, population_seed: int | None = None) -> list[Replicated]:
     """Run every scenario `reps` times; replication k shares its seed across scenarios (CRN).
 
+    The shoppers (their traits: state, segments, rates, spend, dropout) are drawn once from
+    `population_seed` (default: the base seed) and shared by every scenario and replication:
+    the store is one store, and a replication varies what its shoppers do. `independent=True` gives every scenario and
+    replication its own population and behaviour seeds instead.
     with_baseline: also run each scenario's no-campaign counterfactual on the same seed, so the
     per-replication KPIs include incremental GMV and ROI (as `promosim run` reports them).
     """
@@ -106,16 +110,19 @@ def replicate(scenarios: list[Scenario], names: list[str], *, reps: int, seed: i
     out = [Replicated(nm, sc) for nm, sc in zip(names, scenarios, strict=True)]
     n_capped = max(sum(bool(c.frequency_cap) for c in sc.channels.values()) for sc in scenarios)
     days = len(scenarios[0].days) * (2 if with_baseline else 1)
+    fixed_seed = seed if population_seed is None else population_seed
+    shared = None if independent else draw_population(scenarios[0].population, fixed_seed, n,
+                                                      n_capped, base_dirs[0])
     with tqdm(total=reps * len(scenarios) * days, unit="day", unit_scale=True,
               desc=f"{reps} x {len(scenarios)} scenario(s)", disable=not progress) as bar:
         for k in range(reps):
-            shared = None
             for j, (sc, res) in enumerate(zip(scenarios, out, strict=True)):
                 s_k = replication_seed(seed + (7919 * j if independent else 0), k)
-                if shared is None or independent:
-                    shared = draw_population(sc.population, s_k, n, n_capped, base_dirs[j])
-                kw = dict(seed=s_k, shoppers=n, base_dir=base_dirs[j], population=shared,
-                          progress=bar)
+                pop_seed = s_k if independent else fixed_seed
+                population = shared if not independent else draw_population(
+                    sc.population, pop_seed, n, n_capped, base_dirs[j])
+                kw = dict(seed=s_k, shoppers=n, base_dir=base_dirs[j], population=population,
+                          population_seed=pop_seed, progress=bar)
                 run = simulate(sc, keep_final=True, **kw)
                 base = simulate(no_campaign(sc), **kw) if with_baseline else None
                 res.kpis.append(compute_kpis(run, base))

@@ -208,9 +208,10 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbo
     k_basket = rng.stream_key(seed, rng.BASKET, d)
     k_drop = rng.stream_key(seed, rng.DROPOUT, d)
     k_react = rng.stream_key(seed, rng.REACTIVATE, d)
-    k_bday = rng.stream_key(seed, rng.BIRTHDAY, 0)
-    k_nu = rng.stream_key(seed, rng.INIT_BASKET, 0)
-    k_p = rng.stream_key(seed, rng.INIT_DROPOUT, 0)
+    # traits of the shopper, keyed by the population seed (fixed across replications)
+    k_bday = rng.stream_key(np.uint64(pp.seed), rng.BIRTHDAY, 0)
+    k_nu = rng.stream_key(np.uint64(pp.seed), rng.INIT_BASKET, 0)
+    k_p = rng.stream_key(np.uint64(pp.seed), rng.INIT_DROPOUT, 0)
     traffic = P.traffic[d]
     online = P.online[d]
     doy = P.day_of_year[d]

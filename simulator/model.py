@@ -30,7 +30,8 @@ class PromotionModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, *, seed: int | None = None,
                  shoppers: int | None = None, threads: int | None = None,
-                 base_dir: str | Path = ".", population: Shoppers | None = None):
+                 base_dir: str | Path = ".", population: Shoppers | None = None,
+                 population_seed: int | None = None):
         """Compile the scenario and draw the population.
 
         Args:
@@ -41,7 +42,11 @@ class PromotionModel(mesa.Model):
             threads: Numba threads (default: all cores). Results do not depend on it.
             base_dir: folder that relative paths in the scenario (params_file) start from.
             population: initial shopper arrays already drawn for this population section and
-                seed (see `draw_population`); copied, so one draw can start many scenarios.
+                population seed (see `draw_population`); copied, so one draw can start many
+                scenarios.
+            population_seed: seed of the shoppers' traits (initial state, segments, rates,
+                spend, dropout, birthday); default: the run seed. Replications keep it fixed and
+                vary `seed`, so they vary behaviour on one population.
         """
         self.run_seed = int(scenario.seed if seed is None else seed)
         super().__init__(seed=self.run_seed)
@@ -50,7 +55,9 @@ class PromotionModel(mesa.Model):
         self.scenario = scenario
         n = int(shoppers or scenario.population.shoppers)
         self.plan = compile_plan(scenario, scale=n / scenario.population.shoppers)
-        self.params = resolve_params(scenario.population, Path(base_dir))
+        self.population_seed = self.run_seed if population_seed is None else int(population_seed)
+        self.params = resolve_params(scenario.population, Path(base_dir))._replace(
+            seed=np.uint64(self.population_seed))
         self.layout = Layout(tuple(scenario.benefits), tuple(scenario.channels),
                              tuple(scenario.plan))
         lay = self.layout
@@ -60,7 +67,7 @@ class PromotionModel(mesa.Model):
                                 np.int64)
         self.shoppers = allocate(n, int((self.plan.ch_cap_slot >= 0).sum()))
         if population is None:
-            initialise(self.shoppers, self.params, self.run_seed)
+            initialise(self.shoppers, self.params)
         else:
             for dst, src in zip(self.shoppers, population, strict=True):
                 dst[...] = src[:, : dst.shape[1]] if dst.ndim == 2 else src

@@ -85,6 +85,7 @@ class PopulationParams(NamedTuple):
     conversion: float
     enrol_rate: float
     fatigue_decay: float  # daily multiplier of the fatigue load
+    seed: np.uint64 = np.uint64(0)  # population seed: keys every per-shopper trait
 
 
 def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationParams:
@@ -181,12 +182,13 @@ def draw_population(pop: Population, seed: int, n: int, n_capped: int,
     n_capped: the most frequency-capped channels any of those scenarios has.
     """
     s = allocate(n, n_capped)
-    initialise(s, resolve_params(pop, base_dir), seed)
+    initialise(s, resolve_params(pop, base_dir)._replace(seed=np.uint64(seed)))
     return s
 
 
-def initialise(shoppers: Shoppers, params: PopulationParams, seed: int, first: int = 0) -> None:
-    """Draw every shopper's initial state in place; slot k is shopper `first + k`."""
+def initialise(shoppers: Shoppers, params: PopulationParams, first: int = 0) -> None:
+    """Draw every shopper's initial state in place from params.seed; slot k is shopper first+k."""
+    seed = params.seed
     if len(shoppers.state) <= _CHUNK:  # one chunk: skip the thread pool
         _initialise_chunk(shoppers, params, np.uint64(seed), first, 0, len(shoppers.state))
     else:

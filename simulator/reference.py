@@ -173,7 +173,7 @@ class ShopperAgent(mesa.Agent):
         """Draw the initial attributes from the keyed streams, or take slot `index` of arrays."""
         super().__init__(model)
         self.index = index  # shopper id: the key of every draw (Mesa's unique_id starts at 1)
-        self.birthday = birthday_of(model.run_seed, index)
+        self.birthday = birthday_of(model.population_seed, index)
         if population is None:
             self._draw_initial(model.pp, model.init_keys)
         else:
@@ -490,14 +490,16 @@ class ReferenceModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, *, seed: int | None = None,
                  shoppers: int | None = None, threads: int | None = None,
-                 base_dir: str | Path = ".", population: Shoppers | None = None):
+                 base_dir: str | Path = ".", population: Shoppers | None = None,
+                 population_seed: int | None = None):
         """Compile the scenario and create the agents; arguments as `PromotionModel`'s.
 
         `threads` is accepted and ignored; `population` (arrays from `draw_population`) replaces
-        the agents' own keyed initial draws.
+        the agents' own keyed initial draws. Traits are keyed by the population seed.
         """
         self.run_seed = int(scenario.seed if seed is None else seed)
         super().__init__(seed=self.run_seed)
+        self.population_seed = self.run_seed if population_seed is None else int(population_seed)
         self.scenario = scenario
         n = int(shoppers or scenario.population.shoppers)
         self.plan = compile_plan(scenario, scale=n / scenario.population.shoppers)
@@ -512,7 +514,7 @@ class ReferenceModel(mesa.Model):
         self.daily_float = np.zeros((self.n_days, self.layout.n_float), np.float64)
         self.ints: list[int] = []
         self.floats: list[float] = []
-        seed_ = self.run_seed
+        seed_ = self.population_seed
         k_seg = stream_key(seed_, rng.INIT_SEGMENT, 0)
         k_drop = stream_key(seed_, rng.INIT_DROPOUT, 0)
         self.init_keys = {

@@ -45,6 +45,7 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 @nb.njit(cache=True)
 def mix64(z):
     """Splitmix64 finaliser: a bijective avalanche of a 64-bit integer."""
+    z = np.uint64(z)  # a key that came back through Python arrives typed int64
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
@@ -60,13 +61,13 @@ def stream_key(seed, decision, day):
 @nb.njit(cache=True)
 def substream(key, sub):
     """Key of sub-stream `sub` of a stream (a touch, a segment, a rejection attempt)."""
-    return mix64(key ^ ((np.uint64(sub) + np.uint64(1)) * _M2))
+    return mix64(np.uint64(key) ^ ((np.uint64(sub) + np.uint64(1)) * _M2))
 
 
 @nb.njit(cache=True)
 def uniform(key, shopper):
     """Uniform in [0, 1) for one shopper in the stream `key`."""
-    h = mix64(key + (np.uint64(shopper) + np.uint64(1)) * _GOLDEN)
+    h = mix64(np.uint64(key) + (np.uint64(shopper) + np.uint64(1)) * _GOLDEN)
     return float(h >> _S11) * _INV53
 
 

@@ -57,7 +57,8 @@ def no_campaign(scenario: Scenario) -> Scenario:
 
 def simulate(scenario: Scenario, *, seed: int | None = None, shoppers: int | None = None,
              threads: int | None = None, base_dir: str | Path = ".", progress: bool | tqdm = False,
-             keep_final: bool = False, population: Shoppers | None = None) -> RunResult:
+             keep_final: bool = False, population: Shoppers | None = None,
+             population_seed: int | None = None) -> RunResult:
     """Run one scenario through its calendar.
 
     Args:
@@ -68,10 +69,12 @@ def simulate(scenario: Scenario, *, seed: int | None = None, shoppers: int | Non
         base_dir: folder for relative paths inside the scenario.
         progress: True for a progress bar, or an existing tqdm bar to advance by one per day.
         keep_final: keep the end-of-run shopper arrays in the result.
-        population: initial arrays drawn for this seed (`population.draw_population`), copied.
+        population: initial arrays drawn for population_seed (`population.draw_population`).
+        population_seed: seed of the shoppers' traits (default: the run seed).
     """
     model = PromotionModel(scenario, seed=seed, shoppers=shoppers, threads=threads,
-                           base_dir=base_dir, population=population)
+                           base_dir=base_dir, population=population,
+                           population_seed=population_seed)
     bar = progress if isinstance(progress, tqdm) else tqdm(
         total=model.n_days, desc=scenario.name, unit="day", disable=not progress, leave=False)
     while model.running:

@@ -36,7 +36,7 @@ def initial(sc, n=None):
     """The population as drawn at the start (before day 0)."""
     n = n or sc.population.shoppers
     s = allocate(n, len(sc.channels))
-    initialise(s, resolve_params(sc.population), sc.seed)
+    initialise(s, resolve_params(sc.population)._replace(seed=np.uint64(sc.seed)))
     return s
 
 
@@ -254,3 +254,14 @@ def test_capacity_cut_does_not_depend_on_the_counting_bound(sc, monkeypatch, bou
     forced = simulate(sc, keep_final=True)
     assert np.array_equal(normal.daily_int, forced.daily_int)
     assert np.array_equal(normal.daily_float, forced.daily_float)
+
+
+def test_rng_keys_typed_int64_give_the_same_draws():
+    """Numba hands uint64 keys back to Python as int; passed in again they are typed int64."""
+    from simulator import rng
+
+    key = rng.stream_key(np.uint64(1), rng.INIT_BASKET, 0)
+    assert isinstance(key, int) and key < 2**63
+    draws = [rng.uniform(key, i) for i in range(4000)]
+    assert draws == [rng.uniform(np.uint64(key), i) for i in range(4000)]
+    assert abs(np.mean(draws) - 0.5) < 4 * np.sqrt(1 / 12 / 4000)

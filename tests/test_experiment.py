@@ -9,8 +9,14 @@ import pytest
 from helpers import scenario
 from scipy import stats
 
-from simulator.bgnbd import expected_purchases
 from simulator.experiment import ExperimentError, mean_ci, replicate, run_comparison
+from simulator.population import (
+    basket_scale,
+    draw_population,
+    dropout_probability,
+    resolve_params,
+)
+from simulator.rng import INIT_BASKET, INIT_DROPOUT, stream_key
 from simulator.scenario import validate_data
 
 R_, ALPHA_WEEKS, A_, B_ = 0.25, 6.0, 0.8, 2.4
@@ -53,33 +59,48 @@ def test_mean_ci_is_the_t_interval():
 
 
 def known_effect_pair(days: int):
-    """No-campaign customers vs the same with +10% basket on every order and no other effect.
-
-    The true mean difference in GMV is 0.1 x N x E[X(t)] x p*v/(q-1) (BG/NBD x Gamma-Gamma).
-    """
+    """No-campaign customers vs the same with +10% basket on every order and no other effect."""
     pop = {"mix": {"repeat": 1.0}, "segments": {},
            "purchase_rate": {"r": R_, "alpha": ALPHA_WEEKS, "time_unit_days": 7},
            "dropout": {"a": A_, "b": B_}, "basket": {"p": P_, "q": Q_, "v": V_},
            "conversion_per_visit": 1.0, "initial_alive": {}}
-    cal = {"start": "2022-01-01", "end": f"2022-01-{days:02d}" if days <= 31 else "2022-02-28",
-           "phases": []}
+    cal = {"start": "2022-01-01", "end": f"2022-01-{days:02d}", "phases": []}
     base = scenario(population=pop, calendar=cal, benefits={}, channels={}, plan={})
     data = base.model_dump(mode="json")
     data["benefits"] = {"basket_up": {"type": "early_bird_price", "effects": {"basket": 0.1}}}
-    bigger = validate_data(data)
-    return base, bigger, len(base.days)
+    return base, validate_data(data), len(base.days)
+
+
+def expected_gmv(sc, shoppers: int, population_seed: int, days: int) -> float:
+    """E[GMV | these shoppers]: each active shopper buys with probability lambda a day and drops
+    out with probability p after each purchase, so E[orders] = (1 - (1 - lambda p)^t) / p, and an
+    order is worth Gamma(p_gg) x basket scale on average p_gg x scale."""
+    pop = draw_population(sc.population, population_seed, shoppers, 0)
+    pp = resolve_params(sc.population)._replace(seed=np.uint64(population_seed))
+    # keys as np.uint64: a Python int (how Numba returns them) would be typed int64
+    k_nu = np.uint64(stream_key(np.uint64(population_seed), INIT_BASKET, 0))
+    k_p = np.uint64(stream_key(np.uint64(population_seed), INIT_DROPOUT, 0))
+    total = 0.0
+    for i in range(shoppers):
+        lam = float(pop.rate[i])
+        p = dropout_probability(pp, k_p, i)
+        orders = (1.0 - (1.0 - lam * p) ** days) / p
+        total += orders * P_ * basket_scale(pp, k_nu, i, pop.segments[i])
+    return total
 
 
 def test_ci_covers_known_difference_at_nominal_rate():
-    """Coverage of the paired 95% CI over many small comparisons, within binomial error."""
+    """Coverage of the paired 95% CI over many small comparisons, within binomial error.
+
+    The population is fixed; the truth is the exact expected difference for these shoppers.
+    """
     base, bigger, days = known_effect_pair(31)
-    shoppers, reps, trials = 2000, 4, 120
-    truth = 0.1 * shoppers * expected_purchases(days, R_, ALPHA_WEEKS * 7, A_, B_) * (
-        P_ * V_ / (Q_ - 1))
+    shoppers, reps, trials, pop_seed = 2000, 4, 120, 1
+    truth = 0.1 * expected_gmv(base, shoppers, pop_seed, days)
     covered = 0
     for trial in range(trials):
         res = replicate([base, bigger], ["base", "bigger"], reps=reps, seed=1000 + 97 * trial,
-                        shoppers=shoppers)
+                        shoppers=shoppers, population_seed=pop_seed)
         diffs = [b - a for a, b in zip(res[0].values("gmv"), res[1].values("gmv"), strict=True)]
         _, lo, hi = mean_ci(diffs)
         covered += lo <= truth <= hi
