@@ -99,8 +99,8 @@ def replicate(scenarios: list[Scenario], names: list[str], *, reps: int, seed: i
 
     The shoppers (their traits: state, segments, rates, spend, dropout) are drawn once from
     `population_seed` (default: the base seed) and shared by every scenario and replication:
-    the store is one store, and a replication varies what its shoppers do. `independent=True` gives every scenario and
-    replication its own population and behaviour seeds instead.
+    the store is one store, and a replication varies what its shoppers do. `independent=True`
+    gives every scenario and replication its own population and behaviour seeds instead.
     with_baseline: also run each scenario's no-campaign counterfactual on the same seed, so the
     per-replication KPIs include incremental GMV and ROI (as `promosim run` reports them).
     """

@@ -405,7 +405,7 @@ def _read_with_parents(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, 
     Also returns the (file, YAML root) pairs of the file and its ancestors, child first.
     """
     name = str(path)
-    data, root = _read_yaml(path)
+    data, root = read_yaml(path)
     parent = data.pop("extends", None)
     sources = [(name, root)]
     if parent is None:
@@ -440,16 +440,22 @@ def merge(base: dict, child: dict) -> dict:
     return out
 
 
-def _read_yaml(path: Path) -> tuple[dict, Any]:
-    """Parse one YAML file into (mapping, node tree), with every failure a ScenarioError."""
+def read_yaml(path: Path, error: type[ScenarioError] = ScenarioError,
+              expected: str = "a mapping of sections (name, population, calendar, ...)",
+              ) -> tuple[dict, Any]:
+    """Parse one YAML file into (mapping, node tree), with every failure an `error`.
+
+    Errors name the file and the line: unreadable, not UTF-8, syntax, empty, not a mapping,
+    duplicate keys.
+    """
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(name, [((), f"cannot read file: {exc.strerror}")]) from None
+        raise error(name, [((), f"cannot read file: {exc.strerror}")]) from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError(name, [((), f"not UTF-8 text (byte {exc.start}); expected a UTF-8 "
-                                    "YAML file")]) from None
+        raise error(name, [((), f"not UTF-8 text (byte {exc.start}); expected a UTF-8 YAML "
+                            "file")]) from None
     try:
         root = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)
@@ -460,20 +466,18 @@ def _read_yaml(path: Path) -> tuple[dict, Any]:
         context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and start and mark and start.line != mark.line:
             problem += f" ({context} that starts at line {start.line + 1})"
-        raise ScenarioError(name, [((), f"YAML syntax error{where}: {problem}")],
-                            lines=[mark.line + 1] if mark else None) from None
+        raise error(name, [((), f"YAML syntax error{where}: {problem}")],
+                    lines=[mark.line + 1] if mark else None) from None
     if data is None:
-        raise ScenarioError(name, [((), "the file has no content (empty or only comments); "
-                                    "expected a mapping of sections such as name, population, "
-                                    "calendar")])
+        raise error(name, [((), f"the file has no content (empty or only comments); expected "
+                            f"{expected}")])
     if not isinstance(data, dict):
-        raise ScenarioError(name, [((), "expected a mapping of sections (name, population, "
-                                    f"calendar, ...) at the top level, got a "
-                                    f"{type(data).__name__}")], root)
+        raise error(name, [((), f"expected {expected} at the top level, got a "
+                            f"{type(data).__name__}")], root)
     dups = _duplicate_keys(root)
     if dups:
-        raise ScenarioError(name, [(path, msg) for path, msg, _ in dups],
-                            lines=[line for _, _, line in dups])
+        raise error(name, [(path, msg) for path, msg, _ in dups],
+                    lines=[line for _, _, line in dups])
     return data, root
 
 

@@ -54,12 +54,11 @@ from simulator.run import RunResult, no_campaign, simulate
 from simulator.scenario import (
     Scenario,
     ScenarioError,
-    _duplicate_keys,
-    _Loader,
     _locate,
     _read_with_parents,
     apply_override,
     load_scenario,
+    read_yaml,
     validate_data,
 )
 
@@ -181,27 +180,7 @@ def _problem(err: dict) -> tuple[tuple, str]:
 def read_targets(path: str | Path) -> tuple[TargetsFile, Any]:
     """Read and validate a targets file's own fields; TargetsError names file, line and field."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TargetsError(name, [((), f"cannot read file: {exc.strerror}")]) from None
-    except UnicodeDecodeError as exc:
-        raise TargetsError(name, [((), f"not UTF-8 text (byte {exc.start})")]) from None
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise TargetsError(name, [((), f"YAML syntax error{where}: "
-                                   f"{getattr(exc, 'problem', None) or exc}")],
-                           lines=[mark.line + 1] if mark else None) from None
-    if not isinstance(data, dict):
-        raise TargetsError(name, [((), "expected a mapping with targets and params at the top "
-                                   "level")], root)
-    dups = _duplicate_keys(root)
-    if dups:
-        raise TargetsError(name, [(p, m) for p, m, _ in dups], lines=[ln for _, _, ln in dups])
+    data, root = read_yaml(Path(path), TargetsError, "a mapping with targets and params")
     try:
         spec = TargetsFile.model_validate(data)
     except ValidationError as exc:
