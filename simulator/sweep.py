@@ -428,10 +428,11 @@ def simulate_point(arg: tuple) -> list[dict]:
 
 
 def simulate_baseline(arg: tuple) -> dict:
-    """GMV and member GMV of the no-campaign run of one replication seed."""
-    scenario, seed_k, shoppers, base_dir = arg
+    """GMV and member GMV of the no-campaign run of one replication seed (same shoppers)."""
+    scenario, seed_k, population_seed, shoppers, base_dir = arg
     (rep,) = replicate([no_campaign(scenario)], ["baseline"], reps=1, seed=seed_k,
-                       shoppers=shoppers, base_dirs=[Path(base_dir)])
+                       shoppers=shoppers, base_dirs=[Path(base_dir)],
+                       population_seed=population_seed)
     return {"gmv": rep.kpis[0]["gmv"], "member_gmv": rep.kpis[0]["member_gmv"]}
 
 
@@ -735,7 +736,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler=N
                     continue
                 queued.add(stem)
                 tasks.append(Task("baseline", stem, simulate_baseline,
-                                  (sc, s_k, plan.shoppers, str(plan.base_dir))))
+                                  (sc, s_k, plan.seed, plan.shoppers, str(plan.base_dir))))
     unique = list(dict.fromkeys(plan.ids))
     done = {pid for pid in unique if _ok(out / "points" / f"{pid}.json")}
     first = {pid: plan.ids.index(pid) for pid in unique}
