@@ -142,7 +142,8 @@ def count_eligible(s, P, pp, d, touches, keys, bounds, hist):
     step counts tomorrow's eligible shoppers as it goes.
     """
     for c in nb.prange(n_chunks_jit(len(s.state))):
-        eligible_chunk(s, P, pp, d, touches, keys, bounds, hist[nb.get_thread_id()], c)
+        eligible_chunk(s, P, pp, d, touches, keys, bounds, hist[nb.get_thread_id()],
+                       np.int64(c))
 
 
 @hot
@@ -189,8 +190,10 @@ def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys,
     way (this saves a second pass over the population before tomorrow's capacity thresholds).
     """
     for c in nb.prange(n_chunks_jit(len(s.state))):
-        day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, c, nxt, nkeys,
-                  nbounds, hist[nb.get_thread_id()])
+        # np.int64(c): the prange index is typed uint64 there, int64 in a serial call; one type
+        # means one compiled version of the (large) chunk function
+        day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, np.int64(c),
+                  nxt, nkeys, nbounds, hist[nb.get_thread_id()])
 
 
 @hot

@@ -199,7 +199,8 @@ def initialise(shoppers: Shoppers, params: PopulationParams, first: int = 0) -> 
 def _initialise(s, pp, seed, first):
     n = len(s.state)
     for c in nb.prange((n + _CHUNK - 1) // _CHUNK):
-        _initialise_chunk(s, pp, seed, first, c * _CHUNK, min(n, (c + 1) * _CHUNK))
+        lo = np.int64(c) * _CHUNK  # int64 as in the serial call: one compiled version
+        _initialise_chunk(s, pp, seed, first, lo, min(n, lo + _CHUNK))
 
 
 @nb.njit(cache=True)
