@@ -28,7 +28,6 @@ INT_FIXED = STATES + (
     "dropouts",  # BG/NBD dropouts after a purchase
     "contacts",
 )
-I_STATE0 = 0
 I_VISITS = INT_FIXED.index("visits")
 I_ENROL = INT_FIXED.index("enrolments")
 I_ORD_OLD = INT_FIXED.index("orders_old_member")

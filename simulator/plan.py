@@ -19,7 +19,7 @@ from simulator.scenario import WEEKDAYS, Scenario, Window
 
 NO_CAPACITY = -1  # channel without a daily capacity
 NO_CAP = 256  # frequency cap that the uint8 contact counters never reach
-D_STORE, D_TOUCH, D_ON_ENROL = (DELIVERIES.index(x) for x in ("store", "touch", "on_enrol"))
+D_STORE, D_ON_ENROL = DELIVERIES.index("store"), DELIVERIES.index("on_enrol")
 C_PER_REDEMPTION, C_PER_GRANT, C_SHARE = (COST_KINDS.index(x) for x in COST_KINDS)
 
 
