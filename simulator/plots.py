@@ -78,9 +78,14 @@ def plot_daily_gmv(run: RunResult, path: Path, baseline: RunResult | None = None
     x = _x(run)
     old, new, non = (run.series(n) / 1e4 for n in ("gmv_old_member", "gmv_new_member",
                                                     "gmv_nonmember"))
-    ax.bar(x, old, width=1.0, color=SEGMENT_COLORS["old"], label="old members")
-    ax.bar(x, new, width=1.0, bottom=old, color=SEGMENT_COLORS["new"], label="new members")
-    ax.bar(x, non, width=1.0, bottom=old + new, color=SEGMENT_COLORS["non"], label="non-members")
+    # one stepped band per member type (a bar per day would draw 3 x days rectangles)
+    edges = np.append(x, x[-1] + np.timedelta64(1, "D")) - np.timedelta64(12, "h")
+    bottom = np.zeros(len(x))
+    for part, key, label in ((old, "old", "old members"), (new, "new", "new members"),
+                             (non, "non", "non-members")):
+        ax.stairs(bottom + part, edges, baseline=bottom, fill=True, color=SEGMENT_COLORS[key],
+                  label=label)
+        bottom = bottom + part
     if baseline is not None:
         base = sum(baseline.series(n) for n in ("gmv_old_member", "gmv_new_member",
                                                  "gmv_nonmember")) / 1e4
