@@ -1,6 +1,6 @@
 """Shopper state as struct-of-arrays, and its initial draw from the scenario's population.
 
-Each shopper is a slot in ten narrow numpy arrays (about 25 bytes plus one byte per channel).
+Each shopper is a slot in ten narrow numpy arrays: 21 bytes, plus one per frequency-capped channel.
 Attributes needed only when the shopper buys (dropout p, basket scale) are derived on demand
 from their keyed draws rather than stored.
 Initial attributes are counter-based draws keyed by (seed, shopper), so shopper i is the same

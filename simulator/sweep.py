@@ -37,7 +37,9 @@ from tqdm.auto import tqdm
 from simulator.experiment import mean_ci, replicate
 from simulator.kpis import compute_kpis, ratio
 from simulator.outputs import atomic_write_text, to_json, write_csv
-from simulator.run import no_campaign
+from simulator.population import draw_population
+from simulator.rng import replication_seed
+from simulator.run import no_campaign, simulate
 from simulator.scenario import Scenario, ScenarioError, _Loader, load_scenario
 
 SWEEP_FORMAT = 1
@@ -338,8 +340,6 @@ class SweepPlan:
 
     def seeds(self) -> list[int]:
         """The replication seeds every point runs (common random numbers)."""
-        from simulator.rng import replication_seed
-
         return [replication_seed(self.seed, k) for k in range(self.reps)]
 
     def labels(self, i: int) -> dict[str, str]:
@@ -419,12 +419,19 @@ class Task:
     arg: tuple
 
 
-def simulate_point(arg: tuple) -> list[dict]:
-    """The KPIs of each replication of one point's scenario (without the baseline)."""
-    scenario, seed, reps, shoppers, base_dir = arg
-    (rep,) = replicate([scenario], [scenario.name], reps=reps, seed=seed, shoppers=shoppers,
-                       base_dirs=[Path(base_dir)])
-    return rep.kpis
+def simulate_point(arg: tuple) -> dict:
+    """The KPIs of replication k of one point's scenario (without the baseline).
+
+    One task per replication, so workers share a sweep's runs evenly; the run is replication k
+    of `experiment.replicate` exactly (same seeds, same shoppers).
+    """
+    scenario, seed, k, shoppers, base_dir = arg
+    n = shoppers or scenario.population.shoppers
+    capped = sum(bool(c.frequency_cap) for c in scenario.channels.values())
+    shared = draw_population(scenario.population, seed, n, capped, Path(base_dir))
+    run = simulate(scenario, seed=replication_seed(seed, k), shoppers=n, base_dir=base_dir,
+                   population=shared, population_seed=seed)
+    return compute_kpis(run)
 
 
 def simulate_baseline(arg: tuple) -> dict:
@@ -745,14 +752,17 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler=N
             continue
         i = first[pid]
         if plan.baseline:
-            arg = (plan.scenarios[i], plan.seed, plan.reps, plan.shoppers, str(plan.base_dir))
-            tasks.append(Task("point", pid, simulate_point, arg))
+            for k in range(plan.reps):
+                arg = (plan.scenarios[i], plan.seed, k, plan.shoppers, str(plan.base_dir))
+                tasks.append(Task("point", f"{pid}-{k}", simulate_point, arg))
         else:
             tasks.append(Task("point", pid, evaluate_function,
                               (plan.evaluate, plan.points[i], seeds)))
     bar = tqdm(total=len(unique), initial=len(done), unit="point", desc="sweep",
                disable=not progress, dynamic_ncols=True)
     computed = 0
+
+    parts: dict[str, dict[int, tuple]] = {}  # point -> replication -> outcome, until complete
 
     def on_done(task: Task, outcome: tuple) -> None:
         nonlocal computed
@@ -764,13 +774,24 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler=N
             record.update(outcome[1] if ok else {"error": outcome[1], "traceback": outcome[2]})
             _save(out / "baselines" / f"{task.key}.json", record)
             return
-        i = first[task.key]
-        record = {"point": task.key, "overrides": _jsonable(plan.points[i]),
+        pid = task.key
+        if plan.baseline:  # one task per replication: the point is saved when all are in
+            pid, k = task.key.rsplit("-", 1)
+            parts.setdefault(pid, {})[int(k)] = outcome
+            if len(parts[pid]) < plan.reps:
+                return
+            done_reps = parts.pop(pid)
+            outcomes = [done_reps[k] for k in range(plan.reps)]
+            failed = next((o for o in outcomes if o[0] != "ok"), None)
+            outcome = failed or ("ok", [o[1] for o in outcomes])
+            ok = failed is None
+        i = first[pid]
+        record = {"point": pid, "overrides": _jsonable(plan.points[i]),
                   "labels": plan.labels(i), "status": "ok" if ok else "failed",
                   "seeds": seeds, "baseline": base_keys[i]}
         record.update({"kpis": outcome[1]} if ok else {"error": outcome[1],
                                                        "traceback": outcome[2]})
-        _save(out / "points" / f"{task.key}.json", record)
+        _save(out / "points" / f"{pid}.json", record)
         computed += 1
         bar.update(1)
 

@@ -123,7 +123,7 @@ def test_points_match_replicate_with_one_shared_baseline(tmp_path, monkeypatch):
     assert plan.points[1]["plan.coupon_sms.audience"] == ["sms_sensitive", "fan"]
     result = run_sweep(plan, tmp_path / "out")
     kinds = Counter(kind for kind, _ in trace_counts(trace).elements())
-    assert kinds == {"point": 4, "baseline": 2}
+    assert kinds == {"point": 4 * 2, "baseline": 2}  # a task per point and replication
     for i in (0, 3):
         sc = load_scenario(SCENARIO, plan.points[i])
         (rep,) = replicate([sc], ["x"], reps=2, shoppers=1500, with_baseline=True,
@@ -222,9 +222,10 @@ def test_kill_9_then_resume_gives_the_same_table(reference, tmp_path, monkeypatc
     monkeypatch.setenv(TRACE_ENV, str(trace))
     assert cli.main(sweep_args(out, "--no-plots")) == 0
     assert (out / "sweep.csv").read_bytes() == (reference / "sweep.csv").read_bytes()
-    runs = trace_counts(trace)
-    assert all(runs[("point", pid)] == 1 for pid in finished)
-    assert {pid for kind, pid in runs if kind == "point"} == {
+    runs = trace_counts(trace)  # point tasks are "<point>-<replication>"
+    reps = int(SMALL[SMALL.index("--reps") + 1])
+    assert all(runs[("point", f"{pid}-{k}")] == 1 for pid in finished for k in range(reps))
+    assert {key.rsplit("-", 1)[0] for kind, key in runs if kind == "point"} == {
         p.stem for p in points.glob("*.json")}
     assert all(n <= 2 for n in runs.values())  # at most the interrupted run and one more
 
