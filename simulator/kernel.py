@@ -164,6 +164,9 @@ def add_eligible(P, s, pp, i, state, seg, fl, lp, ed, d, touches, keys, bounds, 
     st = -1
     tg = np.uint32(0)
     for k in range(len(touches)):
+        need = P.t_segments[touches[k]]
+        if need != 0 and (np.uint32(seg) & need) == 0:
+            continue  # none of the segments the touch requires
         b = int(rng.uniform(keys[k], i) * NBINS)
         if b >= bounds[k]:
             continue
@@ -235,6 +238,9 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbo
             tg = np.uint32(0)  # tag word, computed when first needed
             for k in range(len(today)):
                 t = today[k]
+                need = P.t_segments[t]
+                if need != 0 and (np.uint32(seg) & need) == 0:
+                    continue  # none of the segments the touch requires
                 # the priority test first: it is cheaper and rejects most under a tight cap
                 if thr[k] < NBINS and int(rng.uniform(keys[k], i) * NBINS) >= thr[k]:
                     continue

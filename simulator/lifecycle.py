@@ -53,6 +53,7 @@ MEMBER_BUYER = np.uint8(64)  # has made a member purchase (before or during the 
 
 # Tag word bits, derived per shopper and day (see `tags`).
 _SEG0 = 0  # bits 0-6: segments
+SEGMENT_BITS = (1 << len(SEGMENTS)) - 1  # the tag bits that are segments
 TAG_RECENT_BUYER = 1 << 7  # last purchase within `recent_buyer_days`
 _STATE0 = 8  # bits 8-14: one bit per state
 TAG_MEMBER = 1 << 15

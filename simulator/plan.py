@@ -14,7 +14,7 @@ import numpy as np
 
 from simulator.benefits import COST_KINDS, DELIVERIES
 from simulator.channels import CHANNEL_KINDS
-from simulator.lifecycle import audience_mask, state_bit
+from simulator.lifecycle import SEGMENT_BITS, audience_mask, state_bit
 from simulator.scenario import WEEKDAYS, Scenario, Window
 
 NO_CAPACITY = -1  # channel without a daily capacity
@@ -58,6 +58,7 @@ class Plan(NamedTuple):
     t_benefit: np.ndarray  # int64[T], -1 = a reminder without a benefit
     t_audience: np.ndarray  # uint32[T]
     t_exclude: np.ndarray  # uint32[T]
+    t_segments: np.ndarray  # uint32[T]: segment bits a shopper needs one of (0 = no such rule)
     t_budget: np.ndarray  # float64[T], inf = none
 
 
@@ -106,6 +107,21 @@ def cap_slots(channels: list) -> np.ndarray:
         slots.append(k if c.frequency_cap else -1)
         k += bool(c.frequency_cap)
     return np.array(slots, np.int64)
+
+
+def segment_filter(touch, sc: Scenario) -> int:
+    """Segment bits a shopper must have one of to be reachable by a touch, or 0.
+
+    When the audience, or the channel's reach, names segments only, a shopper with none of them
+    cannot be reached: the kernel then skips the shopper before drawing a priority. A pure
+    shortcut of a test the kernel makes anyway, so results do not change.
+    """
+    channel = sc.channels[touch.channel]
+    for names in (touch.audience, channel.reach or list(CHANNEL_KINDS[channel.kind])):
+        mask = audience_mask(names)
+        if mask and mask & SEGMENT_BITS == mask:
+            return mask
+    return 0
 
 
 def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
@@ -165,6 +181,7 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
                            np.int64),
         t_audience=np.array([audience_mask(t.audience) for t in touches], np.uint32),
         t_exclude=np.array([audience_mask(t.exclude) for t in touches], np.uint32),
+        t_segments=np.array([segment_filter(t, sc) for t in touches], np.uint32),
         t_budget=np.array([np.inf if t.budget is None else t.budget * scale for t in touches],
                           np.float64),
     )
