@@ -286,22 +286,22 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbo
             if rng.uniform(k_visit, i) < rate * traffic * contact_lift / pp.conversion:
                 I[I_VISITS] += 1
                 birthday = np.int64(rng.mix64(k_bday + np.uint64(i)) % np.uint64(365)) == doy
+                m = usable(P, online, held, st, seg, birthday)  # benefits usable today
                 # 4. enrolment
                 joined_today = False
                 if st < ENROLLED:
                     # what the shopper could use now or as a member draws them in
-                    m = usable(P, online, held, st, seg, birthday)
-                    m |= usable(P, online, held, ENROLLED, seg, birthday)
-                    p_enrol = pp.enrol_rate * lift(m, P.ben_enrol)
+                    m_member = usable(P, online, held, ENROLLED, seg, birthday)
+                    p_enrol = pp.enrol_rate * lift(m | m_member, P.ben_enrol)
                     if rng.uniform(k_enrol, i) < p_enrol:
                         st = ENROLLED
+                        m = m_member
                         ed = d
                         fl |= JOINED
                         joined_today = True
                         I[I_ENROL] += 1
                         I[off[O_ENROL_CH] + first_channel + 1] += 1
                 # 5. purchase
-                m = usable(P, online, held, st, seg, birthday)
                 p_buy = pp.conversion * lift(m, P.ben_purchase)
                 if rng.uniform(k_buy, i) < p_buy:
                     basket = (rng.gamma(k_basket, i, pp.p) * basket_scale(pp, k_nu, i, seg)
