@@ -34,6 +34,7 @@ from simulator.scenario import Population
 
 NEVER = -32000  # "long before the campaign" for int16 day fields
 _CHUNK = 8192
+_SERIAL_MAX = 4_000_000  # populations drawn in parallel above this size
 _STATE0 = 8  # first state bit of the tag word (see lifecycle.tags)
 
 
@@ -188,11 +189,13 @@ def draw_population(pop: Population, seed: int, n: int, n_capped: int,
 
 def initialise(shoppers: Shoppers, params: PopulationParams, first: int = 0) -> None:
     """Draw every shopper's initial state in place from params.seed; slot k is shopper first+k."""
-    seed = params.seed
-    if len(shoppers.state) <= _CHUNK:  # one chunk: skip the thread pool
-        _initialise_chunk(shoppers, params, np.uint64(seed), first, 0, len(shoppers.state))
+    seed = np.uint64(params.seed)
+    n = len(shoppers.state)
+    if n <= _SERIAL_MAX:  # chunk by chunk: quick enough, and no parallel loop to compile
+        for lo in range(0, n, _CHUNK):
+            _initialise_chunk(shoppers, params, seed, first, lo, min(n, lo + _CHUNK))
     else:
-        _initialise(shoppers, params, np.uint64(seed), first)
+        _initialise(shoppers, params, seed, first)
 
 
 @nb.njit(parallel=True, cache=True)
