@@ -128,9 +128,10 @@ class PromotionModel(mesa.Model):
         self._ints.fill(0)
         self._floats.fill(0.0)
         args = (self.shoppers, self.plan, self.params, d, seed, today, thr, keys)
-        if len(self._ints) == 1:  # one chunk: skip the thread pool (its start-up costs more)
-            kernel.day_chunk(*args, self._ints[0], self._floats[0], self.offsets, 0, nxt, nkeys,
-                             nbounds, hist[0])
+        if len(self._ints) == 1 or nb.get_num_threads() == 1:  # no thread pool to start
+            for c in range(len(self._ints)):
+                kernel.day_chunk(*args, self._ints[c], self._floats[c], self.offsets, c, nxt,
+                                 nkeys, nbounds, hist[0])
         else:
             kernel.step_day(*args, self._ints, self._floats, self.offsets, nxt, nkeys, nbounds,
                             hist)
@@ -190,8 +191,9 @@ class PromotionModel(mesa.Model):
         bounds = np.full(len(touches), kernel.NBINS, np.int64)
         hist = self._histograms(len(touches))
         args = (self.shoppers, self.plan, self.params, d, touches, keys, bounds)
-        if len(self._ints) == 1:
-            kernel.eligible_chunk(*args, hist[0], 0)
+        if len(self._ints) == 1 or nb.get_num_threads() == 1:
+            for c in range(len(self._ints)):
+                kernel.eligible_chunk(*args, hist[0], c)
         else:
             kernel.count_eligible(*args, hist)
         return {t: (row, kernel.NBINS) for t, row in zip(touches.tolist(), hist.sum(axis=0),

@@ -528,7 +528,7 @@ def _execute_local(tasks, on_done, workers, threads):
     Each uses one Numba thread unless told otherwise (no oversubscription of the cores).
     """
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["simulator.sweep"])
+    ctx.set_forkserver_preload(["simulator.sweep", "simulator.warm_workers"])
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                initargs=(threads or 1, os.getpid()))
     try:
