@@ -13,6 +13,8 @@ Order of a shopper's day (docs/model.md explains each step):
 6. after a repeat purchase: BG/NBD dropout with the shopper's p
 7. benefits granted on enrolment (usable from the next day), then the day's counters
 
+Each chunk first picks its busy shoppers with branch-free SIMD loops (`busy_shoppers`); the
+steps above run for them only, since a quiet shopper's day changes and counts nothing.
 Counters go to one row per chunk (no atomics); the caller sums the rows in chunk order, so results
 are identical for any thread count. Nothing is allocated inside the loops.
 """
@@ -59,13 +61,14 @@ from simulator.lifecycle import (
     PROSPECT,
     REPEAT,
     observed_state,
+    relabelled,
     tags,
 )
 from simulator.plan import C_PER_GRANT, C_PER_REDEMPTION, C_SHARE, D_ON_ENROL, D_STORE
 from simulator.population import basket_scale, dropout_probability
 
 CHUNK = 8192  # shoppers per counter row; fixed so float sums never depend on the thread count
-NBINS = 4096  # priority bins for capacity thresholds
+NBINS = 1 << rng.PRIORITY_BITS  # priority bins for capacity thresholds
 _STATE0 = np.uint32(8)
 
 # offsets of the variable counter blocks, in the `off` array passed to the kernel
@@ -167,7 +170,7 @@ def add_eligible(P, s, pp, i, state, seg, fl, lp, ed, d, touches, keys, bounds, 
         need = P.t_segments[touches[k]]
         if need != 0 and (np.uint32(seg) & need) == 0:
             continue  # none of the segments the touch requires
-        b = int(rng.uniform(keys[k], i) * NBINS)
+        b = rng.priority_bin(keys[k], i)
         if b >= bounds[k]:
             continue
         if st < 0:
@@ -183,26 +186,83 @@ def n_chunks_jit(n):
     return max(1, (n + CHUNK - 1) // CHUNK)
 
 
+@nb.njit(cache=True)
+def visit_or_relabel(state, rate, last_purchase, enrol_day, flags, lo, d, dormant_after,
+                     churn_after, prospect_scale, k_visit, visit_scale, flag):
+    """flag[j] = shopper lo + j visits without a contact or changes recency label on day d.
+
+    The arrays are the chunk's slices: indices from 0 let LLVM emit SIMD loads (an offset index
+    made it gather, 6x slower).
+    """
+    for j in range(len(state)):
+        st = state[j]  # a prospect keeps its label, so the rate is the day step's
+        r = rate[j] * (prospect_scale if st == PROSPECT else 1.0)
+        busy = relabelled(st, max(last_purchase[j], enrol_day[j]), d, dormant_after, churn_after)
+        flag[j] = busy | (((flags[j] & ALIVE) != 0)
+                          & (rng.uniform(k_visit, lo + j) < r * visit_scale))
+
+
+@nb.njit(cache=True)
+def may_contact(segments, lo, need, key, limit, flag):
+    """flag[j] |= shopper lo + j passes a touch's cheap tests.
+
+    The tests: one of the segments the touch requires (need; 0: none required) and a priority
+    bin under limit. Chunk slices, as in `visit_or_relabel`.
+    """
+    for j in range(len(segments)):
+        seg_ok = (need == 0) | ((np.uint32(segments[j]) & need) != 0)
+        flag[j] |= seg_ok & (rng.priority_bin(key, lo + j) < limit)
+
+
+@hot_inline
+def busy_shoppers(s, P, pp, d, lo, hi, k_visit, visit_scale, today, thr, keys, nxt, nkeys,
+                  nbounds, flag, work):
+    """Put in work[:m] the shoppers of lo..hi-1 with anything to do on day d; return m.
+
+    A shopper is quiet when their recency label does not change, they do not visit without a
+    contact, and neither today's touches nor tomorrow's counted ones pass their cheap tests
+    (`may_contact`): the day step would then change and count nothing for them. Most shoppers
+    are quiet on most days. The tests are branch-free loops that LLVM turns into SIMD code;
+    measured 7x faster than the same tests in the day step's shopper-by-shopper loop.
+    """
+    n = hi - lo
+    visit_or_relabel(s.state[lo:hi], s.rate[lo:hi], s.last_purchase[lo:hi], s.enrol_day[lo:hi],
+                     s.flags[lo:hi], lo, d, pp.dormant_after, pp.churn_after, pp.prospect_scale,
+                     k_visit, visit_scale, flag[:n])
+    for k in range(len(today)):
+        may_contact(s.segments[lo:hi], lo, P.t_segments[today[k]], keys[k], thr[k], flag[:n])
+    for k in range(len(nxt)):
+        may_contact(s.segments[lo:hi], lo, P.t_segments[nxt[k]], nkeys[k], nbounds[k], flag[:n])
+    m = 0
+    for j in range(n):
+        work[m] = lo + j
+        m += np.int64(flag[j])
+    return m
+
+
 @nb.njit(parallel=True, cache=True)
-def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys, nbounds, hist):
+def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys, nbounds, hist,
+             flag, work):
     """Advance every shopper by day d; add the day's counters into ints/floats (one row per chunk).
 
     today: indices of the touches sent today, in plan order; thr: their priority-bin thresholds
     (NBINS = no limit); keys: their contact-priority stream keys. nxt/nkeys: tomorrow's limited
     touches, keys and bin bounds, whose eligible shoppers are counted into hist[thread] on the
     way (this saves a second pass over the population before tomorrow's capacity thresholds).
+    flag[thread], work[thread]: CHUNK-long buffers per thread for `busy_shoppers`.
     """
     for c in nb.prange(n_chunks_jit(len(s.state))):
         # np.int64(c): the prange index is typed uint64 there, int64 in a serial call; one type
         # means one compiled version of the (large) chunk function
+        tid = nb.get_thread_id()
         day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, np.int64(c),
-                  nxt, nkeys, nbounds, hist[nb.get_thread_id()])
+                  nxt, nkeys, nbounds, hist[tid], flag[tid], work[tid])
 
 
 @hot
 def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbounds,  # noqa: E741
-              h):
-    """One chunk of shoppers through day d.
+              h, flag, work):
+    """One chunk of shoppers through day d: `busy_shoppers` picks who has anything to do.
 
     A separate function: Numba's parallel loops lose writes made through a named tuple's arrays,
     ordinary functions do not.
@@ -221,7 +281,11 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbo
     traffic = P.traffic[d]
     online = P.online[d]
     doy = P.day_of_year[d]
-    for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+    visit_scale = traffic / pp.conversion  # visit chance per unit of purchase rate
+    n_busy = busy_shoppers(s, P, pp, d, c * CHUNK, min(n, (c + 1) * CHUNK), k_visit, visit_scale,
+                           today, thr, keys, nxt, nkeys, nbounds, flag, work)
+    for j in range(n_busy):
+        i = work[j]
         lp0 = s.last_purchase[i]
         ed0 = s.enrol_day[i]
         st0 = s.state[i]
@@ -242,7 +306,7 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbo
                 if need != 0 and (np.uint32(seg) & need) == 0:
                     continue  # none of the segments the touch requires
                 # the priority test first: it is cheaper and rejects most under a tight cap
-                if thr[k] < NBINS and int(rng.uniform(keys[k], i) * NBINS) >= thr[k]:
+                if thr[k] < NBINS and rng.priority_bin(keys[k], i) >= thr[k]:
                     continue
                 if tg == 0:
                     tg = tags(st, seg, fl, lp, d, pp.recent_days)  # never 0: TAG_ALL is set
@@ -283,7 +347,7 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbo
         # 3. visit
         if fl & ALIVE:
             rate = s.rate[i] * (pp.prospect_scale if st == PROSPECT else 1.0)
-            if rng.uniform(k_visit, i) < rate * traffic * contact_lift / pp.conversion:
+            if rng.uniform(k_visit, i) < rate * visit_scale * contact_lift:
                 I[I_VISITS] += 1
                 birthday = np.int64(rng.mix64(k_bday + np.uint64(i)) % np.uint64(365)) == doy
                 m = usable(P, online, held, st, seg, birthday)  # benefits usable today

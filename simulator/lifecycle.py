@@ -110,6 +110,19 @@ def observed_state(state, last_active, day, dormant_after, churn_after):
 
 
 @nb.njit(cache=True)
+def relabelled(state, last_active, day, dormant_after, churn_after):
+    """observed_state(...) != state, in bit operations.
+
+    The busy-shopper filter runs it for everyone every day, where the branches of
+    `observed_state` cost more than all the rest.
+    """
+    idle = day - last_active
+    churned = idle >= churn_after
+    dormant = (idle >= dormant_after) & ~churned
+    return (state >= ENROLLED) & ((churned & (state != CHURNED)) | (dormant & (state != DORMANT)))
+
+
+@nb.njit(cache=True)
 def tags(state, segments, flags, last_purchase, day, recent_days):
     """The shopper's tag word for audience matching (see the TAG_* bits)."""
     t = np.uint32(segments) | np.uint32(1 << (_STATE0 + state)) | np.uint32(TAG_ALL)

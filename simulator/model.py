@@ -78,6 +78,9 @@ class PromotionModel(mesa.Model):
         chunks = kernel.n_chunks(n)
         self._ints = np.zeros((chunks, lay.n_int), np.int64)
         self._floats = np.zeros((chunks, lay.n_float), np.float64)
+        # per-thread buffers of the busy-shopper filter (kernel.busy_shoppers)
+        self._flag = np.zeros((nb.config.NUMBA_NUM_THREADS, kernel.CHUNK), np.uint8)
+        self._work = np.zeros((nb.config.NUMBA_NUM_THREADS, kernel.CHUNK), np.int64)
         P = self.plan
         cost = P.ch_cost[P.t_channel]
         self._limited = (P.ch_capacity[P.t_channel] != NO_CAPACITY) | (
@@ -131,10 +134,10 @@ class PromotionModel(mesa.Model):
         if len(self._ints) == 1 or nb.get_num_threads() == 1:  # no thread pool to start
             for c in range(len(self._ints)):
                 kernel.day_chunk(*args, self._ints[c], self._floats[c], self.offsets, c, nxt,
-                                 nkeys, nbounds, hist[0])
+                                 nkeys, nbounds, hist[0], self._flag[0], self._work[0])
         else:
             kernel.step_day(*args, self._ints, self._floats, self.offsets, nxt, nkeys, nbounds,
-                            hist)
+                            hist, self._flag, self._work)
         self._pending = {t: (row, b) for t, row, b in zip(nxt.tolist(), hist.sum(axis=0),
                                                           nbounds.tolist(), strict=True)}
         self._pending_day = d + 1

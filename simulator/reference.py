@@ -402,7 +402,7 @@ class ShopperAgent(mesa.Agent):
         ints, floats = self.model.ints, self.model.floats
         i = self.index
         rate = self.rate * (pp.prospect_scale if st == PROSPECT else 1.0)
-        if uniform(day.visit, i) >= rate * day.traffic * contact_lift / pp.conversion:
+        if uniform(day.visit, i) >= rate * (day.traffic / pp.conversion) * contact_lift:
             return st
         ints[I_VISITS] += 1
         birthday = self.birthday == day.day_of_year

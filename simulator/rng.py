@@ -40,6 +40,8 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
+PRIORITY_BITS = 12  # contact-priority bins: 2**12
+_PRIORITY_SHIFT = np.uint64(64 - PRIORITY_BITS)
 
 
 @nb.njit(cache=True)
@@ -67,8 +69,24 @@ def substream(key, sub):
 @nb.njit(cache=True)
 def uniform(key, shopper):
     """Uniform in [0, 1) for one shopper in the stream `key`."""
-    h = mix64(np.uint64(key) + (np.uint64(shopper) + np.uint64(1)) * _GOLDEN)
-    return float(h >> _S11) * _INV53
+    # the top 53 bits fit int64: a signed conversion is one instruction, an unsigned one is not
+    return float(np.int64(_hash(key, shopper) >> _S11)) * _INV53
+
+
+@nb.njit(cache=True)
+def priority_bin(key, shopper):
+    """The top PRIORITY_BITS of the shopper's hash in `key`: int(uniform(key, shopper) x 2**bits).
+
+    Integer shifts give exactly the bin of the uniform, without a float conversion: the priority
+    test runs for every shopper and every capacity-limited touch.
+    """
+    return np.int64(_hash(key, shopper) >> _PRIORITY_SHIFT)
+
+
+@nb.njit(cache=True)
+def _hash(key, shopper):
+    """The 64 random bits of one shopper in the stream `key`."""
+    return mix64(np.uint64(key) + (np.uint64(shopper) + np.uint64(1)) * _GOLDEN)
 
 
 @nb.njit(cache=True)

@@ -278,3 +278,28 @@ def test_rng_keys_typed_int64_give_the_same_draws():
     draws = [rng.uniform(key, i) for i in range(4000)]
     assert draws == [rng.uniform(np.uint64(key), i) for i in range(4000)]
     assert abs(np.mean(draws) - 0.5) < 4 * np.sqrt(1 / 12 / 4000)
+
+
+def test_relabelled_is_observed_state_changing():
+    """The busy-shopper filter's branch-free test equals observed_state(...) != state."""
+    from simulator.lifecycle import STATES, observed_state, relabelled
+
+    for dormant_after, churn_after in ((30, 90), (1, 1), (90, 30), (0, 5)):
+        for state in range(len(STATES)):
+            for last_active in range(-40, 101, 3):
+                for day in range(0, 101, 7):
+                    want = observed_state(state, last_active, day, dormant_after,
+                                          churn_after) != state
+                    assert relabelled(state, last_active, day, dormant_after,
+                                      churn_after) == want, (state, last_active, day)
+
+
+def test_priority_bin_is_the_uniforms_bin():
+    """The kernel's integer priority bin equals the reference model's int(uniform x NBINS)."""
+    from simulator import rng
+    from simulator.kernel import NBINS
+
+    for key in (0, 1, 2**63 + 5, 0x9E3779B97F4A7C15):
+        for i in range(0, 200_000, 997):
+            assert rng.priority_bin(np.uint64(key), i) == int(rng.uniform(np.uint64(key), i)
+                                                              * NBINS)
