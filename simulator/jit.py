@@ -9,5 +9,5 @@ scalar functions of `rng` are left to LLVM, which inlines them anyway.
 
 import numba as nb
 
-hot = nb.njit(cache=True, _nrt=False)
+hot = nb.njit(cache=True, _nrt=False, nogil=True)  # nogil: `workers` runs them on threads
 hot_inline = nb.njit(cache=True, _nrt=False, inline="always")

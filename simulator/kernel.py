@@ -136,25 +136,20 @@ def lift(mask, effect):
     return x
 
 
-@nb.njit(parallel=True, cache=True)
-def count_eligible(s, P, pp, d, touches, keys, bounds, hist):
-    """Histogram of the keyed priority bins of the shoppers each touch may reach on day d.
-
-    Only bins below bounds[k] are counted (NBINS: all). hist[thread, k, bin] counts shoppers;
-    integer sums are exact, so per-thread rows are safe. Needed on a touch's first day: the day
-    step counts tomorrow's eligible shoppers as it goes.
-    """
-    for c in nb.prange(n_chunks_jit(len(s.state))):
-        eligible_chunk(s, P, pp, d, touches, keys, bounds, hist[nb.get_thread_id()],
-                       np.int64(c))
-
-
 @hot
-def eligible_chunk(s, P, pp, d, touches, keys, bounds, h, c):
-    """`count_eligible` for one chunk of shoppers, into one thread's histogram h[k, bin]."""
-    for i in range(c * CHUNK, min(len(s.state), (c + 1) * CHUNK)):
-        add_eligible(P, s, pp, i, s.state[i], s.segments[i], s.flags[i], s.last_purchase[i],
-                     s.enrol_day[i], d, touches, keys, bounds, h)
+def count_eligible(s, P, pp, d, touches, keys, bounds, h, first, step):
+    """Histogram h[k, bin] of the keyed priority bins of the shoppers touch k may reach on day d.
+
+    Only bins below bounds[k] are counted (NBINS: all). One worker's share: chunks first,
+    first + step, ... (`workers.on_workers`); integer counts add up exactly, so each worker has
+    its own histogram. Needed on a touch's first day: the day step counts tomorrow's eligible
+    shoppers as it goes.
+    """
+    n = len(s.state)
+    for c in range(first, n_chunks_jit(n), step):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            add_eligible(P, s, pp, i, s.state[i], s.segments[i], s.flags[i], s.last_purchase[i],
+                         s.enrol_day[i], d, touches, keys, bounds, h)
 
 
 @hot_inline
@@ -240,33 +235,27 @@ def busy_shoppers(s, P, pp, d, lo, hi, k_visit, visit_scale, today, thr, keys, n
     return m
 
 
-@nb.njit(parallel=True, cache=True)
-def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys, nbounds, hist,
-             flag, work):
-    """Advance every shopper by day d; add the day's counters into ints/floats (one row per chunk).
+@hot
+def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys, nbounds, h,
+             flag, work, first, step):
+    """Advance one worker's chunks (first, first + step, ...) by day d.
 
     today: indices of the touches sent today, in plan order; thr: their priority-bin thresholds
-    (NBINS = no limit); keys: their contact-priority stream keys. nxt/nkeys: tomorrow's limited
-    touches, keys and bin bounds, whose eligible shoppers are counted into hist[thread] on the
-    way (this saves a second pass over the population before tomorrow's capacity thresholds).
-    flag[thread], work[thread]: CHUNK-long buffers per thread for `busy_shoppers`.
+    (NBINS = no limit); keys: their contact-priority stream keys. Chunk c's counters are added
+    into ints[c]/floats[c]. nxt/nkeys: tomorrow's limited touches, keys and bin bounds, whose
+    eligible shoppers are counted into this worker's histogram h on the way (this saves a
+    second pass over the population before tomorrow's capacity thresholds). flag, work:
+    CHUNK-long buffers of this worker for `busy_shoppers`.
     """
-    for c in nb.prange(n_chunks_jit(len(s.state))):
-        # np.int64(c): the prange index is typed uint64 there, int64 in a serial call; one type
-        # means one compiled version of the (large) chunk function
-        tid = nb.get_thread_id()
-        day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, np.int64(c),
-                  nxt, nkeys, nbounds, hist[tid], flag[tid], work[tid])
+    for c in range(first, n_chunks_jit(len(s.state)), step):
+        day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, c, nxt, nkeys,
+                  nbounds, h, flag, work)
 
 
-@hot
+@hot_inline
 def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbounds,  # noqa: E741
               h, flag, work):
-    """One chunk of shoppers through day d: `busy_shoppers` picks who has anything to do.
-
-    A separate function: Numba's parallel loops lose writes made through a named tuple's arrays,
-    ordinary functions do not.
-    """
+    """One chunk of shoppers through day d: `busy_shoppers` picks who has anything to do."""
     n = len(s.state)
     k_visit = rng.stream_key(seed, rng.VISIT, d)
     k_enrol = rng.stream_key(seed, rng.ENROL, d)

@@ -20,6 +20,7 @@ from simulator.lifecycle import STATES
 from simulator.plan import NO_CAPACITY, compile_plan
 from simulator.population import Shoppers, allocate, initialise, resolve_params, state_counts
 from simulator.scenario import Scenario
+from simulator.workers import n_workers, on_workers
 
 N_STATES = len(STATES)
 
@@ -39,7 +40,7 @@ class PromotionModel(mesa.Model):
             seed: run seed (default: the scenario's); all draws are keyed by it.
             shoppers: population size (default: the scenario's); capacities and budgets
                 scale with it so the mix and the per-shopper exposure stay the same.
-            threads: Numba threads (default: all cores). Results do not depend on it.
+            threads: worker threads (default: all cores; `workers`). Results do not depend on it.
             base_dir: folder that relative paths in the scenario (params_file) start from.
             population: initial shopper arrays already drawn for this population section and
                 population seed (see `draw_population`); copied, so one draw can start many
@@ -78,7 +79,7 @@ class PromotionModel(mesa.Model):
         chunks = kernel.n_chunks(n)
         self._ints = np.zeros((chunks, lay.n_int), np.int64)
         self._floats = np.zeros((chunks, lay.n_float), np.float64)
-        # per-thread buffers of the busy-shopper filter (kernel.busy_shoppers)
+        # per-worker buffers of the busy-shopper filter (kernel.busy_shoppers)
         self._flag = np.zeros((nb.config.NUMBA_NUM_THREADS, kernel.CHUNK), np.uint8)
         self._work = np.zeros((nb.config.NUMBA_NUM_THREADS, kernel.CHUNK), np.int64)
         P = self.plan
@@ -130,14 +131,10 @@ class PromotionModel(mesa.Model):
         hist = self._histograms(len(nxt))
         self._ints.fill(0)
         self._floats.fill(0.0)
-        args = (self.shoppers, self.plan, self.params, d, seed, today, thr, keys)
-        if len(self._ints) == 1 or nb.get_num_threads() == 1:  # no thread pool to start
-            for c in range(len(self._ints)):
-                kernel.day_chunk(*args, self._ints[c], self._floats[c], self.offsets, c, nxt,
-                                 nkeys, nbounds, hist[0], self._flag[0], self._work[0])
-        else:
-            kernel.step_day(*args, self._ints, self._floats, self.offsets, nxt, nkeys, nbounds,
-                            hist, self._flag, self._work)
+        args = (self.shoppers, self.plan, self.params, d, seed, today, thr, keys, self._ints,
+                self._floats, self.offsets, nxt, nkeys, nbounds)
+        on_workers(kernel.step_day, n_workers(len(self._ints)),
+                   lambda w: (*args, hist[w], self._flag[w], self._work[w]))
         self._pending = {t: (row, b) for t, row, b in zip(nxt.tolist(), hist.sum(axis=0),
                                                           nbounds.tolist(), strict=True)}
         self._pending_day = d + 1
@@ -181,7 +178,7 @@ class PromotionModel(mesa.Model):
         return min(kernel.NBINS, int(kernel.NBINS * 1.5 * cap / max(eligible, 1.0)) + 64)
 
     def _histograms(self, k: int) -> np.ndarray:
-        """Zeroed per-thread priority histograms for k touches.
+        """Zeroed per-worker priority histograms for k touches.
 
         Always a fresh C-contiguous array: a strided view would make Numba compile a second
         version of the kernel mid-run.
@@ -194,11 +191,7 @@ class PromotionModel(mesa.Model):
         bounds = np.full(len(touches), kernel.NBINS, np.int64)
         hist = self._histograms(len(touches))
         args = (self.shoppers, self.plan, self.params, d, touches, keys, bounds)
-        if len(self._ints) == 1 or nb.get_num_threads() == 1:
-            for c in range(len(self._ints)):
-                kernel.eligible_chunk(*args, hist[0], c)
-        else:
-            kernel.count_eligible(*args, hist)
+        on_workers(kernel.count_eligible, n_workers(len(self._ints)), lambda w: (*args, hist[w]))
         return {t: (row, kernel.NBINS) for t, row in zip(touches.tolist(), hist.sum(axis=0),
                                                           strict=True)}
 
