@@ -1,8 +1,9 @@
 """The day's counters: names and positions in the integer and float rows the kernel fills.
 
 The kernel adds into one row per chunk of shoppers; rows are summed in chunk order after the
-worker threads finish, so totals are identical whatever the thread count. The fixed counters come first;
-per-channel, per-touch and per-benefit blocks follow at offsets that depend on the scenario.
+worker threads finish, so totals are identical whatever the thread count. The fixed counters
+come first; per-channel, per-touch and per-benefit blocks follow at offsets that depend on the
+scenario.
 """
 
 from __future__ import annotations

@@ -31,10 +31,10 @@ from simulator.lifecycle import (
     state_bit,
 )
 from simulator.scenario import Population
+from simulator.workers import n_workers, on_workers
 
 NEVER = -32000  # "long before the campaign" for int16 day fields
 _CHUNK = 8192
-_SERIAL_MAX = 4_000_000  # populations drawn in parallel above this size
 _STATE0 = 8  # first state bit of the tag word (see lifecycle.tags)
 
 
@@ -189,73 +189,63 @@ def draw_population(pop: Population, seed: int, n: int, n_capped: int,
 
 def initialise(shoppers: Shoppers, params: PopulationParams, first: int = 0) -> None:
     """Draw every shopper's initial state in place from params.seed; slot k is shopper first+k."""
-    seed = np.uint64(params.seed)
-    n = len(shoppers.state)
-    if n <= _SERIAL_MAX:  # chunk by chunk: quick enough, and no parallel loop to compile
-        for lo in range(0, n, _CHUNK):
-            _initialise_chunk(shoppers, params, seed, first, lo, min(n, lo + _CHUNK))
-    else:
-        _initialise(shoppers, params, seed, first)
+    n_chunks = -(-len(shoppers.state) // _CHUNK)
+    on_workers(_initialise_chunks, n_workers(n_chunks),
+               lambda w: (shoppers, params, np.uint64(params.seed), first))
 
 
-@nb.njit(parallel=True, cache=True)
-def _initialise(s, pp, seed, first):
-    n = len(s.state)
-    for c in nb.prange((n + _CHUNK - 1) // _CHUNK):
-        lo = np.int64(c) * _CHUNK  # int64 as in the serial call: one compiled version
-        _initialise_chunk(s, pp, seed, first, lo, min(n, lo + _CHUNK))
-
-
-@nb.njit(cache=True)
-def _initialise_chunk(s, pp, seed, first, lo, hi):
-    """Draw slots lo..hi-1 (a function of its own: parallel loops lose named-tuple writes)."""
+@nb.njit(cache=True, nogil=True)
+def _initialise_chunks(s, pp, seed, first, w, step):
+    """Draw the slots of chunks w, w + step, ... (one worker's share, `workers.on_workers`)."""
     k_state = rng.stream_key(seed, rng.INIT_STATE, 0)
     k_seg = rng.stream_key(seed, rng.INIT_SEGMENT, 0)
     k_rate = rng.stream_key(seed, rng.INIT_RATE, 0)
     k_rec = rng.stream_key(seed, rng.INIT_RECENCY, 0)
     k_alive = rng.stream_key(seed, rng.INIT_ALIVE, 0)
     n_seg = len(pp.seg_share)
-    for j in range(lo, hi):
-        i = first + j
-        u = rng.uniform(k_state, i)
-        st = 0
-        while st < 6 and u >= pp.mix_cdf[st]:
-            st += 1
-        seg = 0
-        rate_mult = 1.0
-        for g in range(n_seg):
-            if pp.seg_share[g] > 0.0 and (pp.seg_states[g] >> np.uint32(_STATE0 + st)) & 1:
-                if rng.uniform(rng.substream(k_seg, g), i) < pp.seg_share[g]:
-                    seg |= 1 << g
-                    rate_mult *= pp.seg_rate[g]
-        lam = rng.gamma(k_rate, i, pp.r) / pp.alpha_day * rate_mult
-        s.state[j] = st
-        s.segments[j] = seg
-        s.rate[j] = lam
-        # recency consistent with the observed label: active < dormant_after <= dormant < churn
-        ur = rng.uniform(k_rec, i)
-        if st == 5:
-            ago = pp.dormant_after + int(ur * (pp.churn_after - pp.dormant_after))
-        elif st == 6:
-            ago = pp.churn_after + int(ur * pp.churn_after)
-        elif st == 1:
-            ago = 1 + int(ur * (pp.churn_after - 1))
-        else:
-            ago = 1 + int(ur * (pp.dormant_after - 1))
-        fl = 0
-        if rng.uniform(k_alive, i) < pp.alive0[st]:
-            fl |= ALIVE
-        if st >= ENROLLED:
-            fl |= OLD_MEMBER
-        if st != PROSPECT and st != ENROLLED:
-            fl |= EVER_BOUGHT
-        if st > ENROLLED:
-            fl |= MEMBER_BUYER
-        s.flags[j] = fl
-        s.last_purchase[j] = -ago if fl & EVER_BOUGHT else NEVER
-        s.enrol_day[j] = -ago if st == ENROLLED else NEVER
-        s.held[j] = 0
-        s.fatigue[j] = 0.0
-        s.last_contact[j] = NEVER
-        for c in range(s.contacts.shape[1]):
-            s.contacts[j, c] = 0
+    n = len(s.state)
+    for c in range(w, (n + _CHUNK - 1) // _CHUNK, step):
+        for j in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
+            i = first + j
+            u = rng.uniform(k_state, i)
+            st = 0
+            while st < 6 and u >= pp.mix_cdf[st]:
+                st += 1
+            seg = 0
+            rate_mult = 1.0
+            for g in range(n_seg):
+                if pp.seg_share[g] > 0.0 and (pp.seg_states[g] >> np.uint32(_STATE0 + st)) & 1:
+                    if rng.uniform(rng.substream(k_seg, g), i) < pp.seg_share[g]:
+                        seg |= 1 << g
+                        rate_mult *= pp.seg_rate[g]
+            lam = rng.gamma(k_rate, i, pp.r) / pp.alpha_day * rate_mult
+            s.state[j] = st
+            s.segments[j] = seg
+            s.rate[j] = lam
+            # recency consistent with the observed label: active < dormant_after <= dormant < churn
+            ur = rng.uniform(k_rec, i)
+            if st == 5:
+                ago = pp.dormant_after + int(ur * (pp.churn_after - pp.dormant_after))
+            elif st == 6:
+                ago = pp.churn_after + int(ur * pp.churn_after)
+            elif st == 1:
+                ago = 1 + int(ur * (pp.churn_after - 1))
+            else:
+                ago = 1 + int(ur * (pp.dormant_after - 1))
+            fl = 0
+            if rng.uniform(k_alive, i) < pp.alive0[st]:
+                fl |= ALIVE
+            if st >= ENROLLED:
+                fl |= OLD_MEMBER
+            if st != PROSPECT and st != ENROLLED:
+                fl |= EVER_BOUGHT
+            if st > ENROLLED:
+                fl |= MEMBER_BUYER
+            s.flags[j] = fl
+            s.last_purchase[j] = -ago if fl & EVER_BOUGHT else NEVER
+            s.enrol_day[j] = -ago if st == ENROLLED else NEVER
+            s.held[j] = 0
+            s.fatigue[j] = 0.0
+            s.last_contact[j] = NEVER
+            for k in range(s.contacts.shape[1]):
+                s.contacts[j, k] = 0
