@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy import stats  # noqa: E402
+from scipy.special import stdtrit  # noqa: E402
 
 from simulator.experiment import FUNNEL, Comparison  # noqa: E402
 from simulator.plots import format_dates  # noqa: E402
@@ -55,7 +55,7 @@ def plot_incremental_gmv(cmp: Comparison, path: Path) -> None:
         diff = np.cumsum(np.array(res.daily_gmv) - base, axis=1) / 1e6
         m = diff.mean(axis=0)
         reps = diff.shape[0]
-        half = (stats.t.ppf(0.975, reps - 1) * diff.std(axis=0, ddof=1) / np.sqrt(reps)
+        half = (stdtrit(reps - 1, 0.975) * diff.std(axis=0, ddof=1) / np.sqrt(reps)
                 if reps > 1 else np.zeros_like(m))
         ax.plot(dates, m, color=COLORS[k], lw=2, label=res.name.replace("_", " "))
         ax.fill_between(dates, m - half, m + half, color=COLORS[k], alpha=0.25, lw=0)

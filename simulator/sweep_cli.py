@@ -101,6 +101,10 @@ def cmd_sweep(args) -> int:
 
 def _sweep(args) -> int:
     """The sweep command's body; bad input raises BadInput."""
+    if (args.workers or 1) > 1 and not args.scheduler:
+        from simulator import fork_server
+
+        fork_server.start()  # the workers' server loads the engine while this process plans
     from simulator.cli import load
     from simulator.sweep import (
         SweepError,
