@@ -10,6 +10,7 @@ The number of workers follows Numba's thread setting (`numba.set_num_threads`, `
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +18,7 @@ import numba as nb
 
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = -1  # the process that started the pool (a forked child must start its own)
+_pool_lock = threading.Lock()  # Dask may run tasks on several threads of one process
 
 
 def n_workers(n_chunks: int) -> int:
@@ -41,8 +43,9 @@ def on_workers(kernel: Callable, workers: int, args: Callable[[int], tuple]) -> 
 def _threads() -> ThreadPoolExecutor:
     """The process's pool of helper threads (started on first use)."""
     global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid():
-        _pool = ThreadPoolExecutor(max(1, nb.config.NUMBA_NUM_THREADS - 1),
-                                   thread_name_prefix="promosim-worker")
-        _pool_pid = os.getpid()
-    return _pool
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max(1, nb.config.NUMBA_NUM_THREADS - 1),
+                                       thread_name_prefix="promosim-worker")
+            _pool_pid = os.getpid()
+        return _pool
