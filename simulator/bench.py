@@ -99,8 +99,8 @@ def run_bench(scenario: str, sizes: list[int], days: int | None, threads: int | 
     out["reference_agent_days_per_s"] = round(ref)
     best = max(out["sizes"], key=lambda r: r["shoppers"])
     out["speedup_vs_reference"] = round(best["agent_days_per_s"] / ref, 1)
-    out["machine"] = {"cpus": os.cpu_count(), "numba_threads": numba.config.NUMBA_NUM_THREADS,
-                      "numba_threading_layer": _threading_layer()}
+    # the kernels run on `simulator.workers` threads, as many as Numba's thread setting
+    out["machine"] = {"cpus": os.cpu_count(), "worker_threads": numba.config.NUMBA_NUM_THREADS}
     return out
 
 
@@ -127,14 +127,6 @@ def add_bench(sub) -> None:
     b.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
     b.add_argument("--json", help="also write the JSON to this file")
     b.set_defaults(func=cmd_bench)
-
-
-def _threading_layer() -> str:
-    """Numba's threading layer (after a parallel function has run)."""
-    try:
-        return numba.threading_layer()
-    except ValueError:
-        return "not initialised"
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
