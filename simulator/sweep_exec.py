@@ -10,6 +10,7 @@ definition recomputes nothing that finished; `collect` reads the folder back int
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -30,7 +31,7 @@ from simulator.outputs import atomic_write_text, to_json
 from simulator.population import draw_population
 from simulator.rng import replication_seed
 from simulator.run import no_campaign, simulate
-from simulator.scenario import Scenario
+from simulator.scenario import Population, Scenario
 from simulator.sweep_design import SweepError, SweepPlan, _digest, _jsonable
 from simulator.sweep_report import PointResult, SweepResult
 
@@ -58,10 +59,21 @@ def simulate_point(arg: tuple) -> dict:
     scenario, seed, k, shoppers, base_dir = arg
     n = shoppers or scenario.population.shoppers
     capped = sum(bool(c.frequency_cap) for c in scenario.channels.values())
-    shared = draw_population(scenario.population, seed, n, capped, Path(base_dir))
+    shared = _population(scenario.population.model_dump_json(), seed, n, capped, str(base_dir))
     run = simulate(scenario, seed=replication_seed(seed, k), shoppers=n, base_dir=base_dir,
                    population=shared, population_seed=seed)
     return compute_kpis(run)
+
+
+@functools.lru_cache(maxsize=1)
+def _population(population_json: str, seed: int, n: int, capped: int, base_dir: str):
+    """The shoppers of a point's runs, drawn once per worker process.
+
+    Every point and replication of a sweep starts from the same shoppers (the population seed
+    is the sweep's), so a worker reuses the last draw; runs copy it, never change it.
+    """
+    pop = Population.model_validate_json(population_json)
+    return draw_population(pop, seed, n, capped, Path(base_dir))
 
 
 def simulate_baseline(arg: tuple) -> dict:
