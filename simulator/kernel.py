@@ -306,8 +306,7 @@ def day_chunk(s, P, pp, d, seed, today, thr, keys, I, F, off, c, nxt, nkeys, nbo
                 if slot >= 0:  # counted only where a frequency cap needs it (cap <= 255)
                     s.contacts[i, slot] += 1
                 if load < 0.0:
-                    load = s.fatigue[i] * math.pow(pp.fatigue_decay,
-                                                      float(d - s.last_contact[i]))
+                    load = s.fatigue[i] * pp.decay_after[d - s.last_contact[i]]
                 response = math.exp(-P.ch_fatigue[ch] * load)
                 contact_lift *= 1.0 + P.ch_lift[ch] * response
                 load += 1.0

@@ -11,6 +11,8 @@ p ~ Beta(a, b)) and Gamma-Gamma (spend per order ~ Gamma(p, nu), nu ~ Gamma(q, v
 
 from __future__ import annotations
 
+import functools
+import math
 from pathlib import Path
 from typing import NamedTuple
 
@@ -86,6 +88,7 @@ class PopulationParams(NamedTuple):
     conversion: float
     enrol_rate: float
     fatigue_decay: float  # daily multiplier of the fatigue load
+    decay_after: np.ndarray  # float64[2**16]: fatigue_decay ** k for k days since a contact
     seed: np.uint64 = np.uint64(0)  # population seed: keys every per-shopper trait
 
 
@@ -117,6 +120,7 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
     for st, prob in pop.initial_alive.items():
         alive0[STATES.index(st)] = prob
     shares = np.array([pop.mix.get(s, 0.0) for s in STATES])
+    decay = 0.5 ** (1.0 / pop.fatigue_half_life_days)
     return PopulationParams(
         mix_cdf=np.cumsum(shares) / shares.sum(),
         seg_share=share, seg_states=states, seg_rate=mult_rate, seg_basket=mult_basket,
@@ -125,8 +129,21 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         dormant_after=pop.dormant_after_days, churn_after=pop.churn_after_days,
         recent_days=pop.recent_buyer_days, prospect_scale=pop.prospect_rate_scale,
         conversion=pop.conversion_per_visit, enrol_rate=pop.enrol_per_visit,
-        fatigue_decay=0.5 ** (1.0 / pop.fatigue_half_life_days),
+        fatigue_decay=decay, decay_after=decay_powers(decay),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def decay_powers(decay: float) -> np.ndarray:
+    """Powers decay ** k for every k an int16 day difference can take (0..65535), by math.pow.
+
+    The day step looks the fatigue decay up here instead of calling pow for each contacted
+    shopper (a third of a contact's cost). math.pow, not NumPy's vectorised power, so each
+    value is the one the reference model computes. Read-only: shared by every run.
+    """
+    table = np.array([math.pow(decay, float(k)) for k in range(1 << 16)])
+    table.flags.writeable = False
+    return table
 
 
 @hot_inline
