@@ -141,7 +141,9 @@ def decay_powers(decay: float) -> np.ndarray:
     shopper (a third of a contact's cost). math.pow, not NumPy's vectorised power, so each
     value is the one the reference model computes. Read-only: shared by every run.
     """
-    table = np.array([math.pow(decay, float(k)) for k in range(1 << 16)])
+    table = np.empty(1 << 16)
+    for k in range(len(table)):  # filled in place: no list of 65,536 floats to hold at once
+        table[k] = math.pow(decay, float(k))
     table.flags.writeable = False
     return table
 
