@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 from scipy.special import stdtrit  # noqa: E402
 
 from simulator.experiment import FUNNEL, Comparison  # noqa: E402
-from simulator.plots import format_dates  # noqa: E402
+from simulator.plots import format_dates, plain_log_ticks  # noqa: E402
 
 BAR_KPIS = (
     ("gmv", "GMV (million yuan)", 1e-6), ("member_gmv_penetration", "member GMV penetration", 1),
@@ -86,6 +86,7 @@ def plot_funnel(cmp: Comparison, path: Path) -> None:
             ax.text(b.get_x() + b.get_width() / 2, c, f"{c:,.0f}", ha="center", va="bottom",
                     fontsize=7, rotation=90)
     ax.set_yscale("log")
+    plain_log_ticks(ax.yaxis)
     ax.set_ylim(top=ax.get_ylim()[1] * 3)  # room for the labels
     ax.set_xticks(x, FUNNEL)
     ax.set_ylabel("shoppers (mean over replications, log scale)")

@@ -5,6 +5,7 @@ Every chart shades the calendar's phases so a reader sees what happened when.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from simulator.lifecycle import STATES  # noqa: E402
@@ -48,6 +50,26 @@ def format_dates(ax) -> None:
     """Month-day tick labels on a date axis."""
     ax.xaxis.set_major_locator(mdates.AutoDateLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+
+
+def plain_log_ticks(axis) -> None:
+    """Plain numbers (30, 100, 10,000) on a log axis instead of 3x10^1.
+
+    Easier to read, and matplotlib's math-text labels were half the time of drawing a chart.
+    Minor ticks at 2, 3 and 5 x 10^k are labelled when the axis spans at most two decades.
+    """
+    def plain(v: float) -> str:
+        return f"{v:,.0f}" if v >= 1 else f"{v:g}"
+
+    def minor(v: float, _pos) -> str:
+        lo, hi = axis.get_view_interval()
+        if v <= 0 or hi > 100 * max(lo, 1e-300):
+            return ""
+        mantissa = v / 10 ** math.floor(math.log10(v) + 1e-9)
+        return plain(v) if round(mantissa) in (2, 3, 5) else ""
+
+    axis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: plain(v)))
+    axis.set_minor_formatter(mticker.FuncFormatter(minor))
 
 
 def _x(run: RunResult) -> np.ndarray:
@@ -93,6 +115,7 @@ def plot_daily_gmv(run: RunResult, path: Path, baseline: RunResult | None = None
     shade_phases(ax, run)
     format_dates(ax)
     ax.set_yscale("log")
+    plain_log_ticks(ax.yaxis)
     ax.set_ylabel("GMV per day (10k yuan, log scale)")
     ax.set_xlabel("date")
     ax.set_title(f"{run.scenario.name}: daily GMV by member type", pad=40)
