@@ -60,30 +60,24 @@ from simulator.lifecycle import (
     OLD_MEMBER,
     PROSPECT,
     REPEAT,
+    STATE0,
     observed_state,
     relabelled,
     tags,
 )
 from simulator.plan import C_PER_GRANT, C_PER_REDEMPTION, C_SHARE, D_ON_ENROL, D_STORE
-from simulator.population import basket_scale, dropout_probability
+from simulator.population import CHUNK, basket_scale, dropout_probability, n_chunks
 
-CHUNK = 8192  # shoppers per counter row; fixed so float sums never depend on the thread count
 NBINS = 1 << rng.PRIORITY_BITS  # priority bins for capacity thresholds
-_STATE0 = np.uint32(8)
 
 # offsets of the variable counter blocks, in the `off` array passed to the kernel
 O_ENROL_CH, O_CONTACT_CH, O_CONTACT_T, O_REDEEM, O_COST_B, O_COST_CH, O_COST_T = range(7)
 
 
-def n_chunks(n: int) -> int:
-    """Number of counter rows for n shoppers."""
-    return max(1, -(-n // CHUNK))
-
-
 @hot_inline
 def targets(P, b, st, seg):
     """Benefit b may be used by a shopper in state st with segment bits seg."""
-    if ((P.ben_states[b] >> (_STATE0 + np.uint32(st))) & np.uint32(1)) == np.uint32(0):
+    if ((P.ben_states[b] >> np.uint32(STATE0 + st)) & np.uint32(1)) == np.uint32(0):
         return False
     return P.ben_segments[b] == 0 or (np.uint32(seg) & P.ben_segments[b]) != 0
 
@@ -146,7 +140,7 @@ def count_eligible(s, P, pp, d, touches, keys, bounds, h, first, step):
     shoppers as it goes.
     """
     n = len(s.state)
-    for c in range(first, n_chunks_jit(n), step):
+    for c in range(first, n_chunks(n), step):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             add_eligible(P, s, pp, i, s.state[i], s.segments[i], s.flags[i], s.last_purchase[i],
                          s.enrol_day[i], d, touches, keys, bounds, h)
@@ -173,12 +167,6 @@ def add_eligible(P, s, pp, i, state, seg, fl, lp, ed, d, touches, keys, bounds, 
             tg = tags(st, seg, fl, lp, d, pp.recent_days)
         if reachable(P, s, i, touches[k], st, seg, tg):
             h[k, b] += 1
-
-
-@nb.njit(cache=True)
-def n_chunks_jit(n):
-    """`n_chunks` inside the kernels."""
-    return max(1, (n + CHUNK - 1) // CHUNK)
 
 
 @nb.njit(cache=True)
@@ -247,7 +235,7 @@ def step_day(s, P, pp, d, seed, today, thr, keys, ints, floats, off, nxt, nkeys,
     second pass over the population before tomorrow's capacity thresholds). flag, work:
     CHUNK-long buffers of this worker for `busy_shoppers`.
     """
-    for c in range(first, n_chunks_jit(len(s.state)), step):
+    for c in range(first, n_chunks(len(s.state)), step):
         day_chunk(s, P, pp, d, seed, today, thr, keys, ints[c], floats[c], off, c, nxt, nkeys,
                   nbounds, h, flag, work)
 

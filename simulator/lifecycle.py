@@ -55,7 +55,7 @@ MEMBER_BUYER = np.uint8(64)  # has made a member purchase (before or during the 
 _SEG0 = 0  # bits 0-6: segments
 SEGMENT_BITS = (1 << len(SEGMENTS)) - 1  # the tag bits that are segments
 TAG_RECENT_BUYER = 1 << 7  # last purchase within `recent_buyer_days`
-_STATE0 = 8  # bits 8-14: one bit per state
+STATE0 = 8  # bits 8-14: one bit per state (also in benefit state masks)
 TAG_MEMBER = 1 << 15
 TAG_BUYER = 1 << 16  # has ever bought
 TAG_CAMPAIGN_BUYER = 1 << 17  # has bought during this campaign
@@ -65,7 +65,7 @@ TAG_ALL = 1 << 20  # every shopper
 
 # Audience names a scenario may use, and their tag bits.
 AUDIENCES: dict[str, int] = {name: 1 << (_SEG0 + k) for k, name in enumerate(SEGMENTS)}
-AUDIENCES.update({name: 1 << (_STATE0 + k) for k, name in enumerate(STATES)})
+AUDIENCES.update({name: 1 << (STATE0 + k) for k, name in enumerate(STATES)})
 AUDIENCES.update(
     recent_buyers=TAG_RECENT_BUYER,
     members=TAG_MEMBER,
@@ -79,7 +79,7 @@ AUDIENCES.update(
 
 def state_bit(state: str) -> int:
     """Tag bit of a lifecycle state."""
-    return 1 << (_STATE0 + STATES.index(state))
+    return 1 << (STATE0 + STATES.index(state))
 
 
 def audience_mask(names: list[str]) -> int:
@@ -125,7 +125,7 @@ def relabelled(state, last_active, day, dormant_after, churn_after):
 @nb.njit(cache=True)
 def tags(state, segments, flags, last_purchase, day, recent_days):
     """The shopper's tag word for audience matching (see the TAG_* bits)."""
-    t = np.uint32(segments) | np.uint32(1 << (_STATE0 + state)) | np.uint32(TAG_ALL)
+    t = np.uint32(segments) | np.uint32(1 << (STATE0 + state)) | np.uint32(TAG_ALL)
     if state >= ENROLLED:
         t |= np.uint32(TAG_MEMBER)
     if flags & EVER_BOUGHT:

@@ -18,7 +18,15 @@ from simulator import kernel, rng
 from simulator.counters import Layout
 from simulator.lifecycle import STATES
 from simulator.plan import NO_CAPACITY, compile_plan
-from simulator.population import Shoppers, allocate, initialise, resolve_params, state_counts
+from simulator.population import (
+    CHUNK,
+    Shoppers,
+    allocate,
+    initialise,
+    n_chunks,
+    resolve_params,
+    state_counts,
+)
 from simulator.scenario import Scenario
 from simulator.workers import n_workers, on_workers
 
@@ -76,12 +84,12 @@ class PromotionModel(mesa.Model):
         self.n_days = len(self.plan.traffic)
         self.daily_int = np.zeros((self.n_days, lay.n_int), np.int64)
         self.daily_float = np.zeros((self.n_days, lay.n_float), np.float64)
-        chunks = kernel.n_chunks(n)
+        chunks = n_chunks(n)
         self._ints = np.zeros((chunks, lay.n_int), np.int64)
         self._floats = np.zeros((chunks, lay.n_float), np.float64)
         # per-worker buffers of the busy-shopper filter (kernel.busy_shoppers)
-        self._flag = np.zeros((nb.config.NUMBA_NUM_THREADS, kernel.CHUNK), np.uint8)
-        self._work = np.zeros((nb.config.NUMBA_NUM_THREADS, kernel.CHUNK), np.int64)
+        self._flag = np.zeros((nb.config.NUMBA_NUM_THREADS, CHUNK), np.uint8)
+        self._work = np.zeros((nb.config.NUMBA_NUM_THREADS, CHUNK), np.int64)
         P = self.plan
         cost = P.ch_cost[P.t_channel]
         self._limited = (P.ch_capacity[P.t_channel] != NO_CAPACITY) | (

@@ -29,6 +29,7 @@ from simulator.lifecycle import (
     OLD_MEMBER,
     PROSPECT,
     SEGMENTS,
+    STATE0,
     STATES,
     state_bit,
 )
@@ -36,8 +37,9 @@ from simulator.scenario import Population
 from simulator.workers import n_workers, on_workers
 
 NEVER = -32000  # "long before the campaign" for int16 day fields
-_CHUNK = 8192
-_STATE0 = 8  # first state bit of the tag word (see lifecycle.tags)
+# shoppers per chunk: the unit a worker thread takes and a counter row sums; fixed, so float
+# sums never depend on the thread count
+CHUNK = 8192
 
 
 class Shoppers(NamedTuple):
@@ -206,10 +208,15 @@ def draw_population(pop: Population, seed: int, n: int, n_capped: int,
     return s
 
 
+@nb.njit(cache=True)
+def n_chunks(n):
+    """Number of chunks (and counter rows) for n shoppers; at least one."""
+    return max(1, (n + CHUNK - 1) // CHUNK)
+
+
 def initialise(shoppers: Shoppers, params: PopulationParams, first: int = 0) -> None:
     """Draw every shopper's initial state in place from params.seed; slot k is shopper first+k."""
-    n_chunks = -(-len(shoppers.state) // _CHUNK)
-    on_workers(_initialise_chunks, n_workers(n_chunks),
+    on_workers(_initialise_chunks, n_workers(n_chunks(len(shoppers.state))),
                lambda w: (shoppers, params, np.uint64(params.seed), first))
 
 
@@ -223,8 +230,8 @@ def _initialise_chunks(s, pp, seed, first, w, step):
     k_alive = rng.stream_key(seed, rng.INIT_ALIVE, 0)
     n_seg = len(pp.seg_share)
     n = len(s.state)
-    for c in range(w, (n + _CHUNK - 1) // _CHUNK, step):
-        for j in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
+    for c in range(w, n_chunks(n), step):
+        for j in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             i = first + j
             u = rng.uniform(k_state, i)
             st = 0
@@ -233,7 +240,7 @@ def _initialise_chunks(s, pp, seed, first, w, step):
             seg = 0
             rate_mult = 1.0
             for g in range(n_seg):
-                if pp.seg_share[g] > 0.0 and (pp.seg_states[g] >> np.uint32(_STATE0 + st)) & 1:
+                if pp.seg_share[g] > 0.0 and (pp.seg_states[g] >> np.uint32(STATE0 + st)) & 1:
                     if rng.uniform(rng.substream(k_seg, g), i) < pp.seg_share[g]:
                         seg |= 1 << g
                         rate_mult *= pp.seg_rate[g]
