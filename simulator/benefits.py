@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.lifecycle import MEMBER_STATES
+from simulator.lifecycle import MEMBER_STATES, STATES
 
 NON_MEMBERS = ("prospect", "nonmember_buyer")
-ALL_STATES = NON_MEMBERS + MEMBER_STATES
 LAPSED = ("dormant", "churned")
 BUYER_MEMBERS = ("first_purchase", "repeat")
 
@@ -41,10 +40,10 @@ BENEFIT_TYPES: dict[str, BenefitType] = {
     # price / discount
     "member_coupon": BenefitType("price", MEMBER_STATES, "touch"),
     "member_price": BenefitType("price", MEMBER_STATES, "store"),
-    "lockin_gift": BenefitType("price", ALL_STATES, "touch"),  # 0.01-yuan lock-in member gift
+    "lockin_gift": BenefitType("price", STATES, "touch"),  # 0.01-yuan lock-in member gift
     "new_member_gift": BenefitType("price", ("enrolled",), "on_enrol"),
     "presale_gift": BenefitType("price", MEMBER_STATES, "store"),
-    "early_bird_price": BenefitType("price", ALL_STATES, "store"),
+    "early_bird_price": BenefitType("price", STATES, "store"),
     "repurchase_gift": BenefitType("price", BUYER_MEMBERS + LAPSED, "touch"),
     "winback_coupon": BenefitType("price", LAPSED, "touch"),
     "trial": BenefitType("price", NON_MEMBERS + ("enrolled",), "touch"),

@@ -89,7 +89,7 @@ def cmd_calibrate_bgnbd(args) -> int:
     from simulator.backtest import cal_end_of_weeks, calibrate
     from simulator.bgnbd import PARAM_NAMES as BG
     from simulator.gamma_gamma import PARAM_NAMES as GG
-    from simulator.params_file import write_params
+    from simulator.params_file import unit_name, write_params
     from simulator.transactions import date_of_day, day_number
 
     tx, load_s = _load(args.transactions, args.format)
@@ -106,7 +106,7 @@ def cmd_calibrate_bgnbd(args) -> int:
     except OSError as exc:
         raise BadInput(f"cannot write {out}: {exc.strerror or exc}") from None
     bg, gg, rfm = cal.bgnbd, cal.gamma_gamma, cal.rfm
-    unit = {7.0: "week", 1.0: "day"}.get(args.time_unit_days, f"{args.time_unit_days:g} days")
+    unit = unit_name(args.time_unit_days)
     print(f"{args.transactions}: {tx.n_transactions:,} rows, {tx.n_customers:,} customers; "
           f"calibration {date_of_day(int(tx.day.min()))}..{date_of_day(cal_end)}: "
           f"{rfm.n_customers:,} customers, {int(rfm.x.sum()):,} repeat transactions")

@@ -18,20 +18,18 @@ import numpy as np
 from scipy.special import stdtrit
 from tqdm.auto import tqdm
 
-from simulator.kpis import compute_kpis
+from simulator.kpis import HEADLINE, compute_kpis
 from simulator.lifecycle import JOINED, OLD_MEMBER, REPEAT
+from simulator.plan import n_capped
 from simulator.population import draw_population
 from simulator.rng import replication_seed
 from simulator.run import RunResult, no_campaign, simulate
 from simulator.scenario import Scenario
 
-# KPIs compared between strategies, in table order (cost parts are added per scenario)
-COMPARED = (
-    "gmv", "member_gmv", "member_gmv_penetration", "new_members",
-    "new_member_first_purchase_rate", "old_member_gmv_share", "member_arpu", "non_member_arpu",
-    "old_member_premium", "presale_member_gmv_share", "active_members", "buyers", "orders",
-    "cost", "benefit_cost", "contact_cost",
-)
+# KPIs compared between strategies, in table order: the headline ones measured on each run
+# (the incremental ones are the comparison itself), then the cost split; cost parts per scenario
+COMPARED = tuple(k for k in HEADLINE if k not in ("incremental_gmv", "roi")) + (
+    "benefit_cost", "contact_cost")
 FUNNEL = ("non-members at start", "new members", "first purchase", "repeat")
 
 
@@ -110,11 +108,11 @@ def replicate(scenarios: list[Scenario], names: list[str], *, reps: int, seed: i
     seed = scenarios[0].seed if seed is None else seed
     n = shoppers or scenarios[0].population.shoppers
     out = [Replicated(nm, sc) for nm, sc in zip(names, scenarios, strict=True)]
-    n_capped = max(sum(bool(c.frequency_cap) for c in sc.channels.values()) for sc in scenarios)
+    capped = max(n_capped(sc) for sc in scenarios)
     days = len(scenarios[0].days) * (2 if with_baseline else 1)
     fixed_seed = seed if population_seed is None else population_seed
     shared = None if independent else draw_population(scenarios[0].population, fixed_seed, n,
-                                                      n_capped, base_dirs[0])
+                                                      capped, base_dirs[0])
     with tqdm(total=reps * len(scenarios) * days, unit="day", unit_scale=True,
               desc=f"{reps} x {len(scenarios)} scenario(s)", disable=not progress) as bar:
         for k in range(reps):
@@ -122,7 +120,7 @@ def replicate(scenarios: list[Scenario], names: list[str], *, reps: int, seed: i
                 s_k = replication_seed(seed + (7919 * j if independent else 0), k)
                 pop_seed = s_k if independent else fixed_seed
                 population = shared if not independent else draw_population(
-                    sc.population, pop_seed, n, n_capped, base_dirs[j])
+                    sc.population, pop_seed, n, capped, base_dirs[j])
                 kw = dict(seed=s_k, shoppers=n, base_dir=base_dirs[j], population=population,
                           population_seed=pop_seed, progress=bar)
                 run = simulate(sc, keep_final=True, **kw)

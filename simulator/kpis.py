@@ -86,9 +86,16 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
     for s in STATES:
         k[f"final_{s}"] = int(run.series(s)[-1])
     if baseline is not None:
-        base_gmv = sum(gmv_parts(baseline))
-        k["baseline_gmv"] = base_gmv
-        k["incremental_gmv"] = gmv - base_gmv
-        k["incremental_member_gmv"] = member_gmv - sum(gmv_parts(baseline)[:2])
-        k["roi"] = ratio(gmv - base_gmv, cost)
+        parts = gmv_parts(baseline)
+        k.update(incremental(k, sum(parts), sum(parts[:2])))
     return k
+
+
+def incremental(k: dict, base_gmv: float, base_member_gmv: float) -> dict:
+    """KPIs against the no-campaign counterfactual: baseline_gmv, incremental GMV, ROI.
+
+    k: a run's KPIs (gmv, member_gmv, cost); the baseline's GMV and member GMV.
+    """
+    return {"baseline_gmv": base_gmv, "incremental_gmv": k["gmv"] - base_gmv,
+            "incremental_member_gmv": k["member_gmv"] - base_member_gmv,
+            "roi": ratio(k["gmv"] - base_gmv, k["cost"])}

@@ -91,12 +91,6 @@ def audience_mask(names: list[str]) -> int:
 
 
 @nb.njit(cache=True)
-def is_member(state):
-    """True for the member states (enrolled and after)."""
-    return state >= ENROLLED
-
-
-@nb.njit(cache=True)
 def observed_state(state, last_active, day, dormant_after, churn_after):
     """Recency label of a member: dormant or churned after that many days without activity."""
     if state < ENROLLED:

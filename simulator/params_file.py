@@ -17,9 +17,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
-from simulator.bgnbd import BGNBDFit, fit_bgnbd
-from simulator.gamma_gamma import GammaGammaFit, fit_gamma_gamma
-from simulator.transactions import Transactions, date_of_day, summarise
+from simulator.bgnbd import BGNBDFit
+from simulator.gamma_gamma import GammaGammaFit
 
 
 class ParamsFileError(ValueError):
@@ -121,21 +120,7 @@ class FittedParams(_Strict):
         )
 
 
-def fit_params(
-    tx: Transactions, *, cal_end_day: int, time_unit_days: float = 7, source: str = ""
-) -> FittedParams:
-    """Summarise a log up to ``cal_end_day`` (inclusive) and fit BG/NBD and Gamma-Gamma to it."""
-    rfm = summarise(tx, cal_end_day, time_unit_days)
-    bg = fit_bgnbd(rfm.x, rfm.t_x, rfm.T)
-    spenders = int(((rfm.x > 0) & (rfm.mean_spend > 0)).sum())
-    gg = fit_gamma_gamma(rfm.x, rfm.mean_spend) if spenders >= 3 else None
-    return FittedParams.from_fits(
-        bg, gg, source=source or tx.source, time_unit_days=time_unit_days,
-        calibration_end=date_of_day(cal_end_day),
-    )
-
-
-def _unit_name(days: float) -> str:
+def unit_name(days: float) -> str:
     """Name a time unit for the file's comment line ("week", "day" or "N days")."""
     return {7.0: "week", 1.0: "day"}.get(float(days), f"{days:g} days")
 
@@ -154,7 +139,7 @@ def dumps_params(params: FittedParams) -> str:
     """Render the file text: a comment line, then the fields in schema order."""
     body = {k: _clean(v) for k, v in params.model_dump(exclude_none=True).items()}
     comment = (f"# Fitted by `promosim calibrate bgnbd` on {params.source}; "
-               f"BG/NBD rates are per {_unit_name(params.time_unit_days)}.\n")
+               f"BG/NBD rates are per {unit_name(params.time_unit_days)}.\n")
     return comment + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
 
 

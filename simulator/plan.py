@@ -109,6 +109,11 @@ def cap_slots(channels: list) -> np.ndarray:
     return np.array(slots, np.int64)
 
 
+def n_capped(sc: Scenario) -> int:
+    """Frequency-capped channels of a scenario: the columns of its shoppers' contact counters."""
+    return int((cap_slots(list(sc.channels.values())) >= 0).sum())
+
+
 def segment_filter(touch, sc: Scenario) -> int:
     """Segment bits a shopper must have one of to be reachable by a touch, or 0.
 

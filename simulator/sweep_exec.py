@@ -25,10 +25,10 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from simulator import fork_server
-from simulator.experiment import replicate
-from simulator.kpis import compute_kpis, ratio
+from simulator.kpis import compute_kpis, incremental
 from simulator.outputs import atomic_write_text, to_json
-from simulator.population import draw_population
+from simulator.plan import n_capped
+from simulator.population import Shoppers, draw_population
 from simulator.rng import replication_seed
 from simulator.run import no_campaign, simulate
 from simulator.scenario import Population, Scenario
@@ -58,31 +58,38 @@ def simulate_point(arg: tuple) -> dict:
     """
     scenario, seed, k, shoppers, base_dir = arg
     n = shoppers or scenario.population.shoppers
-    capped = sum(bool(c.frequency_cap) for c in scenario.channels.values())
-    shared = _population(scenario.population.model_dump_json(), seed, n, capped, str(base_dir))
     run = simulate(scenario, seed=replication_seed(seed, k), shoppers=n, base_dir=base_dir,
-                   population=shared, population_seed=seed)
+                   population=_population(scenario, seed, n, base_dir), population_seed=seed)
     return compute_kpis(run)
 
 
-@functools.lru_cache(maxsize=1)
-def _population(population_json: str, seed: int, n: int, capped: int, base_dir: str):
-    """The shoppers of a point's runs, drawn once per worker process.
+def _population(scenario: Scenario, seed: int, n: int, base_dir) -> Shoppers:
+    """The shoppers of a point's runs and of the baselines, drawn once per worker process.
 
     Every point and replication of a sweep starts from the same shoppers (the population seed
     is the sweep's), so a worker reuses the last draw; runs copy it, never change it.
     """
-    pop = Population.model_validate_json(population_json)
-    return draw_population(pop, seed, n, capped, Path(base_dir))
+    return _draw(scenario.population.model_dump_json(), seed, n, n_capped(scenario),
+                 str(base_dir))
+
+
+@functools.lru_cache(maxsize=1)
+def _draw(population_json: str, seed: int, n: int, capped: int, base_dir: str) -> Shoppers:
+    """`draw_population` keyed by hashable values (the cache of `_population`)."""
+    return draw_population(Population.model_validate_json(population_json), seed, n, capped,
+                           Path(base_dir))
 
 
 def simulate_baseline(arg: tuple) -> dict:
     """GMV and member GMV of the no-campaign run of one replication seed (same shoppers)."""
     scenario, seed_k, population_seed, shoppers, base_dir = arg
-    (rep,) = replicate([no_campaign(scenario)], ["baseline"], reps=1, seed=seed_k,
-                       shoppers=shoppers, base_dirs=[Path(base_dir)],
-                       population_seed=population_seed)
-    return {"gmv": rep.kpis[0]["gmv"], "member_gmv": rep.kpis[0]["member_gmv"]}
+    n = shoppers or scenario.population.shoppers
+    # the points' shoppers (a run uses only the contact counters its channels need)
+    run = simulate(no_campaign(scenario), seed=seed_k, shoppers=n, base_dir=base_dir,
+                   population=_population(scenario, population_seed, n, base_dir),
+                   population_seed=population_seed)
+    kpis = compute_kpis(run)
+    return {"gmv": kpis["gmv"], "member_gmv": kpis["member_gmv"]}
 
 
 def evaluate_function(arg: tuple) -> list[dict]:
@@ -92,13 +99,8 @@ def evaluate_function(arg: tuple) -> list[dict]:
 
 
 def add_incremental(kpis: dict, base: dict) -> dict:
-    """A run's KPIs with baseline_gmv, incremental GMV and ROI, as `compute_kpis` defines them."""
-    out = dict(kpis)
-    out["baseline_gmv"] = base["gmv"]
-    out["incremental_gmv"] = kpis["gmv"] - base["gmv"]
-    out["incremental_member_gmv"] = kpis["member_gmv"] - base["member_gmv"]
-    out["roi"] = ratio(kpis["gmv"] - base["gmv"], kpis["cost"])
-    return out
+    """A run's KPIs with baseline_gmv, incremental GMV and ROI (`kpis.incremental`)."""
+    return {**kpis, **incremental(kpis, base["gmv"], base["member_gmv"])}
 
 
 def run_task(kind: str, key: str, fn: Callable, arg: tuple, threads: int | None) -> tuple:

@@ -48,6 +48,7 @@ from pydantic import (
 from simulator.counters import Layout
 from simulator.experiment import mean_ci
 from simulator.kpis import compute_kpis, ratio
+from simulator.plan import n_capped
 from simulator.population import draw_population
 from simulator.rng import replication_seed
 from simulator.run import RunResult, no_campaign, simulate
@@ -393,10 +394,10 @@ class Problem:
         """Run R replications at theta (fixed seeds) and measure every target."""
         sc = self.scenario_at(theta)
         base_dir = self.base_dir
-        pop_key = sc.population.model_dump_json() + f"|{len(sc.channels)}"
+        pop_key = sc.population.model_dump_json() + f"|{n_capped(sc)}"
         seeds = [replication_seed(self.seed, k) for k in range(self.reps)]
         draws = self._cached(self._draws, pop_key, lambda: [
-            draw_population(sc.population, s, self.shoppers, len(sc.channels), base_dir)
+            draw_population(sc.population, s, self.shoppers, n_capped(sc), base_dir)
             for s in seeds])
         specs = list(self.spec.targets.values())
         values: list[list[float]] = [[] for _ in specs]

@@ -32,7 +32,8 @@ def fake_run(**totals) -> RunResult:
 
 
 RUN = fake_run(
-    gmv_old_member=(100.0, 300.0), gmv_new_member=(50.0, 150.0), gmv_nonmember=(50.0, 350.0),
+    # old members spend more than non-members, so old and non-member cannot be swapped unseen
+    gmv_old_member=(100.0, 500.0), gmv_new_member=(50.0, 150.0), gmv_nonmember=(50.0, 350.0),
     enrolments=(10, 30), new_joined_buyers=(4, 6), new_member_buyers=(5, 15),
     new_old_member_buyers=(3, 7), new_nonmember_buyers=(2, 8), new_buyers=(7, 20),
     orders_old_member=(4, 9), orders_new_member=(2, 3), orders_nonmember=(3, 9),
@@ -50,11 +51,11 @@ def k():
 
 
 def test_gmv_parts(k):
-    assert k["gmv"] == 1000.0
-    assert k["member_gmv"] == 600.0
-    assert (k["old_member_gmv"], k["new_member_gmv"], k["non_member_gmv"]) == (400, 200, 400)
-    assert k["member_gmv_penetration"] == 0.6
-    assert k["old_member_gmv_share"] == 0.4
+    assert k["gmv"] == 1200.0
+    assert k["member_gmv"] == 800.0
+    assert (k["old_member_gmv"], k["new_member_gmv"], k["non_member_gmv"]) == (600, 200, 400)
+    assert k["member_gmv_penetration"] == 800 / 1200
+    assert k["old_member_gmv_share"] == 600 / 1200
 
 
 def test_members_and_buyers(k):
@@ -67,10 +68,10 @@ def test_members_and_buyers(k):
 
 
 def test_arpu_and_premium(k):
-    assert k["member_arpu"] == 600 / 20
-    assert k["old_member_arpu"] == 400 / 10
+    assert k["member_arpu"] == 800 / 20
+    assert k["old_member_arpu"] == 600 / 10
     assert k["non_member_arpu"] == 400 / 10
-    assert k["old_member_premium"] == pytest.approx(0.0)
+    assert k["old_member_premium"] == pytest.approx(60 / 40 - 1)  # docs/kpis.md
 
 
 def test_presale_share(k):
@@ -83,9 +84,9 @@ def test_costs_and_roi(k):
     assert k["cost"] == 90.0
     assert k["cost_benefit_coupon"] == 60.0 and k["cost_channel_sms"] == 10.0
     assert k["baseline_gmv"] == 710.0
-    assert k["incremental_gmv"] == 290.0
-    assert k["incremental_member_gmv"] == 600.0 - 350.0
-    assert k["roi"] == 290.0 / 90.0
+    assert k["incremental_gmv"] == 490.0
+    assert k["incremental_member_gmv"] == 800.0 - 350.0
+    assert k["roi"] == 490.0 / 90.0
 
 
 def test_recruitment_by_channel(k):
