@@ -139,7 +139,9 @@ def test_calibrate_bgnbd_writes_the_published_fit(sample_csv, tmp_path, capsys):
     got = fitted.bgnbd
     assert (got.r, got.alpha, got.a, got.b) == pytest.approx((0.243, 4.414, 0.793, 2.426),
                                                               abs=1e-3)
-    assert fitted.gamma_gamma is not None and fitted.bgnbd_se.r > 0
+    gg = fitted.gamma_gamma  # the published Gamma-Gamma fit of the same sample (test_gamma_gamma)
+    assert (gg.p, gg.q, gg.v) == pytest.approx((6.25, 3.74, 15.44), abs=0.005)
+    assert 0 < fitted.bgnbd_se.r < got.r  # a standard error, and a precise estimate
     same = tmp_path / "by_date.yaml"
     assert cli.main(["calibrate", "bgnbd", str(sample_csv), "--cal-end", "1997-09-30",
                      "--out", str(same)]) == 0
