@@ -166,10 +166,18 @@ def test_population_is_prefix_stable(sc):
         assert np.array_equal(x, y[:1000])
 
 
-def test_crn_identical_scenarios_zero_difference(sc):
-    a, b = simulate(sc), simulate(scenario())
+def test_crn_a_price_change_moves_only_costs(sc):
+    """Push made paid (no budget limits it): every shopper meets the same numbers and does the
+    same, so behaviour counters and GMV are identical and only costs move, by price x contacts."""
+    channels = dict(BASE["channels"])
+    channels["push"] = dict(channels["push"], cost_per_contact=0.02)
+    a, b = simulate(sc), simulate(scenario(channels=channels))
+    assert a.total("contacts_channel_push") > 0
     assert np.array_equal(a.daily_int, b.daily_int)
-    assert np.array_equal(a.daily_float, b.daily_float)
+    gmv = ["gmv_old_member", "gmv_new_member", "gmv_nonmember"]
+    assert all(np.array_equal(a.series(g), b.series(g)) for g in gmv)
+    assert b.total("cost_channel_push") - a.total("cost_channel_push") == pytest.approx(
+        0.02 * b.total("contacts_channel_push"))
 
 
 def test_crn_segment_benefit_leaves_others_untouched():

@@ -97,13 +97,21 @@ def test_ci_covers_known_difference_at_nominal_rate():
     base, bigger, days = known_effect_pair(31)
     shoppers, reps, trials, pop_seed = 2000, 4, 120, 1
     truth = 0.1 * expected_gmv(base, shoppers, pop_seed, days)
-    covered = 0
+    covered, means, se2 = 0, [], []
     for trial in range(trials):
         res = replicate([base, bigger], ["base", "bigger"], reps=reps, seed=1000 + 97 * trial,
                         shoppers=shoppers, population_seed=pop_seed)
         diffs = [b - a for a, b in zip(res[0].values("gmv"), res[1].values("gmv"), strict=True)]
-        _, lo, hi = mean_ci(diffs)
+        m, lo, hi = mean_ci(diffs)
         covered += lo <= truth <= hi
+        means.append(m)
+        se2.append(np.var(diffs, ddof=1) / reps)
     expected = 0.95 * trials
     sd = math.sqrt(trials * 0.95 * 0.05)
     assert abs(covered - expected) <= 3.5 * sd, (covered, expected)
+    # and not too wide: the standard errors behind the intervals match the spread of the
+    # estimates. Relative sampling error of that ratio: the SD of `trials` means, and the mean
+    # of `trials` variances from `reps` - 1 degrees of freedom (normal approximation).
+    ratio = np.std(means, ddof=1) / math.sqrt(np.mean(se2))
+    rel = math.sqrt(1 / (2 * (trials - 1)) + 1 / (2 * (reps - 1) * trials))
+    assert abs(ratio - 1) <= 3.5 * rel, (ratio, rel)
