@@ -263,7 +263,17 @@ def test_population_from_fitted_params_file(tmp_path):
     assert pp.r == fitted.bgnbd.r and pp.alpha_day == fitted.bgnbd.alpha * 7
     assert (pp.p, pp.q, pp.v) == (fitted.gamma_gamma.p, fitted.gamma_gamma.q, fitted.gamma_gamma.v)
     run = simulate(sc, shoppers=3000, base_dir=tmp_path)
+    # the same numbers written inline give the same run
+    bg, gg = fitted.bgnbd, fitted.gamma_gamma
+    inline = tmp_path / "inline.yaml"
+    inline.write_text(text[:start] + (
+        f"  purchase_rate: {{r: {bg.r!r}, alpha: {bg.alpha!r}, time_unit_days: 7}}\n"
+        f"  dropout: {{a: {bg.a!r}, b: {bg.b!r}}}\n"
+        f"  basket: {{p: {gg.p!r}, q: {gg.q!r}, v: {gg.v!r}}}\n") + text[end:])
+    same = simulate(load_scenario(inline), shoppers=3000, base_dir=tmp_path)
     assert run.total("orders_old_member") > 0
+    assert np.array_equal(run.daily_int, same.daily_int)
+    assert np.array_equal(run.daily_float, same.daily_float)
 
 
 @pytest.mark.parametrize("bound", [1, 4096])
