@@ -31,6 +31,7 @@ from simulator.bgnbd import (
     expected_cumulative_repeat,
     fit_bgnbd,
 )
+from simulator.errors import UserError
 from simulator.gamma_gamma import GammaGammaFit, fit_gamma_gamma
 from simulator.lifecycle import ALIVE, EVER_BOUGHT, NONMEMBER_BUYER
 from simulator.model import PromotionModel
@@ -54,7 +55,7 @@ X_GROUPS = 8  # calibration frequency groups 0, 1, ..., 6 and 7+
 X_LABELS = [str(k) for k in range(X_GROUPS - 1)] + [f"{X_GROUPS - 1}+"]
 
 
-class BacktestError(ValueError):
+class BacktestError(UserError, ValueError):
     """Periods or fits that a backtest cannot use; the message says what to change."""
 
 

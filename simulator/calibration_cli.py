@@ -1,19 +1,16 @@
 """`promosim calibrate bgnbd` and `promosim backtest`: fit transaction logs and check the engine.
 
 User errors (bad transaction files, periods outside the log) print "error: ..." and exit 2, like
-the rest of the CLI; the commands report them themselves so that this holds under
-`python -m simulator.cli` too, where the running module's BadInput is not `simulator.cli`'s.
+the rest of the CLI (`simulator.errors`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import sys
 import time
 from pathlib import Path
 
-from simulator.cli import EXIT_BAD_INPUT, BadInput, positive_int, print_table, set_threads
+from simulator.cli import BadInput, positive_int, print_table, set_threads
 
 
 def _date(text: str) -> dt.date:
@@ -38,21 +35,6 @@ def _positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value
-
-
-def _reports_user_errors(command):
-    """Turn BadInput and bad data into "error: message" on stderr and exit code 2."""
-    @functools.wraps(command)
-    def run(args) -> int:
-        from simulator.backtest import BacktestError
-        from simulator.transactions import TransactionFileError
-
-        try:
-            return command(args)
-        except (BadInput, TransactionFileError, BacktestError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    return run
 
 
 def _format_of(path: str, fmt: str | None) -> str:
@@ -83,7 +65,6 @@ def _estimates(names, values, errors) -> list[tuple[str, str, str]]:
 
 
 # ----------------------------------------------------------------------------- calibrate bgnbd
-@_reports_user_errors
 def cmd_calibrate_bgnbd(args) -> int:
     """Fit BG/NBD and Gamma-Gamma to a log's calibration period and write the params file."""
     from simulator.backtest import cal_end_of_weeks, calibrate
@@ -146,7 +127,6 @@ def add_bgnbd(calsub) -> None:
 
 
 # ----------------------------------------------------------------------------- backtest
-@_reports_user_errors
 def cmd_backtest(args) -> int:
     """Fit on the calibration weeks, replay the cohort in the engine, write figures and charts."""
     from simulator.backtest import run_backtest

@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 
 from simulator import __version__
+from simulator.errors import UserError
 
 EXIT_BAD_INPUT = 2
 
 
-class BadInput(Exception):
+class BadInput(UserError):
     """A user error the CLI reports in one message with exit code 2."""
 
 
@@ -43,13 +44,10 @@ def set_threads(threads: int | None) -> None:
 
 
 def load(path: str, overrides: dict | None = None):
-    """Load a scenario, turning ScenarioError into BadInput."""
-    from simulator.scenario import ScenarioError, load_scenario
+    """Load and validate a scenario (a ScenarioError is reported by `main`)."""
+    from simulator.scenario import load_scenario
 
-    try:
-        return load_scenario(path, overrides)
-    except ScenarioError as exc:
-        raise BadInput(str(exc)) from None
+    return load_scenario(path, overrides)
 
 
 def format_value(value) -> str:
@@ -139,7 +137,7 @@ def cmd_run(args) -> int:
 
 def cmd_compare(args) -> int:
     """Compare a baseline with alternatives over replications (common random numbers)."""
-    from simulator.experiment import ExperimentError, run_comparison
+    from simulator.experiment import run_comparison
     from simulator.outputs import atomic_dir, to_json, write_csv
 
     paths = [args.baseline, *args.alternatives]
@@ -150,13 +148,10 @@ def cmd_compare(args) -> int:
     set_threads(args.threads)
     out = Path(args.out or "results/compare")
     t0 = time.perf_counter()
-    try:
-        cmp = run_comparison(scenarios, names, reps=args.reps, seed=args.seed,
-                             shoppers=args.shoppers, independent=args.independent,
-                             touch_roi=args.touch_roi, base_dirs=[Path(p).parent for p in paths],
-                             progress=not args.quiet)
-    except ExperimentError as exc:
-        raise BadInput(str(exc)) from None
+    cmp = run_comparison(scenarios, names, reps=args.reps, seed=args.seed,
+                         shoppers=args.shoppers, independent=args.independent,
+                         touch_roi=args.touch_roi, base_dirs=[Path(p).parent for p in paths],
+                         progress=not args.quiet)
     cmp.meta["wall_s"] = round(time.perf_counter() - t0, 3)
     with atomic_dir(out) as tmp:
         (tmp / "comparison.json").write_text(to_json(
@@ -248,10 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except BadInput as exc:
+    except UserError as exc:  # any bad input, from any command (simulator.errors)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # the package's module, not this __main__ copy: one BadInput class, whichever way it runs
+    from simulator.cli import main as package_main
+
+    sys.exit(package_main())

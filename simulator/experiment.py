@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import stdtrit
 from tqdm.auto import tqdm
 
+from simulator.errors import UserError
 from simulator.kpis import HEADLINE, compute_kpis
 from simulator.lifecycle import JOINED, OLD_MEMBER, REPEAT
 from simulator.plan import n_capped
@@ -33,7 +34,7 @@ COMPARED = tuple(k for k in HEADLINE if k not in ("incremental_gmv", "roi")) + (
 FUNNEL = ("non-members at start", "new members", "first purchase", "repeat")
 
 
-class ExperimentError(ValueError):
+class ExperimentError(UserError, ValueError):
     """Scenarios that cannot be compared (different populations or calendars)."""
 
 

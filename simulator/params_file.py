@@ -18,10 +18,11 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
 from simulator.bgnbd import BGNBDFit
+from simulator.errors import UserError
 from simulator.gamma_gamma import GammaGammaFit
 
 
-class ParamsFileError(ValueError):
+class ParamsFileError(UserError, ValueError):
     """A fitted-parameter file that cannot be read or does not validate."""
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from simulator.benefits import BENEFIT_TYPES, COST_KINDS, DELIVERIES
 from simulator.channels import CHANNEL_KINDS
+from simulator.errors import UserError
 from simulator.lifecycle import AUDIENCES, SEGMENTS, STATES
 
 MAX_BENEFITS = 32  # held benefits are bits of a uint32
@@ -233,7 +234,7 @@ class Scenario(Strict):
 
 
 # ----------------------------------------------------------------------------- errors
-class ScenarioError(Exception):
+class ScenarioError(UserError):
     """Bad scenario input: a list of (field path, message), rendered with file and line."""
 
     def __init__(self, file: str, problems: list[tuple[tuple, str]], root: Any = None,

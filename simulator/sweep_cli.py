@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from simulator.cli import (
-    EXIT_BAD_INPUT,
     BadInput,
     format_value,
     positive_int,
@@ -86,13 +85,8 @@ def build_design(args, seed: int):
 
 def cmd_sweep(args) -> int:
     """Validate every point, run what is unfinished, write the table, summary and plots."""
-    from simulator.sweep import SweepError
-
     try:
         return _sweep(args)
-    except (BadInput, SweepError) as exc:  # also when simulator.cli runs as __main__
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted: finished points are saved; run the same command to resume",
               file=sys.stderr)
@@ -121,29 +115,23 @@ def _sweep(args) -> int:
                        "run the points")
     base = load(args.scenario)
     seed = base.seed if args.seed is None else args.seed
-    try:
-        design = build_design(args, seed)
-        gates = [parse_gate(g) for g in args.gate]
-        names = set(known_kpis(base))
-        unknown = [g.kpi for g in gates if g.kpi not in names]
-        if unknown:
-            raise SweepError(f"--gate: unknown KPI {', '.join(unknown)}; KPIs are listed in "
-                             "docs/kpis.md")
-        fixed = dict(parse_set(x) for x in args.set)
-        plan = plan_scenario_sweep(args.scenario, design, reps=args.reps, seed=seed,
-                                   shoppers=args.shoppers, fixed=fixed, progress=not args.quiet)
-    except SweepError as exc:
-        raise BadInput(str(exc)) from None
+    design = build_design(args, seed)
+    gates = [parse_gate(g) for g in args.gate]
+    names = set(known_kpis(base))
+    unknown = [g.kpi for g in gates if g.kpi not in names]
+    if unknown:
+        raise SweepError(f"--gate: unknown KPI {', '.join(unknown)}; KPIs are listed in "
+                         "docs/kpis.md")
+    fixed = dict(parse_set(x) for x in args.set)
+    plan = plan_scenario_sweep(args.scenario, design, reps=args.reps, seed=seed,
+                               shoppers=args.shoppers, fixed=fixed, progress=not args.quiet)
     workers = args.workers or 1
     if workers == 1 and not args.scheduler:
         set_threads(args.threads)
     out = Path(args.out or f"results/sweep_{Path(args.scenario).stem}")
-    try:
-        result = run_sweep(plan, out, workers=workers, scheduler=args.scheduler,
-                           threads=args.threads if (workers > 1 or args.scheduler) else None,
-                           progress=not args.quiet)
-    except SweepError as exc:
-        raise BadInput(str(exc)) from None
+    result = run_sweep(plan, out, workers=workers, scheduler=args.scheduler,
+                       threads=args.threads if (workers > 1 or args.scheduler) else None,
+                       progress=not args.quiet)
     write_outputs(result, out, gates, plots=not args.no_plots)
     failures = result.failures()
     gate_fails = result.gate_failures(gates)

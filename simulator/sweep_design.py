@@ -24,6 +24,7 @@ import numpy as np
 import yaml
 from tqdm.auto import tqdm
 
+from simulator.errors import UserError
 from simulator.kpis import compute_kpis
 from simulator.rng import replication_seed
 from simulator.scenario import Scenario, ScenarioError, _Loader, load_scenario
@@ -33,7 +34,7 @@ GATE_OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operato
             "==": operator.eq}
 
 
-class SweepError(ValueError):
+class SweepError(UserError, ValueError):
     """Bad sweep input: a design, a value, a gate, a point's scenario or the output folder."""
 
 

@@ -1,21 +1,17 @@
 """`promosim calibrate targets`: fit a scenario's free parameters to campaign targets.
 
 Exit codes: 0 every target met, 1 some target not met (the report says which and why), 2 bad
-input (scenario, targets file or arguments). User errors are reported here as well as in
-`simulator.cli.main`, so that this holds under `python -m simulator.cli` too.
+input (scenario, targets file or arguments), reported by `simulator.cli.main`.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
 import time
 from pathlib import Path
 
 from simulator.cli import (
-    EXIT_BAD_INPUT,
-    BadInput,
     format_value,
     positive_int,
     print_table,
@@ -25,20 +21,6 @@ from simulator.cli import (
 EXIT_NOT_MET = 1
 
 
-def _reports_user_errors(command):
-    """Turn BadInput, ScenarioError and TargetsError into "error: ..." and exit code 2."""
-    @functools.wraps(command)
-    def run(args) -> int:
-        from simulator.scenario import ScenarioError
-
-        try:
-            return command(args)
-        except (BadInput, ScenarioError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    return run
-
-
 def _fmt(x: float) -> str:
     """A number for the report table (n/a when undefined)."""
     if x is None or not math.isfinite(x):
@@ -46,7 +28,6 @@ def _fmt(x: float) -> str:
     return format_value(float(x))
 
 
-@_reports_user_errors
 def cmd_calibrate_targets(args) -> int:
     """Fit the targets file's free parameters; print, write fit.json, fitted YAML and chart."""
     from simulator.outputs import atomic_dir, atomic_write_text, to_json

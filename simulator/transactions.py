@@ -22,6 +22,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from simulator.errors import UserError
+
 EPOCH = dt.date(1970, 1, 1)
 CDNOW_START = dt.date(1997, 1, 1)
 """First day of the CDNOW cohort's observation (week 1 starts here)."""
@@ -34,7 +36,7 @@ CDNOW_FIELDS = "customer_id YYYYMMDD n_cds dollars"
 CSV_COLUMNS = ("customer_id", "date", "amount")
 
 
-class TransactionFileError(ValueError):
+class TransactionFileError(UserError, ValueError):
     """A transaction file that cannot be used; the message names the file, line and problem."""
 
 
