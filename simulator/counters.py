@@ -8,6 +8,7 @@ scenario.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from simulator.lifecycle import STATES
@@ -104,6 +105,12 @@ class Layout:
     def n_float(self) -> int:
         """Length of a float row."""
         return self.cost_by_touch + len(self.touches)
+
+    @functools.cached_property
+    def columns(self) -> dict[str, tuple[bool, int]]:
+        """Counter name -> (is an integer counter, column), for lookups by name."""
+        return {**{n: (True, j) for j, n in enumerate(self.int_names())},
+                **{n: (False, j) for j, n in enumerate(self.float_names())}}
 
     def int_names(self) -> list[str]:
         """Column names of the integer row."""

@@ -6,6 +6,9 @@ The exact formulas are documented once, in docs/kpis.md; the names here are the 
 
 from __future__ import annotations
 
+import numpy as np
+
+from simulator.counters import Layout
 from simulator.lifecycle import STATES
 from simulator.run import RunResult
 
@@ -99,3 +102,14 @@ def incremental(k: dict, base_gmv: float, base_member_gmv: float) -> dict:
     return {"baseline_gmv": base_gmv, "incremental_gmv": k["gmv"] - base_gmv,
             "incremental_member_gmv": k["member_gmv"] - base_member_gmv,
             "roi": ratio(k["gmv"] - base_gmv, k["cost"])}
+
+
+def kpi_names(scenario) -> list[str]:
+    """Every KPI name a run of the scenario with its baseline reports, in `compute_kpis` order."""
+    lay = Layout(tuple(scenario.benefits), tuple(scenario.channels), tuple(scenario.plan))
+    days = len(scenario.days)
+    run = RunResult(scenario=scenario, seed=0, shoppers=1, layout=lay, dates=scenario.days,
+                    phases=[""] * days, presale=np.zeros(days, bool),
+                    daily_int=np.zeros((days, lay.n_int), np.int64),
+                    daily_float=np.zeros((days, lay.n_float)))
+    return list(compute_kpis(run, run))

@@ -38,10 +38,8 @@ class RunResult:
 
     def series(self, name: str) -> np.ndarray:
         """One daily counter by name (see `Layout.int_names` / `Layout.float_names`)."""
-        ints = self.layout.int_names()
-        if name in ints:
-            return self.daily_int[:, ints.index(name)]
-        return self.daily_float[:, self.layout.float_names().index(name)]
+        is_int, j = self.layout.columns[name]
+        return self.daily_int[:, j] if is_int else self.daily_float[:, j]
 
     def total(self, name: str) -> float:
         """Sum of a daily counter over the calendar."""

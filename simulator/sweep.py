@@ -23,6 +23,7 @@ The code is in three parts, and this module re-exports their public names:
 imports both (`collect` reads the folder back into a `SweepResult`).
 """
 
+from simulator.kpis import kpi_names as known_kpis  # the KPIs a sweep point reports
 from simulator.sweep_design import (
     GATE_OPS,
     SWEEP_FORMAT,
@@ -33,7 +34,6 @@ from simulator.sweep_design import (
     SweepError,
     SweepPlan,
     is_list_field,
-    known_kpis,
     parse_gate,
     parse_grid,
     parse_range,

@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import yaml
 from tqdm.auto import tqdm
 
 from simulator.errors import UserError
-from simulator.kpis import compute_kpis
 from simulator.rng import replication_seed
 from simulator.scenario import Scenario, ScenarioError, _Loader, load_scenario
 
@@ -268,20 +266,6 @@ def parse_gate(text: str) -> Gate:
                          "one of >=, <=, >, <, ==")
     return Gate(m.group(1), m.group(2), float(m.group(3).replace("_", "")),
                 f"{m.group(1)} {m.group(2)} {m.group(3)}")
-
-
-def known_kpis(scenario: Scenario) -> list[str]:
-    """Every KPI name a run of the scenario with its baseline reports (from `compute_kpis`)."""
-    from simulator.counters import Layout
-    from simulator.run import RunResult
-
-    lay = Layout(tuple(scenario.benefits), tuple(scenario.channels), tuple(scenario.plan))
-    days = len(scenario.days)
-    run = RunResult(scenario=scenario, seed=0, shoppers=1, layout=lay, dates=scenario.days,
-                    phases=[""] * days, presale=np.zeros(days, bool),
-                    daily_int=np.zeros((days, lay.n_int), np.int64),
-                    daily_float=np.zeros((days, lay.n_float)))
-    return list(compute_kpis(run, run))
 
 
 # ----------------------------------------------------------------------------- plans

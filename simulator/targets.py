@@ -47,7 +47,7 @@ from pydantic import (
 
 from simulator.counters import Layout
 from simulator.experiment import mean_ci
-from simulator.kpis import compute_kpis, ratio
+from simulator.kpis import compute_kpis, kpi_names, ratio
 from simulator.plan import n_capped
 from simulator.population import draw_population
 from simulator.rng import replication_seed
@@ -240,10 +240,7 @@ def extensive(t: TargetSpec) -> bool:
 def known_kpis(sc: Scenario) -> list[str]:
     """Every KPI name a target may use with this scenario."""
     lay = Layout(tuple(sc.benefits), tuple(sc.channels), tuple(sc.plan))
-    zeros = RunResult(scenario=sc, seed=0, shoppers=1, layout=lay, dates=sc.days[:1], phases=[""],
-                      presale=np.zeros(1, bool), daily_int=np.zeros((1, lay.n_int), np.int64),
-                      daily_float=np.zeros((1, lay.n_float)))
-    names = list(compute_kpis(zeros, zeros)) + list(DERIVED) + [REACH + t for t in sc.plan]
+    names = kpi_names(sc) + list(DERIVED) + [REACH + t for t in sc.plan]
     return names + [n for n in lay.int_names() + lay.float_names() if n not in names]
 
 
