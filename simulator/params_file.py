@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -144,28 +142,13 @@ def dumps_params(params: FittedParams) -> str:
     return comment + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
 
 
-def _file_mode() -> int:
-    """Permissions of a newly created file under the current umask (mkstemp would give 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def write_params(path: str | Path, params: FittedParams) -> Path:
-    """Write a fitted-parameter file atomically (temporary file in the same folder, then rename)."""
+    """Write a fitted-parameter file atomically (`outputs.atomic_write_text`)."""
+    from simulator.outputs import atomic_write_text
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps_params(params))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, dumps_params(params))
     return path
 
 
