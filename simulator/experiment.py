@@ -129,7 +129,7 @@ def replicate(scenarios: list[Scenario], names: list[str], *, reps: int, seed: i
                 res.kpis.append(compute_kpis(run, base))
                 if k == 0:
                     res.first = (run, base)
-                res.daily_gmv.append(run.daily_float[:, :3].sum(axis=1))
+                res.daily_gmv.append(run.daily_gmv())
                 res.funnel.append(funnel_counts(run))
     return out
 

@@ -15,7 +15,7 @@ import numba as nb
 import numpy as np
 
 from simulator import kernel, rng
-from simulator.counters import Layout
+from simulator.counters import F_GMV_NEW, F_GMV_NON, F_GMV_OLD, Layout
 from simulator.lifecycle import STATES
 from simulator.plan import NO_CAPACITY, compile_plan
 from simulator.population import (
@@ -99,8 +99,8 @@ class PromotionModel(mesa.Model):
         self._eligible: dict = {}  # touch -> shoppers it could reach when last sent
         i_names = lay.int_names()
         reporters = {
-            "gmv": lambda m: m.today_float[:3].sum(),
-            "member_gmv": lambda m: m.today_float[:2].sum(),
+            "gmv": lambda m: m.today_float[[F_GMV_OLD, F_GMV_NEW, F_GMV_NON]].sum(),
+            "member_gmv": lambda m: m.today_float[[F_GMV_OLD, F_GMV_NEW]].sum(),
             "cost": lambda m: m.today_float[lay.cost_by_benefit:lay.cost_by_touch].sum(),
         }
         for name in ("visits", "enrolments", "contacts"):

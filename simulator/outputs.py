@@ -92,8 +92,7 @@ def daily_rows(run: RunResult, baseline: RunResult | None = None) -> list[dict]:
                                           "orders_nonmember"))
     base = None
     if baseline is not None:
-        base = sum(baseline.series(n) for n in ("gmv_old_member", "gmv_new_member",
-                                                 "gmv_nonmember"))
+        base = baseline.daily_gmv()
     rows = []
     for d, day in enumerate(run.dates):
         row = {"date": day.isoformat(), "phase": run.phases[d], "presale": int(run.presale[d])}

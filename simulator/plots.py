@@ -109,8 +109,7 @@ def plot_daily_gmv(run: RunResult, path: Path, baseline: RunResult | None = None
                   label=label)
         bottom = bottom + part
     if baseline is not None:
-        base = sum(baseline.series(n) for n in ("gmv_old_member", "gmv_new_member",
-                                                 "gmv_nonmember")) / 1e4
+        base = baseline.daily_gmv() / 1e4
         ax.step(x, base, where="mid", color="black", lw=1.2, label="no-campaign baseline")
     shade_phases(ax, run)
     format_dates(ax)

@@ -41,6 +41,11 @@ class RunResult:
         is_int, j = self.layout.columns[name]
         return self.daily_int[:, j] if is_int else self.daily_float[:, j]
 
+    def daily_gmv(self) -> np.ndarray:
+        """GMV per day: old members + new members + non-members."""
+        return (self.series("gmv_old_member") + self.series("gmv_new_member")
+                + self.series("gmv_nonmember"))
+
     def total(self, name: str) -> float:
         """Sum of a daily counter over the calendar."""
         return self.series(name).sum()
