@@ -391,15 +391,24 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     data, sources = _read_with_parents(path)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value, name)
-    # a params_file is relative to the file that names it
-    base_dir = Path(next((f for f, r in sources if _locate(r, ("population", "params_file"))[0]
-                          == 2), name)).parent
+    base_dir = _params_dir(sources, name)
     try:
         return validate_data(data, name, base_dir=base_dir, sources=sources)
     except ScenarioError as exc:
         if not overrides:
             raise
         raise _blame_overrides(exc, overrides) from None
+
+
+def params_base_dir(path: str | Path) -> Path:
+    """Folder the scenario's population.params_file is relative to."""
+    return _params_dir(_read_with_parents(Path(path))[1], str(path))
+
+
+def _params_dir(sources: list, name: str) -> Path:
+    """The folder of the file (the scenario or one it extends) that names the params_file."""
+    return Path(next((f for f, r in sources if _locate(r, ("population", "params_file"))[0]
+                      == 2), name)).parent
 
 
 def _read_with_parents(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:

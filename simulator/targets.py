@@ -24,7 +24,6 @@ counts describe) or else the scenario's `population.shoppers`.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import difflib
 import math
@@ -55,12 +54,11 @@ from simulator.run import RunResult, no_campaign, simulate
 from simulator.scenario import (
     Scenario,
     ScenarioError,
-    _locate,
     _read_with_parents,
     apply_override,
     load_scenario,
+    params_base_dir,
     read_yaml,
-    validate_data,
 )
 
 # KPIs that need the no-campaign run itself (never compared with it again)
@@ -325,7 +323,6 @@ class Problem:
     shoppers: int
     reps: int
     seed: int
-    raw: tuple[dict, list, Path] | None = field(default=None, repr=False)  # data, sources, dir
     _draws: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _baselines: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
@@ -357,24 +354,12 @@ class Problem:
     @property
     def base_dir(self) -> Path:
         """Folder a params_file is relative to (that of the file naming it)."""
-        return self._raw()[2]
-
-    def _raw(self) -> tuple[dict, list, Path]:
-        """The scenario file's merged YAML, read once (parsing dominates small runs)."""
-        if self.raw is None:
-            data, sources = _read_with_parents(self.scenario_path)
-            base_dir = Path(next((f for f, r in sources if _locate(
-                r, ("population", "params_file"))[0] == 2), self.scenario_path)).parent
-            self.raw = (data, sources, base_dir)
-        return self.raw
+        return params_base_dir(self.scenario_path)
 
     def scenario_at(self, theta) -> Scenario:
-        """The scenario with the parameters set to theta (validated like an override)."""
-        data, sources, base_dir = self._raw()
-        data = copy.deepcopy(data)
-        for path, value in zip(self.names, theta, strict=True):
-            apply_override(data, path, float(value), str(self.scenario_path))
-        return validate_data(data, str(self.scenario_path), base_dir=base_dir, sources=sources)
+        """The scenario with the parameters set to theta, validated like any override."""
+        return load_scenario(self.scenario_path, dict(zip(self.names, map(float, theta),
+                                                          strict=True)))
 
     def _cached(self, cache: OrderedDict, key: str, make):
         """A small LRU: populations and baselines only change with population parameters."""
