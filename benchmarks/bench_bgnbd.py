@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from simulator.bgnbd import fit_bgnbd, simulate_bgnbd
+from simulator.clv.bgnbd import fit_bgnbd, simulate_bgnbd
 
 TRUE = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
 
@@ -43,16 +43,20 @@ def main() -> None:
         start = time.perf_counter()
         fit = fit_bgnbd(x, t_x, T)
         times.append(time.perf_counter() - start)
-    print(json.dumps({
-        "customers": args.customers,
-        "fit_s": round(min(times), 3),
-        "unique_rows": fit.n_unique_rows,
-        "continuous_times": args.continuous,
-        "iterations": fit.iterations,
-        "converged": fit.converged,
-        "estimates": {k: round(v, 4) for k, v in fit.as_dict().items()},
-        "true": TRUE,
-    }))
+    print(
+        json.dumps(
+            {
+                "customers": args.customers,
+                "fit_s": round(min(times), 3),
+                "unique_rows": fit.n_unique_rows,
+                "continuous_times": args.continuous,
+                "iterations": fit.iterations,
+                "converged": fit.converged,
+                "estimates": {k: round(v, 4) for k, v in fit.as_dict().items()},
+                "true": TRUE,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from simulator.scenario import Scenario, load_scenario, validate_data
+from simulator.scenario.schema import Scenario, load_scenario, validate_data
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -15,17 +15,27 @@ BASE = {
     "seed": 7,
     "population": {
         "shoppers": 20000,
-        "mix": {"prospect": 0.4, "nonmember_buyer": 0.2, "enrolled": 0.1, "first_purchase": 0.1,
-                "repeat": 0.1, "dormant": 0.06, "churned": 0.04},
-        "segments": {"sms_sensitive": {"share": 0.3, "states": ["nonmember_buyer", "repeat"]},
-                     "high_value": {"share": 0.2, "states": ["repeat"], "rate_multiplier": 2.0},
-                     "fan": {"share": 0.3}},
+        "mix": {
+            "prospect": 0.4,
+            "nonmember_buyer": 0.2,
+            "enrolled": 0.1,
+            "first_purchase": 0.1,
+            "repeat": 0.1,
+            "dormant": 0.06,
+            "churned": 0.04,
+        },
+        "segments": {
+            "sms_sensitive": {"share": 0.3, "states": ["nonmember_buyer", "repeat"]},
+            "high_value": {"share": 0.2, "states": ["repeat"], "rate_multiplier": 2.0},
+            "fan": {"share": 0.3},
+        },
         "purchase_rate": {"r": 0.3, "alpha": 4.0, "time_unit_days": 7},
         "dropout": {"a": 0.8, "b": 2.4},
         "basket": {"p": 6.0, "q": 4.0, "v": 80.0},
     },
     "calendar": {
-        "start": "2021-10-20", "end": "2021-11-15",
+        "start": "2021-10-20",
+        "end": "2021-11-15",
         "phases": [
             {"name": "presale", "start": "2021-10-20", "end": "2021-10-31", "presale": True},
             {"name": "first_wave", "start": "2021-11-01", "end": "2021-11-03", "traffic": 5.0},
@@ -33,35 +43,78 @@ BASE = {
         ],
     },
     "benefits": {
-        "coupon": {"type": "member_coupon", "effects": {"purchase": 0.5, "enrol": 0.3},
-                   "cost": {"kind": "per_redemption", "value": 20},
-                   "online": {"phases": ["first_wave", "peak_day"]}},
-        "gift_pack": {"type": "new_member_gift", "effects": {"purchase": 0.4},
-                      "cost": {"kind": "per_redemption", "value": 10}},
-        "member_price": {"type": "member_price", "effects": {"purchase": 0.1},
-                         "cost": {"kind": "share_of_basket", "value": 0.05}},
-        "winback": {"type": "winback_coupon", "effects": {"reactivation": 0.2, "purchase": 0.3},
-                    "cost": {"kind": "per_redemption", "value": 30}},
-        "lockin": {"type": "lockin_gift", "target": {"states": ["prospect", "nonmember_buyer"]},
-                   "effects": {"enrol": 2.0}, "cost": {"kind": "per_grant", "value": 1.5}},
+        "coupon": {
+            "type": "member_coupon",
+            "effects": {"purchase": 0.5, "enrol": 0.3},
+            "cost": {"kind": "per_redemption", "value": 20},
+            "online": {"phases": ["first_wave", "peak_day"]},
+        },
+        "gift_pack": {
+            "type": "new_member_gift",
+            "effects": {"purchase": 0.4},
+            "cost": {"kind": "per_redemption", "value": 10},
+        },
+        "member_price": {
+            "type": "member_price",
+            "effects": {"purchase": 0.1},
+            "cost": {"kind": "share_of_basket", "value": 0.05},
+        },
+        "winback": {
+            "type": "winback_coupon",
+            "effects": {"reactivation": 0.2, "purchase": 0.3},
+            "cost": {"kind": "per_redemption", "value": 30},
+        },
+        "lockin": {
+            "type": "lockin_gift",
+            "target": {"states": ["prospect", "nonmember_buyer"]},
+            "effects": {"enrol": 2.0},
+            "cost": {"kind": "per_grant", "value": 1.5},
+        },
     },
     "channels": {
-        "sms": {"kind": "sms", "cost_per_contact": 0.05, "daily_capacity": 1500,
-                "frequency_cap": 3, "fatigue": 0.3, "response_lift": 1.0},
+        "sms": {
+            "kind": "sms",
+            "cost_per_contact": 0.05,
+            "daily_capacity": 1500,
+            "frequency_cap": 3,
+            "fatigue": 0.3,
+            "response_lift": 1.0,
+        },
         "push": {"kind": "push", "frequency_cap": 5, "response_lift": 0.3},
         "live": {"kind": "livestream", "cost_per_contact": 0.01, "response_lift": 0.8},
     },
     "plan": {
-        "coupon_sms": {"channel": "sms", "benefit": "coupon", "audience": ["sms_sensitive"],
-                       "when": {"dates": ["2021-11-01", "2021-11-11"]}, "budget": 120},
-        "coupon_push": {"channel": "push", "benefit": "coupon", "audience": ["members"],
-                        "when": {"phases": ["first_wave", "peak_day"]}},
-        "winback_sms": {"channel": "sms", "benefit": "winback", "audience": ["dormant", "churned"],
-                        "when": {"dates": ["2021-10-25", "2021-11-05"]}},
-        "lockin_live": {"channel": "live", "benefit": "lockin", "audience": ["fan"],
-                        "when": {"phases": ["presale"]}},
-        "sprint_sms": {"channel": "sms", "audience": ["recent_buyers"],
-                       "exclude": ["campaign_buyers"], "when": {"dates": ["2021-11-11"]}},
+        "coupon_sms": {
+            "channel": "sms",
+            "benefit": "coupon",
+            "audience": ["sms_sensitive"],
+            "when": {"dates": ["2021-11-01", "2021-11-11"]},
+            "budget": 120,
+        },
+        "coupon_push": {
+            "channel": "push",
+            "benefit": "coupon",
+            "audience": ["members"],
+            "when": {"phases": ["first_wave", "peak_day"]},
+        },
+        "winback_sms": {
+            "channel": "sms",
+            "benefit": "winback",
+            "audience": ["dormant", "churned"],
+            "when": {"dates": ["2021-10-25", "2021-11-05"]},
+        },
+        "lockin_live": {
+            "channel": "live",
+            "benefit": "lockin",
+            "audience": ["fan"],
+            "when": {"phases": ["presale"]},
+        },
+        "sprint_sms": {
+            "channel": "sms",
+            "audience": ["recent_buyers"],
+            "exclude": ["campaign_buyers"],
+            "when": {"dates": ["2021-11-11"]},
+        },
     },
 }
 

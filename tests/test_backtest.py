@@ -17,31 +17,38 @@ import pytest
 from scipy import stats
 
 from simulator import cli
-from simulator.backtest import (
+from simulator.clv.bgnbd import BGNBDFit, expected_purchases
+from simulator.clv.params_file import read_params
+from simulator.clv.transactions import (
+    CDNOW_CAL_END,
+    cdnow_sample,
+    date_of_day,
+    load_transactions,
+)
+from simulator.fitting.backtest import (
     X_GROUPS,
     BacktestError,
     cal_end_of_weeks,
     run_backtest,
     simulate_cohort,
 )
-from simulator.bgnbd import BGNBDFit, expected_purchases
-from simulator.params_file import read_params
-from simulator.scenario import validate_data
-from simulator.transactions import (
-    CDNOW_CAL_END,
-    cdnow_sample,
-    date_of_day,
-    load_transactions,
-)
+from simulator.scenario.schema import validate_data
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTER = ROOT / "calibration" / "data" / "CDNOW_master.txt"
 BAD = Path(__file__).resolve().parent / "data" / "bad_transactions"
 REPS = 8
 BAD_LINES = {
-    "bad_date.csv": 4, "bad_date.txt": 3, "empty.txt": 1, "extra_field.txt": 2,
-    "header_only.csv": 2, "missing_column.csv": 1, "missing_field.txt": 3,
-    "negative_amount.csv": 3, "non_numeric.txt": 4, "non_numeric_id.txt": 2,
+    "bad_date.csv": 4,
+    "bad_date.txt": 3,
+    "empty.txt": 1,
+    "extra_field.txt": 2,
+    "header_only.csv": 2,
+    "missing_column.csv": 1,
+    "missing_field.txt": 3,
+    "negative_amount.csv": 3,
+    "non_numeric.txt": 4,
+    "non_numeric_id.txt": 2,
 }
 
 
@@ -63,16 +70,18 @@ def sample_csv(sample, tmp_path_factory):
     path = tmp_path_factory.mktemp("logs") / "cdnow_sample.csv"
     with path.open("w") as f:
         f.write("customer_id,date,amount\n")
-        for c, d, a in zip(sample.customer_ids[sample.customer], sample.day, sample.amount,
-                           strict=True):
+        for c, d, a in zip(
+            sample.customer_ids[sample.customer], sample.day, sample.amount, strict=True
+        ):
             f.write(f"{c},{date_of_day(d)},{a:.2f}\n")
     return path
 
 
 def t_bound(per_rep: np.ndarray) -> np.ndarray:
     """Half-width of a 99.9% t interval of the mean over replications (axis 0)."""
-    return stats.t.ppf(0.9995, len(per_rep) - 1) * per_rep.std(axis=0, ddof=1) / np.sqrt(
-        len(per_rep))
+    return (
+        stats.t.ppf(0.9995, len(per_rep) - 1) * per_rep.std(axis=0, ddof=1) / np.sqrt(len(per_rep))
+    )
 
 
 def test_weeks_count_from_the_first_transaction_day(sample):
@@ -104,15 +113,34 @@ def test_engine_holdout_matches_conditional_expectation_of_its_own_customers(bac
 def test_customers_enter_on_their_first_purchase_day():
     """Nobody buys before entering, and entrants buy from the next day on."""
     n, entry = 3000, 10
-    sc = validate_data({
-        "name": "entry", "population": {
-            "shoppers": n, "mix": {"nonmember_buyer": 1.0},
-            "purchase_rate": {"r": 2.0, "alpha": 4.0, "time_unit_days": 1.0},
-            "dropout": {"a": 1.0, "b": 20.0}, "basket": {"p": 2.0, "q": 3.0, "v": 10.0},
-            "conversion_per_visit": 1.0, "enrol_per_visit": 0.0, "initial_alive": {}},
-        "calendar": {"start": "2020-01-01", "end": "2020-01-21"}})
-    bg = BGNBDFit(2.0, 4.0 / 7, 1.0, 20.0, log_likelihood=0.0, se={}, n_customers=n,
-                  n_unique_rows=1, converged=True, iterations=0)
+    sc = validate_data(
+        {
+            "name": "entry",
+            "population": {
+                "shoppers": n,
+                "mix": {"nonmember_buyer": 1.0},
+                "purchase_rate": {"r": 2.0, "alpha": 4.0, "time_unit_days": 1.0},
+                "dropout": {"a": 1.0, "b": 20.0},
+                "basket": {"p": 2.0, "q": 3.0, "v": 10.0},
+                "conversion_per_visit": 1.0,
+                "enrol_per_visit": 0.0,
+                "initial_alive": {},
+            },
+            "calendar": {"start": "2020-01-01", "end": "2020-01-21"},
+        }
+    )
+    bg = BGNBDFit(
+        2.0,
+        4.0 / 7,
+        1.0,
+        20.0,
+        log_likelihood=0.0,
+        se={},
+        n_customers=n,
+        n_unique_rows=1,
+        converged=True,
+        iterations=0,
+    )
     runs = simulate_cohort(sc, np.full(n, entry), 13, bg, reps=2, seed=1)
     assert np.all(runs.weekly[:, 0] == 0)
     # days 11-13: the BG/NBD expectation over 3 days, not 2 or 4 (an entry day off by one)
@@ -131,22 +159,27 @@ def test_backtest_needs_a_holdout(sample):
 def test_calibrate_bgnbd_writes_the_published_fit(sample_csv, tmp_path, capsys):
     """The sample as CSV refits to the published estimates; --cal-end gives the same file."""
     out = tmp_path / "params" / "sample.yaml"
-    assert cli.main(["calibrate", "bgnbd", str(sample_csv), "--cal-weeks", "39",
-                     "--out", str(out)]) == 0
+    assert (
+        cli.main(["calibrate", "bgnbd", str(sample_csv), "--cal-weeks", "39", "--out", str(out)])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "log-likelihood -9,582.4" in printed and "std. error" in printed
     assert "time: load" in printed
     fitted = read_params(out)
     assert fitted.calibration_end == CDNOW_CAL_END
     got = fitted.bgnbd
-    assert (got.r, got.alpha, got.a, got.b) == pytest.approx((0.243, 4.414, 0.793, 2.426),
-                                                              abs=1e-3)
+    assert (got.r, got.alpha, got.a, got.b) == pytest.approx((0.243, 4.414, 0.793, 2.426), abs=1e-3)
     gg = fitted.gamma_gamma  # the published Gamma-Gamma fit of the same sample (test_gamma_gamma)
     assert (gg.p, gg.q, gg.v) == pytest.approx((6.25, 3.74, 15.44), abs=0.005)
     assert 0 < fitted.bgnbd_se.r < got.r  # a standard error, and a precise estimate
     same = tmp_path / "by_date.yaml"
-    assert cli.main(["calibrate", "bgnbd", str(sample_csv), "--cal-end", "1997-09-30",
-                     "--out", str(same)]) == 0
+    assert (
+        cli.main(
+            ["calibrate", "bgnbd", str(sample_csv), "--cal-end", "1997-09-30", "--out", str(same)]
+        )
+        == 0
+    )
     assert same.read_text() == out.read_text()
 
 
@@ -155,11 +188,32 @@ def test_backtest_command_writes_its_files(tmp_path, capsys):
     out = tmp_path / "bt"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    assert cli.main(["backtest", str(MASTER), "--sample", "--cal-weeks", "39", "--reps", "3",
-                     "--seed", "2", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "backtest",
+                str(MASTER),
+                "--sample",
+                "--cal-weeks",
+                "39",
+                "--reps",
+                "3",
+                "--seed",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "MAPE engine vs actual" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
-        "backtest.json", "conditional.csv", "conditional.png", "tracking.png", "weekly.csv"]
+        "backtest.json",
+        "conditional.csv",
+        "conditional.png",
+        "tracking.png",
+        "weekly.csv",
+    ]
     data = json.loads((out / "backtest.json").read_text())
     assert data["meta"]["customers"] == 2357 and data["meta"]["reps"] == 3
     assert len(data["weekly"]["engine_cumulative_mean"]) == 78
@@ -178,28 +232,48 @@ def test_bad_transaction_files_exit_2_naming_the_line(name, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}, line {BAD_LINES[name]}:"), err
     assert not out.exists()
-    assert cli.main(["backtest", str(path), "--cal-weeks", "1", "--out", str(tmp_path / "b"),
-                     "--quiet"]) == 2
+    assert (
+        cli.main(
+            ["backtest", str(path), "--cal-weeks", "1", "--out", str(tmp_path / "b"), "--quiet"]
+        )
+        == 2
+    )
     assert f"line {BAD_LINES[name]}:" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
 
 
 def test_bad_file_as_a_user_sees_it():
     """Under `python -m` too: exit 2, one error line, no traceback."""
-    res = subprocess.run([sys.executable, "-m", "simulator.cli", "calibrate", "bgnbd",
-                          str(BAD / "bad_date.txt"), "--out", "/nonexistent/never.yaml"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulator.cli",
+            "calibrate",
+            "bgnbd",
+            str(BAD / "bad_date.txt"),
+            "--out",
+            "/nonexistent/never.yaml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 2
     assert res.stderr.startswith("error: ") and "line 3" in res.stderr
     assert "Traceback" not in res.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["calibrate", "bgnbd", str(MASTER), "--cal-weeks", "100"], "after the last transaction"),
-    (["calibrate", "bgnbd", str(MASTER), "--cal-end", "1996-12-31"], "before the first"),
-    (["backtest", str(MASTER), "--cal-weeks", "78"], "between 1 and 77"),
-    (["backtest", str(BAD / "bad_date.csv"), "--sample", "--cal-weeks", "3"], "CDNOW-format"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["calibrate", "bgnbd", str(MASTER), "--cal-weeks", "100"], "after the last transaction"),
+        (["calibrate", "bgnbd", str(MASTER), "--cal-end", "1996-12-31"], "before the first"),
+        (["backtest", str(MASTER), "--cal-weeks", "78"], "between 1 and 77"),
+        (["backtest", str(BAD / "bad_date.csv"), "--sample", "--cal-weeks", "3"], "CDNOW-format"),
+    ],
+)
 def test_periods_outside_the_log_exit_2(args, message, tmp_path, capsys):
     """Periods the log cannot support are user errors."""
     assert cli.main([*args, "--out", str(tmp_path / "x")]) == 2

@@ -8,14 +8,32 @@ from helpers import ROOT
 
 from simulator import cli
 
-SIZE_KEYS = {"shoppers", "days", "agent_days_per_s", "bytes_per_shopper", "compile_s_cold",
-             "compile_s_warm", "threads"}
+SIZE_KEYS = {
+    "shoppers",
+    "days",
+    "agent_days_per_s",
+    "bytes_per_shopper",
+    "compile_s_cold",
+    "compile_s_warm",
+    "threads",
+}
 
 
 def test_bench_writes_the_documented_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    args = ["bench", "--shoppers", "3000,6000", "--days", "4", "--threads", "1",
-            "--scenario", str(ROOT / "scenarios" / "double11_2021.yaml"), "--json", str(out)]
+    args = [
+        "bench",
+        "--shoppers",
+        "3000,6000",
+        "--days",
+        "4",
+        "--threads",
+        "1",
+        "--scenario",
+        str(ROOT / "scenarios" / "double11_2021.yaml"),
+        "--json",
+        str(out),
+    ]
     assert cli.main(args) == 0
     report = json.loads(out.read_text())
     assert json.loads(capsys.readouterr().out) == report  # printed and written alike

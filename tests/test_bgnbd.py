@@ -1,4 +1,4 @@
-"""Tests for the BG/NBD likelihood, fit, expectations and simulator (simulator.bgnbd)."""
+"""Tests for the BG/NBD likelihood, fit, expectations and simulator (simulator.clv.bgnbd)."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import beta, gamma
 
-from simulator.bgnbd import (
+from simulator.clv.bgnbd import (
     _negll_grad,
     bgnbd_loglik,
     compress,
@@ -17,8 +17,8 @@ from simulator.bgnbd import (
     prob_alive,
     simulate_bgnbd,
 )
-from simulator.transactions import CDNOW_CAL_END, cdnow_sample, day_number, load_transactions
-from simulator.transactions import summarise as summarise_log
+from simulator.clv.transactions import CDNOW_CAL_END, cdnow_sample, day_number, load_transactions
+from simulator.clv.transactions import summarise as summarise_log
 
 MASTER = Path(__file__).resolve().parents[1] / "calibration" / "data" / "CDNOW_master.txt"
 TRUE = (0.25, 4.0, 0.8, 2.5)

@@ -11,16 +11,21 @@ import pytest
 from helpers import ROOT, SCENARIOS
 
 from simulator import cli
-from simulator.kpis import HEADLINE
-from simulator.scenario import load_scenario
+from simulator.analysis.kpis import HEADLINE
+from simulator.scenario.schema import load_scenario
 
 SMALL = ["--shoppers", "3000"]
 
 
 def promosim(*args, cwd=ROOT):
     """Run the CLI in a fresh interpreter, as a user would."""
-    return subprocess.run([sys.executable, "-m", "simulator.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "simulator.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -54,8 +59,16 @@ def test_threads_give_byte_identical_outputs(tmp_path):
     outs = []
     for threads in (1, 2):
         out = tmp_path / f"t{threads}"
-        res = promosim("run", "scenarios/double11_2021.yaml", *SMALL, "--threads", threads,
-                       "--out", out, "--no-plots")
+        res = promosim(
+            "run",
+            "scenarios/double11_2021.yaml",
+            *SMALL,
+            "--threads",
+            threads,
+            "--out",
+            out,
+            "--no-plots",
+        )
         assert res.returncode == 0, res.stderr
         outs.append(out)
     for name in ("kpis.json", "daily.csv"):
@@ -95,7 +108,7 @@ def test_crash_leaves_previous_output_intact(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("simulator.plots.plot_run", boom)
+    monkeypatch.setattr("simulator.reports.run_plots.plot_run", boom)
     with pytest.raises(RuntimeError):
         cli.main(["run", "scenarios/double11_2021.yaml", *SMALL, "--out", str(out), "--quiet"])
     assert json.loads((out / "kpis.json").read_text()) == {"old": True}

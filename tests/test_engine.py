@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from helpers import BASE, scenario
 
-from simulator.counters import F_GMV_NEW, F_GMV_NON, F_GMV_OLD
-from simulator.lifecycle import (
+from simulator.domain.lifecycle import (
     BOUGHT_AS_MEMBER,
     BOUGHT_AS_NONMEMBER,
     ENROLLED,
@@ -17,10 +16,11 @@ from simulator.lifecycle import (
     OLD_MEMBER,
     SEGMENTS,
 )
-from simulator.model import PromotionModel
-from simulator.plan import compile_plan
-from simulator.population import allocate, initialise, resolve_params
-from simulator.run import no_campaign, simulate
+from simulator.engine.counters import F_GMV_NEW, F_GMV_NON, F_GMV_OLD
+from simulator.engine.model import PromotionModel
+from simulator.engine.plan import compile_plan
+from simulator.engine.population import allocate, initialise, resolve_params
+from simulator.engine.run import no_campaign, simulate
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +56,8 @@ def test_gmv_and_orders_add_up(run):
     (Each purchase's value is recomputed independently by the reference model, see
     test_reference_equivalence; here the aggregation paths must agree with each other.)
     """
-    from simulator.kpis import compute_kpis
-    from simulator.outputs import daily_rows
+    from simulator.analysis.kpis import compute_kpis
+    from simulator.reports.outputs import daily_rows
 
     k = compute_kpis(run)
     rows = daily_rows(run)
@@ -69,9 +69,16 @@ def test_gmv_and_orders_add_up(run):
     assert k["buyers"] <= k["orders"]
     assert k["member_buyers"] + k["non_member_buyers"] >= k["buyers"]
     # a shopper buys at most once a day
-    assert (run.daily_int[:, [run.layout.int_names().index(n) for n in (
-        "orders_old_member", "orders_new_member", "orders_nonmember")]].sum(axis=1)
-        <= run.shoppers).all()
+    assert (
+        run.daily_int[
+            :,
+            [
+                run.layout.int_names().index(n)
+                for n in ("orders_old_member", "orders_new_member", "orders_nonmember")
+            ],
+        ].sum(axis=1)
+        <= run.shoppers
+    ).all()
 
 
 def test_counters_match_per_shopper_state(run, sc):
@@ -81,11 +88,14 @@ def test_counters_match_per_shopper_state(run, sc):
     assert run.total("new_member_buyers") == count_flag(end, BOUGHT_AS_MEMBER)
     assert run.total("new_nonmember_buyers") == count_flag(end, BOUGHT_AS_NONMEMBER)
     assert run.total("new_buyers") == np.count_nonzero(
-        end.flags & (BOUGHT_AS_MEMBER | BOUGHT_AS_NONMEMBER))
+        end.flags & (BOUGHT_AS_MEMBER | BOUGHT_AS_NONMEMBER)
+    )
     assert run.total("first_purchases") == count_flag(end, EVER_BOUGHT) - count_flag(
-        start, EVER_BOUGHT)
-    joined_and_bought = np.count_nonzero(((end.flags & JOINED) > 0)
-                                         & ((end.flags & BOUGHT_AS_MEMBER) > 0))
+        start, EVER_BOUGHT
+    )
+    joined_and_bought = np.count_nonzero(
+        ((end.flags & JOINED) > 0) & ((end.flags & BOUGHT_AS_MEMBER) > 0)
+    )
     assert run.total("new_joined_buyers") == joined_and_bought
 
 
@@ -100,20 +110,23 @@ def test_old_members_are_exactly_pre_campaign_members(run, sc):
 
 def test_costs_add_up(run, sc):
     lay = run.layout
-    by_channel = run.daily_float[:, lay.cost_by_channel:lay.cost_by_touch].sum()
-    by_touch = run.daily_float[:, lay.cost_by_touch:].sum()
+    by_channel = run.daily_float[:, lay.cost_by_channel : lay.cost_by_touch].sum()
+    by_touch = run.daily_float[:, lay.cost_by_touch :].sum()
     assert by_channel == pytest.approx(by_touch, rel=1e-12)
     for c, ch in sc.channels.items():
         assert run.total(f"cost_channel_{c}") == pytest.approx(
-            run.total(f"contacts_channel_{c}") * ch.cost_per_contact, rel=1e-12)
+            run.total(f"contacts_channel_{c}") * ch.cost_per_contact, rel=1e-12
+        )
     for b, ben in sc.benefits.items():
         if ben.cost.kind == "per_redemption":
             assert run.total(f"cost_benefit_{b}") == pytest.approx(
-                run.total(f"redemptions_benefit_{b}") * ben.cost.value, rel=1e-12)
+                run.total(f"redemptions_benefit_{b}") * ben.cost.value, rel=1e-12
+            )
     # member price costs 5% of member GMV on the days it is online
     member_gmv = run.series("gmv_old_member") + run.series("gmv_new_member")
-    assert run.total("cost_benefit_member_price") == pytest.approx(0.05 * member_gmv.sum(),
-                                                                   rel=1e-9)
+    assert run.total("cost_benefit_member_price") == pytest.approx(
+        0.05 * member_gmv.sum(), rel=1e-9
+    )
     # the lock-in gift costs per grant; each grant ends redeemed or still held at the end
     lockin = np.uint32(1) << np.uint32(list(sc.benefits).index("lockin"))
     held_at_end = np.count_nonzero(run.final.held & lockin)
@@ -134,8 +147,11 @@ def test_capacity_budget_and_frequency_cap(run, sc):
 
 def test_capacity_is_filled_nearly_exactly(sc):
     """Whole priority bins are taken: a cap binds to within one bin's share of eligibles."""
-    blast = scenario(plan={"blast": {"channel": "sms", "audience": ["buyers"],
-                                     "when": {"dates": ["2021-10-21"]}}})
+    blast = scenario(
+        plan={
+            "blast": {"channel": "sms", "audience": ["buyers"], "when": {"dates": ["2021-10-21"]}}
+        }
+    )
     r = simulate(blast, shoppers=100000)  # capacity scales with shoppers: 1500 * 5
     sent = r.series("contacts_touch_blast")[1]
     assert 7500 * 0.99 <= sent <= 7500
@@ -178,7 +194,8 @@ def test_crn_a_price_change_moves_only_costs(sc):
     gmv = ["gmv_old_member", "gmv_new_member", "gmv_nonmember"]
     assert all(np.array_equal(a.series(g), b.series(g)) for g in gmv)
     assert b.total("cost_channel_push") - a.total("cost_channel_push") == pytest.approx(
-        0.02 * b.total("contacts_channel_push"))
+        0.02 * b.total("contacts_channel_push")
+    )
 
 
 def test_crn_segment_benefit_leaves_others_untouched():
@@ -191,14 +208,20 @@ def test_crn_segment_benefit_leaves_others_untouched():
     channels["sms"] = dict(channels["sms"], daily_capacity=None)
     plan = {k: {kk: vv for kk, vv in t.items() if kk != "budget"} for k, t in BASE["plan"].items()}
     sc = scenario(channels=channels, plan=dict(plan))
-    plan["vip_gift"] = {"channel": "push", "benefit": "vip", "audience": ["high_value"],
-                        "when": {"phases": ["first_wave", "peak_day"]}}
+    plan["vip_gift"] = {
+        "channel": "push",
+        "benefit": "vip",
+        "audience": ["high_value"],
+        "when": {"phases": ["first_wave", "peak_day"]},
+    }
     benefits = dict(BASE["benefits"])
-    benefits["vip"] = {"type": "member_coupon", "target": {"segments": ["high_value"]},
-                       "effects": {"purchase": 1.0, "basket": 0.3},
-                       "cost": {"kind": "per_redemption", "value": 50}}
-    with_vip = simulate(scenario(channels=channels, benefits=benefits, plan=plan),
-                        keep_final=True)
+    benefits["vip"] = {
+        "type": "member_coupon",
+        "target": {"segments": ["high_value"]},
+        "effects": {"purchase": 1.0, "basket": 0.3},
+        "cost": {"kind": "per_redemption", "value": 50},
+    }
+    with_vip = simulate(scenario(channels=channels, benefits=benefits, plan=plan), keep_final=True)
     without = simulate(sc, keep_final=True)
     vip = (without.final.segments & (1 << SEGMENTS.index("high_value"))) > 0
     assert vip.any() and (~vip).any()
@@ -219,8 +242,10 @@ def test_no_campaign_has_no_cost_or_contacts(sc):
 
 def test_campaign_lifts_gmv_over_baseline(sc):
     camp, base = simulate(sc), simulate(no_campaign(sc))
-    gmv = [sum(r.total(n) for n in ("gmv_old_member", "gmv_new_member", "gmv_nonmember"))
-           for r in (camp, base)]
+    gmv = [
+        sum(r.total(n) for n in ("gmv_old_member", "gmv_new_member", "gmv_nonmember"))
+        for r in (camp, base)
+    ]
     assert gmv[0] > gmv[1]
     assert camp.total("enrolments") > base.total("enrolments")
     assert camp.total("reactivations") > 0 and base.total("reactivations") == 0
@@ -250,8 +275,8 @@ def test_population_from_fitted_params_file(tmp_path):
     """A scenario whose population names a fitted params file runs on the fitted (daily) rates."""
     from helpers import ROOT
 
-    from simulator.params_file import read_params
-    from simulator.scenario import load_scenario
+    from simulator.clv.params_file import read_params
+    from simulator.scenario.schema import load_scenario
 
     text = (ROOT / "scenarios" / "double11_2021.yaml").read_text()
     start = text.index("  purchase_rate:")
@@ -268,10 +293,15 @@ def test_population_from_fitted_params_file(tmp_path):
     # the same numbers written inline give the same run
     bg, gg = fitted.bgnbd, fitted.gamma_gamma
     inline = tmp_path / "inline.yaml"
-    inline.write_text(text[:start] + (
-        f"  purchase_rate: {{r: {bg.r!r}, alpha: {bg.alpha!r}, time_unit_days: 7}}\n"
-        f"  dropout: {{a: {bg.a!r}, b: {bg.b!r}}}\n"
-        f"  basket: {{p: {gg.p!r}, q: {gg.q!r}, v: {gg.v!r}}}\n") + text[end:])
+    inline.write_text(
+        text[:start]
+        + (
+            f"  purchase_rate: {{r: {bg.r!r}, alpha: {bg.alpha!r}, time_unit_days: 7}}\n"
+            f"  dropout: {{a: {bg.a!r}, b: {bg.b!r}}}\n"
+            f"  basket: {{p: {gg.p!r}, q: {gg.q!r}, v: {gg.v!r}}}\n"
+        )
+        + text[end:]
+    )
     same = simulate(load_scenario(inline), shoppers=3000, base_dir=tmp_path)
     assert run.total("orders_old_member") > 0
     assert np.array_equal(run.daily_int, same.daily_int)
@@ -291,7 +321,7 @@ def test_capacity_cut_does_not_depend_on_the_counting_bound(sc, monkeypatch, bou
 
 def test_rng_keys_typed_int64_give_the_same_draws():
     """Numba hands uint64 keys back to Python as int; passed in again they are typed int64."""
-    from simulator import rng
+    from simulator.engine import rng
 
     key = rng.stream_key(np.uint64(1), rng.INIT_BASKET, 0)
     assert isinstance(key, int) and key < 2**63
@@ -302,24 +332,27 @@ def test_rng_keys_typed_int64_give_the_same_draws():
 
 def test_relabelled_is_observed_state_changing():
     """The busy-shopper filter's branch-free test equals observed_state(...) != state."""
-    from simulator.lifecycle import STATES, observed_state, relabelled
+    from simulator.domain.lifecycle import STATES, observed_state, relabelled
 
     for dormant_after, churn_after in ((30, 90), (1, 1), (90, 30), (0, 5)):
         for state in range(len(STATES)):
             for last_active in range(-40, 101, 3):
                 for day in range(0, 101, 7):
-                    want = observed_state(state, last_active, day, dormant_after,
-                                          churn_after) != state
-                    assert relabelled(state, last_active, day, dormant_after,
-                                      churn_after) == want, (state, last_active, day)
+                    want = (
+                        observed_state(state, last_active, day, dormant_after, churn_after) != state
+                    )
+                    assert (
+                        relabelled(state, last_active, day, dormant_after, churn_after) == want
+                    ), (state, last_active, day)
 
 
 def test_priority_bin_is_the_uniforms_bin():
     """The kernel's integer priority bin equals the reference model's int(uniform x NBINS)."""
-    from simulator import rng
-    from simulator.kernel import NBINS
+    from simulator.engine import rng
+    from simulator.engine.kernel import NBINS
 
     for key in (0, 1, 2**63 + 5, 0x9E3779B97F4A7C15):
         for i in range(0, 200_000, 997):
-            assert rng.priority_bin(np.uint64(key), i) == int(rng.uniform(np.uint64(key), i)
-                                                              * NBINS)
+            assert rng.priority_bin(np.uint64(key), i) == int(
+                rng.uniform(np.uint64(key), i) * NBINS
+            )

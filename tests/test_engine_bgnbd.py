@@ -14,10 +14,10 @@ import numpy as np
 from helpers import scenario
 from scipy import stats
 
-from simulator.bgnbd import expected_purchases
-from simulator.gamma_gamma import population_mean_spend
-from simulator.rng import replication_seed
-from simulator.run import simulate
+from simulator.clv.bgnbd import expected_purchases
+from simulator.clv.gamma_gamma import population_mean_spend
+from simulator.engine.rng import replication_seed
+from simulator.engine.run import simulate
 
 R_, ALPHA_WEEKS, A_, B_ = 0.25, 6.0, 0.8, 2.4
 P_, Q_, V_ = 6.0, 4.0, 80.0
@@ -38,7 +38,9 @@ def customers_only():
             "initial_alive": {},
         },
         calendar={"start": "2022-01-01", "end": "2022-06-30", "phases": []},
-        benefits={}, channels={}, plan={},
+        benefits={},
+        channels={},
+        plan={},
     )
 
 
@@ -64,7 +66,7 @@ def test_dropout_stops_purchases():
     sc = customers_only()
     data = sc.model_dump()
     data["population"]["dropout"] = {"a": 1e6, "b": 1e-3}
-    from simulator.scenario import validate_data
+    from simulator.scenario.schema import validate_data
 
     r = simulate(validate_data(data), shoppers=5000)
     assert r.total("orders_old_member") == r.total("new_member_buyers")

@@ -9,15 +9,15 @@ import pytest
 from helpers import scenario
 from scipy import stats
 
-from simulator.experiment import ExperimentError, mean_ci, replicate, run_comparison
-from simulator.population import (
+from simulator.analysis.experiment import ExperimentError, mean_ci, replicate, run_comparison
+from simulator.engine.population import (
     basket_scale,
     draw_population,
     dropout_probability,
     resolve_params,
 )
-from simulator.rng import INIT_BASKET, INIT_DROPOUT, stream_key
-from simulator.scenario import validate_data
+from simulator.engine.rng import INIT_BASKET, INIT_DROPOUT, stream_key
+from simulator.scenario.schema import validate_data
 
 R_, ALPHA_WEEKS, A_, B_ = 0.25, 6.0, 0.8, 2.4
 P_, Q_, V_ = 6.0, 4.0, 80.0
@@ -35,8 +35,7 @@ def test_scenario_against_itself_is_exactly_zero():
 
 def test_independent_seeds_differ():
     sc = scenario()
-    cmp = run_comparison([sc, scenario()], ["a", "b"], reps=2, shoppers=3000,
-                         independent=True)
+    cmp = run_comparison([sc, scenario()], ["a", "b"], reps=2, shoppers=3000, independent=True)
     gmv = [r for r in cmp.rows if r["scenario"] == "b" and r["kpi"] == "gmv"][0]
     assert gmv["diff_sd"] > 0
 
@@ -60,10 +59,15 @@ def test_mean_ci_is_the_t_interval():
 
 def known_effect_pair(days: int):
     """No-campaign customers vs the same with +10% basket on every order and no other effect."""
-    pop = {"mix": {"repeat": 1.0}, "segments": {},
-           "purchase_rate": {"r": R_, "alpha": ALPHA_WEEKS, "time_unit_days": 7},
-           "dropout": {"a": A_, "b": B_}, "basket": {"p": P_, "q": Q_, "v": V_},
-           "conversion_per_visit": 1.0, "initial_alive": {}}
+    pop = {
+        "mix": {"repeat": 1.0},
+        "segments": {},
+        "purchase_rate": {"r": R_, "alpha": ALPHA_WEEKS, "time_unit_days": 7},
+        "dropout": {"a": A_, "b": B_},
+        "basket": {"p": P_, "q": Q_, "v": V_},
+        "conversion_per_visit": 1.0,
+        "initial_alive": {},
+    }
     cal = {"start": "2022-01-01", "end": f"2022-01-{days:02d}", "phases": []}
     base = scenario(population=pop, calendar=cal, benefits={}, channels={}, plan={})
     data = base.model_dump(mode="json")
@@ -99,8 +103,14 @@ def test_ci_covers_known_difference_at_nominal_rate():
     truth = 0.1 * expected_gmv(base, shoppers, pop_seed, days)
     covered, means, se2 = 0, [], []
     for trial in range(trials):
-        res = replicate([base, bigger], ["base", "bigger"], reps=reps, seed=1000 + 97 * trial,
-                        shoppers=shoppers, population_seed=pop_seed)
+        res = replicate(
+            [base, bigger],
+            ["base", "bigger"],
+            reps=reps,
+            seed=1000 + 97 * trial,
+            shoppers=shoppers,
+            population_seed=pop_seed,
+        )
         diffs = [b - a for a, b in zip(res[0].values("gmv"), res[1].values("gmv"), strict=True)]
         m, lo, hi = mean_ci(diffs)
         covered += lo <= truth <= hi

@@ -1,4 +1,4 @@
-"""Tests for the Gamma-Gamma spend model (simulator.gamma_gamma)."""
+"""Tests for the Gamma-Gamma spend model (simulator.clv.gamma_gamma)."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from simulator.gamma_gamma import (
+from simulator.clv.gamma_gamma import (
     _negll_grad,
     expected_spend,
     fit_gamma_gamma,
@@ -14,8 +14,8 @@ from simulator.gamma_gamma import (
     population_mean_spend,
     simulate_gamma_gamma,
 )
-from simulator.transactions import CDNOW_CAL_END, cdnow_sample, day_number, load_transactions
-from simulator.transactions import summarise as summarise_log
+from simulator.clv.transactions import CDNOW_CAL_END, cdnow_sample, day_number, load_transactions
+from simulator.clv.transactions import summarise as summarise_log
 
 MASTER = Path(__file__).resolve().parents[1] / "calibration" / "data" / "CDNOW_master.txt"
 TRUE = (6.0, 3.5, 15.0)
@@ -40,7 +40,7 @@ def test_gradient_matches_finite_differences():
     for i in range(3):
         h = np.zeros(3)
         h[i] = 1e-6 * params[i]
-        numeric = (_negll_grad(params + h, x, m, w)[0] - _negll_grad(params - h, x, m, w)[0])
+        numeric = _negll_grad(params + h, x, m, w)[0] - _negll_grad(params - h, x, m, w)[0]
         assert g[i] == pytest.approx(numeric / (2 * h[i]), rel=1e-5)
 
 

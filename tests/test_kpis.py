@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from helpers import scenario
 
-from simulator.counters import Layout
-from simulator.kpis import HEADLINE, compute_kpis
-from simulator.run import RunResult
+from simulator.analysis.kpis import HEADLINE, compute_kpis
+from simulator.engine.counters import Layout
+from simulator.engine.run import RunResult
 
 LAYOUT = Layout(benefits=("coupon", "price"), channels=("sms",), touches=("t1",))
 
@@ -25,24 +25,45 @@ def fake_run(**totals) -> RunResult:
             ints[:, i_names.index(name)] = values
         else:
             floats[:, f_names.index(name)] = values
-    return RunResult(scenario=scenario(), seed=0, shoppers=1000, layout=LAYOUT,
-                     dates=[date(2021, 11, 1) + timedelta(k) for k in range(2)],
-                     phases=["presale", "peak"], presale=np.array([True, False]),
-                     daily_int=ints, daily_float=floats)
+    return RunResult(
+        scenario=scenario(),
+        seed=0,
+        shoppers=1000,
+        layout=LAYOUT,
+        dates=[date(2021, 11, 1) + timedelta(k) for k in range(2)],
+        phases=["presale", "peak"],
+        presale=np.array([True, False]),
+        daily_int=ints,
+        daily_float=floats,
+    )
 
 
 RUN = fake_run(
     # old members spend more than non-members, so old and non-member cannot be swapped unseen
-    gmv_old_member=(100.0, 500.0), gmv_new_member=(50.0, 150.0), gmv_nonmember=(50.0, 350.0),
-    enrolments=(10, 30), new_joined_buyers=(4, 6), new_member_buyers=(5, 15),
-    new_old_member_buyers=(3, 7), new_nonmember_buyers=(2, 8), new_buyers=(7, 20),
-    orders_old_member=(4, 9), orders_new_member=(2, 3), orders_nonmember=(3, 9),
-    first_purchase=(100, 120), repeat=(200, 210), enrolments_organic=(6, 20),
-    enrolments_channel_sms=(4, 10), cost_benefit_coupon=(20.0, 40.0),
-    cost_benefit_price=(5.0, 15.0), cost_channel_sms=(1.0, 9.0), cost_touch_t1=(1.0, 9.0),
+    gmv_old_member=(100.0, 500.0),
+    gmv_new_member=(50.0, 150.0),
+    gmv_nonmember=(50.0, 350.0),
+    enrolments=(10, 30),
+    new_joined_buyers=(4, 6),
+    new_member_buyers=(5, 15),
+    new_old_member_buyers=(3, 7),
+    new_nonmember_buyers=(2, 8),
+    new_buyers=(7, 20),
+    orders_old_member=(4, 9),
+    orders_new_member=(2, 3),
+    orders_nonmember=(3, 9),
+    first_purchase=(100, 120),
+    repeat=(200, 210),
+    enrolments_organic=(6, 20),
+    enrolments_channel_sms=(4, 10),
+    cost_benefit_coupon=(20.0, 40.0),
+    cost_benefit_price=(5.0, 15.0),
+    cost_channel_sms=(1.0, 9.0),
+    cost_touch_t1=(1.0, 9.0),
 )
-BASE = fake_run(gmv_old_member=(90.0, 250.0), gmv_new_member=(0.0, 10.0),
-                gmv_nonmember=(60.0, 300.0))
+BASE = fake_run(
+    gmv_old_member=(90.0, 250.0), gmv_new_member=(0.0, 10.0), gmv_nonmember=(60.0, 300.0)
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +117,14 @@ def test_recruitment_by_channel(k):
 
 def test_zero_denominators_are_none():
     k = compute_kpis(fake_run())
-    for name in ("member_gmv_penetration", "member_arpu", "non_member_arpu",
-                 "old_member_premium", "new_member_first_purchase_rate",
-                 "presale_member_gmv_share"):
+    for name in (
+        "member_gmv_penetration",
+        "member_arpu",
+        "non_member_arpu",
+        "old_member_premium",
+        "new_member_first_purchase_rate",
+        "presale_member_gmv_share",
+    ):
         assert k[name] is None
     assert "roi" not in k  # no baseline, no incremental KPIs
 

@@ -1,4 +1,4 @@
-"""Tests for writing, reading and validating fitted-parameter files (simulator.params_file)."""
+"""Tests for writing, reading and validating fitted-parameter files (simulator.clv.params_file)."""
 
 import math
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.params_file import FittedParams, ParamsFileError, read_params, write_params
+from simulator.clv.params_file import FittedParams, ParamsFileError, read_params, write_params
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "calibration" / "params" / "cdnow_master.yaml"
@@ -49,20 +49,24 @@ def test_per_day_scales_alpha_only():
 
 def test_nan_standard_errors_are_allowed(tmp_path):
     """A standard error that could not be estimated is written and read as .nan."""
-    params = FittedParams.model_validate(example(bgnbd_se={"r": math.nan, "alpha": 0.1,
-                                                           "a": 0.1, "b": 0.1}))
+    params = FittedParams.model_validate(
+        example(bgnbd_se={"r": math.nan, "alpha": 0.1, "a": 0.1, "b": 0.1})
+    )
     back = read_params(write_params(tmp_path / "fit.yaml", params))
     assert math.isnan(back.bgnbd_se.r)
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"colour": "red"}, "colour"),
-    ({"bgnbd": {"r": -1, "alpha": 4.8, "a": 0.72, "b": 2.16}}, "bgnbd.r"),
-    ({"bgnbd": {"r": 1, "alpha": 4.8, "a": 0.72}}, "bgnbd.b"),
-    ({"time_unit_days": 0}, "time_unit_days"),
-    ({"calibration_end": "30/09/1997"}, "calibration_end"),
-    ({"model": "pareto"}, "model"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"colour": "red"}, "colour"),
+        ({"bgnbd": {"r": -1, "alpha": 4.8, "a": 0.72, "b": 2.16}}, "bgnbd.r"),
+        ({"bgnbd": {"r": 1, "alpha": 4.8, "a": 0.72}}, "bgnbd.b"),
+        ({"time_unit_days": 0}, "time_unit_days"),
+        ({"calibration_end": "30/09/1997"}, "calibration_end"),
+        ({"model": "pareto"}, "model"),
+    ],
+)
 def test_invalid_files_name_the_field(tmp_path, changes, field):
     """Unknown keys and out-of-range values raise ParamsFileError naming the file and field."""
     path = tmp_path / "bad.yaml"

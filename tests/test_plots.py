@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from simulator.plots import plain_log_ticks
+from simulator.reports.run_plots import plain_log_ticks
 
 
 def labels(lo, hi):
@@ -15,8 +15,9 @@ def labels(lo, hi):
     fig.canvas.draw()
 
     def shown(minor):
-        ticks = zip(ax.yaxis.get_ticklocs(minor=minor),
-                    ax.yaxis.get_ticklabels(minor=minor), strict=True)
+        ticks = zip(
+            ax.yaxis.get_ticklocs(minor=minor), ax.yaxis.get_ticklabels(minor=minor), strict=True
+        )
         return [t.get_text() for loc, t in ticks if lo <= loc <= hi and t.get_text()]
 
     out = shown(False), shown(True)

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator import rng
-from simulator.lifecycle import ALIVE
-from simulator.model import PromotionModel
-from simulator.population import Shoppers, draw_population
-from simulator.reference import ReferenceModel
-from simulator.scenario import load_scenario
+from simulator.domain.lifecycle import ALIVE
+from simulator.engine import rng
+from simulator.engine.model import PromotionModel
+from simulator.engine.population import Shoppers, draw_population
+from simulator.engine.reference import ReferenceModel
+from simulator.scenario.schema import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 SHOPPERS = 2000
@@ -100,8 +100,10 @@ def assert_same_state(engine: Shoppers, ref: Shoppers, when: str) -> None:
         a, b = getattr(engine, field), getattr(ref, field)
         assert a.dtype == b.dtype and a.shape == b.shape, f"{when}: {field} layout differs"
         bad = np.flatnonzero((a != b).reshape(len(a), -1).any(axis=1))
-        assert bad.size == 0, (f"{when}: {field} differs for shoppers {bad[:5].tolist()}: "
-                               f"engine {a[bad[:3]].tolist()}, reference {b[bad[:3]].tolist()}")
+        assert bad.size == 0, (
+            f"{when}: {field} differs for shoppers {bad[:5].tolist()}: "
+            f"engine {a[bad[:3]].tolist()}, reference {b[bad[:3]].tolist()}"
+        )
 
 
 def assert_same_counters(engine: PromotionModel, ref: ReferenceModel, d: int) -> None:
@@ -109,11 +111,15 @@ def assert_same_counters(engine: PromotionModel, ref: ReferenceModel, d: int) ->
     names = engine.layout.int_names()
     bad = np.flatnonzero(engine.daily_int[d] != ref.daily_int[d])
     assert bad.size == 0, f"day {d}: integer counters differ: " + ", ".join(
-        f"{names[j]} engine {engine.daily_int[d, j]} reference {ref.daily_int[d, j]}"
-        for j in bad)
-    np.testing.assert_allclose(ref.daily_float[d], engine.daily_float[d], rtol=1e-9, atol=0.0,
-                               err_msg=f"day {d}: float counters differ "
-                                       f"({engine.layout.float_names()})")
+        f"{names[j]} engine {engine.daily_int[d, j]} reference {ref.daily_int[d, j]}" for j in bad
+    )
+    np.testing.assert_allclose(
+        ref.daily_float[d],
+        engine.daily_float[d],
+        rtol=1e-9,
+        atol=0.0,
+        err_msg=f"day {d}: float counters differ ({engine.layout.float_names()})",
+    )
 
 
 def models(path: Path, shoppers: int = SHOPPERS) -> tuple[PromotionModel, ReferenceModel]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import ROOT
 
-from simulator.scenario import ScenarioError, load_scenario, merge
+from simulator.scenario.schema import ScenarioError, load_scenario, merge
 
 D11 = (ROOT / "scenarios" / "double11_2021.yaml").resolve()
 
@@ -19,7 +19,9 @@ def write(tmp_path, name, text):
 def test_merge_rules():
     base = {"a": {"x": 1, "y": 2}, "b": [1, 2], "c": 3}
     assert merge(base, {"a": {"y": 5, "z": 6}, "b": [9], "c": None}) == {
-        "a": {"x": 1, "y": 5, "z": 6}, "b": [9]}
+        "a": {"x": 1, "y": 5, "z": 6},
+        "b": [9],
+    }
     assert base == {"a": {"x": 1, "y": 2}, "b": [1, 2], "c": 3}  # not modified
 
 
@@ -38,16 +40,22 @@ def test_shipped_variants_share_the_population():
 
 
 def test_error_in_child_names_child_file_and_line(tmp_path):
-    child = write(tmp_path, "child.yaml", f"extends: {D11}\nname: c\nchannels:\n"
-                  "  sms: {cost_per_contact: -3}\n")
+    child = write(
+        tmp_path,
+        "child.yaml",
+        f"extends: {D11}\nname: c\nchannels:\n  sms: {{cost_per_contact: -3}}\n",
+    )
     with pytest.raises(ScenarioError) as e:
         load_scenario(child)
     assert f"{child}:4: channels.sms.cost_per_contact" in str(e.value)
 
 
 def test_error_in_inherited_value_names_parent_file(tmp_path):
-    bad_base = write(tmp_path, "base.yaml", D11.read_text().replace(
-        "cost_per_contact: 0.045", "cost_per_contact: -1"))
+    bad_base = write(
+        tmp_path,
+        "base.yaml",
+        D11.read_text().replace("cost_per_contact: 0.045", "cost_per_contact: -1"),
+    )
     child = write(tmp_path, "child.yaml", "extends: base.yaml\nname: c\n")
     with pytest.raises(ScenarioError) as e:
         load_scenario(child)

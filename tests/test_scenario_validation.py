@@ -1,4 +1,4 @@
-"""Scenario input checks (simulator.scenario).
+"""Scenario input checks (simulator.scenario.schema).
 
 Every bad input is a ScenarioError with one line per problem, `FILE:LINE: dotted.path: message`,
 naming what was expected.
@@ -14,10 +14,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.benefits import BENEFIT_TYPES
-from simulator.channels import CHANNEL_KINDS
-from simulator.lifecycle import AUDIENCES
-from simulator.scenario import Scenario, ScenarioError, Strict, load_scenario
+from simulator.domain.benefits import BENEFIT_TYPES
+from simulator.domain.channels import CHANNEL_KINDS
+from simulator.domain.lifecycle import AUDIENCES
+from simulator.scenario.schema import Scenario, ScenarioError, Strict, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = Path(__file__).resolve().parent / "data" / "bad_scenarios"
@@ -99,9 +99,14 @@ def test_bad_scenario_is_rejected(name):
     assert "Traceback" not in message
 
 
-@pytest.mark.parametrize("name", [n for n in BAD_FILES if n not in
-                                  ("empty.yaml", "comment_only.yaml", "not_utf8.yaml",
-                                   "top_level_list.yaml")])
+@pytest.mark.parametrize(
+    "name",
+    [
+        n
+        for n in BAD_FILES
+        if n not in ("empty.yaml", "comment_only.yaml", "not_utf8.yaml", "top_level_list.yaml")
+    ],
+)
 def test_bad_file_is_the_minimal_scenario_with_one_defect(name):
     """Each bad file differs from MINIMAL in a few lines, after a comment naming the defect."""
     lines = (BAD / name).read_text(encoding="utf-8").splitlines()
@@ -112,8 +117,7 @@ def test_bad_file_is_the_minimal_scenario_with_one_defect(name):
 
 
 # ----------------------------------------------------------------------------- good files
-@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_scenarios_load(path):
     """Every scenario shipped in scenarios/ validates."""
     sc = load_scenario(path)
@@ -127,7 +131,12 @@ def test_minimal_scenario_loads(minimal):
     assert len(sc.days) == 11
     assert sc.benefits["member_coupon"].how_delivered == "touch"
     assert sc.benefits["member_coupon"].states == [
-        "enrolled", "first_purchase", "repeat", "dormant", "churned"]
+        "enrolled",
+        "first_purchase",
+        "repeat",
+        "dormant",
+        "churned",
+    ]
     assert sc.plan["coupon_sms"].exclude == []
     assert sc.population.conversion_per_visit == 0.1
     assert sc.population.initial_alive == {"dormant": 0.3, "churned": 0.05}
@@ -136,7 +145,8 @@ def test_minimal_scenario_loads(minimal):
 def test_quoted_dates_are_dates(tmp_path):
     """A quoted ISO date is read as a date, also as a traffic_days key."""
     text = MINIMAL.replace("start: 2021-11-01\n  end", 'start: "2021-11-01"\n  end').replace(
-        "  phases:\n", '  traffic_days: {"2021-11-05": 2.0}\n  phases:\n', 1)
+        "  phases:\n", '  traffic_days: {"2021-11-05": 2.0}\n  phases:\n', 1
+    )
     path = tmp_path / "quoted.yaml"
     path.write_text(text, encoding="utf-8")
     sc = load_scenario(path)
@@ -147,10 +157,12 @@ def test_quoted_dates_are_dates(tmp_path):
 def test_params_file_instead_of_inline_rates(tmp_path):
     """A fitted params file replaces purchase_rate, dropout and basket."""
     shutil.copy(PARAMS, tmp_path / "fitted.yaml")
-    text = MINIMAL.replace("  purchase_rate: {r: 0.25, alpha: 5.0, time_unit_days: 7}\n"
-                           "  dropout: {a: 0.8, b: 2.4}\n"
-                           "  basket: {p: 6.0, q: 4.0, v: 80.0}\n",
-                           "  params_file: fitted.yaml\n")
+    text = MINIMAL.replace(
+        "  purchase_rate: {r: 0.25, alpha: 5.0, time_unit_days: 7}\n"
+        "  dropout: {a: 0.8, b: 2.4}\n"
+        "  basket: {p: 6.0, q: 4.0, v: 80.0}\n",
+        "  params_file: fitted.yaml\n",
+    )
     path = tmp_path / "fitted_scenario.yaml"
     path.write_text(text, encoding="utf-8")
     assert load_scenario(path).population.params_file == "fitted.yaml"
@@ -174,9 +186,11 @@ def test_missing_file_is_a_scenario_error(tmp_path):
 
 def test_problems_are_all_reported(tmp_path):
     """Independent problems are reported together, one line each, in the FILE:LINE form."""
-    text = (MINIMAL.replace("value: 20}", "value: -1}")
-            .replace("frequency_cap: 3", "frequency_cap: 0")
-            .replace("audience: [members]", "audience: [members, vips]"))
+    text = (
+        MINIMAL.replace("value: 20}", "value: -1}")
+        .replace("frequency_cap: 3", "frequency_cap: 0")
+        .replace("audience: [members]", "audience: [members, vips]")
+    )
     path = tmp_path / "three.yaml"
     path.write_text(text, encoding="utf-8")
     err = problem_of(path)
@@ -185,16 +199,23 @@ def test_problems_are_all_reported(tmp_path):
     for line in lines:
         assert re.match(rf"^{re.escape(str(path))}:\d+: \S+: \S", line), line
     assert {".".join(map(str, p)) for p, _ in err.problems} == {
-        "benefits.member_coupon.cost.value", "channels.sms.frequency_cap",
-        "plan.coupon_sms.audience.1"}
+        "benefits.member_coupon.cost.value",
+        "channels.sms.frequency_cap",
+        "plan.coupon_sms.audience.1",
+    }
 
 
 # ----------------------------------------------------------------------------- overrides
 def test_override_is_applied(minimal):
     """A good override changes the value; the file is not touched."""
-    sc = load_scenario(minimal, overrides={"benefits.member_coupon.cost.value": 5,
-                                           "calendar.phases.1.traffic": 12.5,
-                                           "population.enrol_per_visit": 0.05})
+    sc = load_scenario(
+        minimal,
+        overrides={
+            "benefits.member_coupon.cost.value": 5,
+            "calendar.phases.1.traffic": 12.5,
+            "population.enrol_per_visit": 0.05,
+        },
+    )
     assert sc.benefits["member_coupon"].cost.value == 5
     assert sc.calendar.phases[1].traffic == 12.5
     assert sc.population.enrol_per_visit == 0.05
@@ -215,14 +236,19 @@ def test_bad_override_value_names_the_path(minimal):
     assert "population.churn_after_days: must be greater than dormant_after_days (180)" in message
 
 
-@pytest.mark.parametrize("dotted, expect", [
-    ("benefits.member_cupon.cost.value", "'member_cupon' does not exist in benefits; "
-                                         "defined: member_coupon"),
-    ("nope.value", "'nope' does not exist in the top level"),
-    ("population.shoppers.per_day", "population.shoppers is a value (1000)"),
-    ("calendar.phases.7.traffic", "calendar.phases is a list of 2; expected an index 0..1"),
-    ("calendar..start", "expected dot-separated field names"),
-])
+@pytest.mark.parametrize(
+    "dotted, expect",
+    [
+        (
+            "benefits.member_cupon.cost.value",
+            "'member_cupon' does not exist in benefits; defined: member_coupon",
+        ),
+        ("nope.value", "'nope' does not exist in the top level"),
+        ("population.shoppers.per_day", "population.shoppers is a value (1000)"),
+        ("calendar.phases.7.traffic", "calendar.phases is a list of 2; expected an index 0..1"),
+        ("calendar..start", "expected dot-separated field names"),
+    ],
+)
 def test_bad_override_path_is_rejected(minimal, dotted, expect):
     """A path that does not lead to a field is rejected before validation."""
     message = str(problem_of(minimal, {dotted: 1}))
@@ -237,13 +263,20 @@ def test_override_of_an_unknown_field_lists_the_allowed_ones(minimal):
 
 
 # ----------------------------------------------------------------------------- properties
-PROBABILITIES = ["population.enrol_per_visit", "population.segments.fan.share",
-                 "benefits.member_coupon.effects.reactivation"]
-NON_NEGATIVE = ["benefits.member_coupon.cost.value", "channels.sms.cost_per_contact",
-                "benefits.member_coupon.effects.purchase"]
+PROBABILITIES = [
+    "population.enrol_per_visit",
+    "population.segments.fan.share",
+    "benefits.member_coupon.effects.reactivation",
+]
+NON_NEGATIVE = [
+    "benefits.member_coupon.cost.value",
+    "channels.sms.cost_per_contact",
+    "benefits.member_coupon.effects.purchase",
+]
 finite = {"allow_nan": False, "allow_infinity": False}
-FAST = settings(max_examples=30, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def loaded_value(path, field, value):
@@ -262,9 +295,12 @@ def test_probabilities_in_range_are_accepted(minimal, field, value):
 
 
 @FAST
-@given(field=st.sampled_from(PROBABILITIES),
-       value=st.floats(min_value=1.0, exclude_min=True, **finite)
-       | st.floats(max_value=0.0, exclude_max=True, **finite) | st.just(float("nan")))
+@given(
+    field=st.sampled_from(PROBABILITIES),
+    value=st.floats(min_value=1.0, exclude_min=True, **finite)
+    | st.floats(max_value=0.0, exclude_max=True, **finite)
+    | st.just(float("nan")),
+)
 def test_probabilities_out_of_range_are_rejected(minimal, field, value):
     """A probability outside [0, 1] (or NaN) is rejected with its path named."""
     err = problem_of(minimal, {field: value})
@@ -280,8 +316,10 @@ def test_non_negative_values_are_accepted(minimal, field, value):
 
 
 @FAST
-@given(field=st.sampled_from(NON_NEGATIVE),
-       value=st.floats(max_value=0.0, exclude_max=True, **finite) | st.just(float("inf")))
+@given(
+    field=st.sampled_from(NON_NEGATIVE),
+    value=st.floats(max_value=0.0, exclude_max=True, **finite) | st.just(float("inf")),
+)
 def test_negative_values_are_rejected(minimal, field, value):
     """A negative (or infinite) cost or lift is rejected with its path named."""
     err = problem_of(minimal, {field: value})
@@ -293,11 +331,16 @@ def test_negative_values_are_rejected(minimal, field, value):
 def test_frequency_cap_range(minimal, cap):
     """frequency_cap loads for 1..255 and is rejected, with its path, otherwise."""
     if 1 <= cap <= 255:
-        assert load_scenario(minimal, overrides={"channels.sms.frequency_cap": cap}) \
-            .channels["sms"].frequency_cap == cap
+        assert (
+            load_scenario(minimal, overrides={"channels.sms.frequency_cap": cap})
+            .channels["sms"]
+            .frequency_cap
+            == cap
+        )
     else:
         assert "channels.sms.frequency_cap" in str(
-            problem_of(minimal, {"channels.sms.frequency_cap": cap}))
+            problem_of(minimal, {"channels.sms.frequency_cap": cap})
+        )
 
 
 @FAST
@@ -320,16 +363,19 @@ def test_doc_names_every_field_type_kind_and_audience():
     models = [Scenario, *Strict.__subclasses__()]
     names = {f for m in models for f in m.model_fields}
     names |= set(BENEFIT_TYPES) | set(CHANNEL_KINDS) | set(AUDIENCES)
-    missing = sorted(n for n in names if f"`{n}`" not in doc and f"`{n}." not in doc
-                     and f".{n}`" not in doc)
+    missing = sorted(
+        n for n in names if f"`{n}`" not in doc and f"`{n}." not in doc and f".{n}`" not in doc
+    )
     assert not missing, missing
 
 
 def test_doc_benefit_and_channel_tables_match_the_code():
     """Each benefit type's row shows its family and default delivery; each kind's row its reach."""
-    rows = {line.split("|")[1].strip().split()[0].strip("`"): line
-            for line in DOC.read_text(encoding="utf-8").splitlines()
-            if line.startswith("| `")}
+    rows = {
+        line.split("|")[1].strip().split()[0].strip("`"): line
+        for line in DOC.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+    }
     for name, bt in BENEFIT_TYPES.items():
         cells = [c.strip() for c in rows[name].split("|")]
         assert cells[2] == bt.family and cells[4] == bt.delivery, rows[name]

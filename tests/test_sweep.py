@@ -15,9 +15,9 @@ import pytest
 from helpers import ROOT
 
 from simulator import cli
-from simulator.experiment import replicate
-from simulator.scenario import load_scenario
-from simulator.sweep import (
+from simulator.analysis.experiment import replicate
+from simulator.scenario.schema import load_scenario
+from simulator.sweeps import (
     TRACE_ENV,
     Design,
     Factor,
@@ -35,9 +35,12 @@ from simulator.sweep import (
 
 SCENARIO = str(ROOT / "scenarios" / "double11_2021.yaml")
 # 16 points: coupon face value x audience of the coupon SMS (list values joined by '+')
-GRID16 = ["--grid", "benefits.member_coupon.cost.value=5,10,20,30",
-          "--grid", "plan.coupon_sms.audience=sms_sensitive,recent_buyers,members,"
-          "sms_sensitive+recent_buyers"]
+GRID16 = [
+    "--grid",
+    "benefits.member_coupon.cost.value=5,10,20,30",
+    "--grid",
+    "plan.coupon_sms.audience=sms_sensitive,recent_buyers,members,sms_sensitive+recent_buyers",
+]
 SMALL = ["--shoppers", "2000", "--reps", "2"]
 
 
@@ -88,8 +91,14 @@ def test_factor_and_gate_syntax():
     assert (g.kpi, g.op, g.threshold) == ("roi", ">=", 3.0)
     assert g.passes(3.0) and not g.passes(2.9) and not g.passes(None)
     assert parse_gate("cost<1_000.5").threshold == 1000.5
-    for bad in ("__import__('os').system('x') > 1", "roi >= 3 or 1", "roi => 3", "roi >= x",
-                "roi", "1 >= roi"):
+    for bad in (
+        "__import__('os').system('x') > 1",
+        "roi >= 3 or 1",
+        "roi => 3",
+        "roi >= x",
+        "roi",
+        "1 >= roi",
+    ):
         with pytest.raises(SweepError):
             parse_gate(bad)
 
@@ -97,8 +106,11 @@ def test_factor_and_gate_syntax():
 def test_designs():
     grid = Design("grid", (Factor("a", texts=("1", "2")), Factor("b", texts=("x", "y+z"))))
     assert grid.points(lambda p: p == "b") == [
-        {"a": 1, "b": ["x"]}, {"a": 1, "b": ["y", "z"]},
-        {"a": 2, "b": ["x"]}, {"a": 2, "b": ["y", "z"]}]
+        {"a": 1, "b": ["x"]},
+        {"a": 1, "b": ["y", "z"]},
+        {"a": 2, "b": ["x"]},
+        {"a": 2, "b": ["y", "z"]},
+    ]
     rnd = Design("random", (parse_range("i=1:3"), parse_range("f=0.5:0.6")), n=20, seed=4)
     pts = rnd.points()
     assert len(pts) == 20 and pts == rnd.points()
@@ -117,8 +129,13 @@ def test_points_match_replicate_with_one_shared_baseline(tmp_path, monkeypatch):
     once per replication, not once per point."""
     trace = tmp_path / "trace"
     monkeypatch.setenv(TRACE_ENV, str(trace))
-    design = Design("grid", (parse_grid("benefits.member_coupon.cost.value=5,20"),
-                             parse_grid("plan.coupon_sms.audience=members,sms_sensitive+fan")))
+    design = Design(
+        "grid",
+        (
+            parse_grid("benefits.member_coupon.cost.value=5,20"),
+            parse_grid("plan.coupon_sms.audience=members,sms_sensitive+fan"),
+        ),
+    )
     plan = plan_scenario_sweep(SCENARIO, design, reps=2, shoppers=1500)
     assert plan.points[1]["plan.coupon_sms.audience"] == ["sms_sensitive", "fan"]
     result = run_sweep(plan, tmp_path / "out")
@@ -126,37 +143,78 @@ def test_points_match_replicate_with_one_shared_baseline(tmp_path, monkeypatch):
     assert kinds == {"point": 4 * 2, "baseline": 2}  # a task per point and replication
     for i in (0, 3):
         sc = load_scenario(SCENARIO, plan.points[i])
-        (rep,) = replicate([sc], ["x"], reps=2, shoppers=1500, with_baseline=True,
-                           base_dirs=[ROOT / "scenarios"])
+        (rep,) = replicate(
+            [sc], ["x"], reps=2, shoppers=1500, with_baseline=True, base_dirs=[ROOT / "scenarios"]
+        )
         assert result.points[i].kpis == rep.kpis
         assert list(rep.kpis[0]) == known_kpis(sc)
 
 
 def test_bad_override_exits_2_before_running(tmp_path, capsys):
     out = tmp_path / "out"
-    args = ["sweep", SCENARIO, "--grid", "benefits.member_coupon.cost.valu=5,10",
-            "--grid", "plan.coupon_sms.audience=members,nobody", "--out", str(out), "--quiet"]
+    args = [
+        "sweep",
+        SCENARIO,
+        "--grid",
+        "benefits.member_coupon.cost.valu=5,10",
+        "--grid",
+        "plan.coupon_sms.audience=members,nobody",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert "benefits.member_coupon.cost.valu" in err and "'nobody'" in err
     assert "nothing was run" in err and not out.exists()
-    assert cli.main(["sweep", SCENARIO, "--grid", "benefits.member_coupon.cost.value=5,-1",
-                     "--out", str(out), "--quiet"]) == 2
+    assert (
+        cli.main(
+            [
+                "sweep",
+                SCENARIO,
+                "--grid",
+                "benefits.member_coupon.cost.value=5,-1",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "greater than or equal to 0 (got -1)" in capsys.readouterr().err
     for gate in ("rio >= 1", "roi >= __import__('os')"):
-        assert cli.main(["sweep", SCENARIO, "--grid", "benefits.member_coupon.cost.value=5",
-                         "--gate", gate, "--out", str(out), "--quiet"]) == 2
+        assert (
+            cli.main(
+                [
+                    "sweep",
+                    SCENARIO,
+                    "--grid",
+                    "benefits.member_coupon.cost.value=5",
+                    "--gate",
+                    gate,
+                    "--out",
+                    str(out),
+                    "--quiet",
+                ]
+            )
+            == 2
+        )
     assert not out.exists()
 
 
 def test_outputs_and_refusal_of_another_definition(reference, capsys):
     rows = (reference / "sweep.csv").read_text().splitlines()
     header = rows[0].split(",")
-    assert header[:4] == ["point", "point_id", "benefits.member_coupon.cost.value",
-                          "plan.coupon_sms.audience"]
+    assert header[:4] == [
+        "point",
+        "point_id",
+        "benefits.member_coupon.cost.value",
+        "plan.coupon_sms.audience",
+    ]
     assert rows[1].startswith("0,") and rows[-1].startswith("15,")
     assert {f"{k}.png" for k in ("roi", "cost", "incremental_gmv")} <= {
-        p.name for p in (reference / "plots").iterdir()}
+        p.name for p in (reference / "plots").iterdir()
+    }
     assert "## Best points per KPI" in (reference / "summary.md").read_text()
     before = (reference / "sweep.json").read_text()
     other = sweep_args(reference)
@@ -168,8 +226,11 @@ def test_outputs_and_refusal_of_another_definition(reference, capsys):
 
 def test_gates_exit_1_and_name_failing_points(reference, capsys):
     """Gates are not part of the definition: the finished sweep is re-checked, nothing reruns."""
-    roi = {int(r.split(",")[0]): float(r.split(",")[5]) for r in
-           (reference / "sweep.csv").read_text().splitlines()[1:] if ",roi," in r}
+    roi = {
+        int(r.split(",")[0]): float(r.split(",")[5])
+        for r in (reference / "sweep.csv").read_text().splitlines()[1:]
+        if ",roi," in r
+    }
     ranked = sorted(roi.values())
     cut = round((ranked[7] + ranked[8]) / 2, 6)  # between the 8th and 9th point
     csv_before = (reference / "sweep.csv").read_bytes()
@@ -181,8 +242,9 @@ def test_gates_exit_1_and_name_failing_points(reference, capsys):
         assert f"GATE FAILED 'roi >= {cut}' at point {i} (" in out
     summary = json.loads((reference / "summary.json").read_text())
     assert {p["point"] for p in summary["gates"][0]["failing_points"]} == failing
-    assert cli.main(sweep_args(reference, "--gate", f"roi >= {min(roi.values())}",
-                               "--no-plots")) == 0
+    assert (
+        cli.main(sweep_args(reference, "--gate", f"roi >= {min(roi.values())}", "--no-plots")) == 0
+    )
     assert (reference / "sweep.csv").read_bytes() == csv_before
 
 
@@ -200,9 +262,13 @@ def test_kill_9_then_resume_gives_the_same_table(reference, tmp_path, monkeypatc
     as the uninterrupted one-process run, no finished point run twice, no orphan workers."""
     out, trace = tmp_path / "sweep", tmp_path / "trace"
     env = {**os.environ, TRACE_ENV: str(trace)}
-    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", *sweep_args(out),
-                             "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator.cli", *sweep_args(out), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     points = out / "points"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -226,17 +292,20 @@ def test_kill_9_then_resume_gives_the_same_table(reference, tmp_path, monkeypatc
     reps = int(SMALL[SMALL.index("--reps") + 1])
     assert all(runs[("point", f"{pid}-{k}")] == 1 for pid in finished for k in range(reps))
     assert {key.rsplit("-", 1)[0] for kind, key in runs if kind == "point"} == {
-        p.stem for p in points.glob("*.json")}
+        p.stem for p in points.glob("*.json")
+    }
     assert all(n <= 2 for n in runs.values())  # at most the interrupted run and one more
 
 
 def test_dask_cluster_gives_the_same_table(reference, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         out = tmp_path / "sweep"
-        assert cli.main(sweep_args(out, "--scheduler", cluster.scheduler_address,
-                                   "--no-plots")) == 0
+        assert (
+            cli.main(sweep_args(out, "--scheduler", cluster.scheduler_address, "--no-plots")) == 0
+        )
     assert (out / "sweep.csv").read_bytes() == (reference / "sweep.csv").read_bytes()
 
 
@@ -244,13 +313,17 @@ def test_dask_cluster_gives_the_same_table(reference, tmp_path):
 def ishigami(overrides, seeds):
     """The Ishigami function (a = 7, b = 0.1), one value per seed."""
     x1, x2, x3 = (overrides[k] for k in ("x1", "x2", "x3"))
-    y = math.sin(x1) + 7 * math.sin(x2) ** 2 + 0.1 * x3 ** 4 * math.sin(x1)
+    y = math.sin(x1) + 7 * math.sin(x2) ** 2 + 0.1 * x3**4 * math.sin(x1)
     return [{"y": y} for _ in seeds]
 
 
 def test_sobol_recovers_ishigami_indices(tmp_path):
-    design = Design("sobol", tuple(parse_range(f"x{i}=-3.141592653589793:3.141592653589793")
-                                   for i in (1, 2, 3)), n=1024, seed=11)
+    design = Design(
+        "sobol",
+        tuple(parse_range(f"x{i}=-3.141592653589793:3.141592653589793") for i in (1, 2, 3)),
+        n=1024,
+        seed=11,
+    )
     result = run_sweep(plan_function_sweep(design, ishigami), tmp_path / "ishigami")
     rows = {r["factor"]: r for r in result.sobol()}
     exact = {"x1": (0.3139, 0.5576), "x2": (0.4424, 0.4424), "x3": (0.0, 0.2437)}

@@ -1,11 +1,11 @@
-"""Tests for loading, checking and summarising transaction logs (simulator.transactions)."""
+"""Tests for loading, checking and summarising transaction logs (simulator.clv.transactions)."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from simulator.transactions import (
+from simulator.clv.transactions import (
     CDNOW_CAL_END,
     CDNOW_END,
     CDNOW_START,
@@ -62,8 +62,11 @@ def test_master_amounts_match_the_text(master):
 
 def test_csv_with_extra_columns_blank_lines_and_string_ids(tmp_path):
     """CSV files may carry extra columns, blank lines and non-numeric customer ids."""
-    path = write(tmp_path, "tx.csv",
-                 "store,customer_id,date,amount\ns1,C2,1997-01-03,5\n\ns1,C1,1997-01-01,2.5\n")
+    path = write(
+        tmp_path,
+        "tx.csv",
+        "store,customer_id,date,amount\ns1,C2,1997-01-03,5\n\ns1,C1,1997-01-01,2.5\n",
+    )
     tx = load_transactions(path, fmt="csv")
     assert list(tx.customer_ids) == ["C1", "C2"]
     assert list(tx.customer) == [1, 0]
@@ -119,13 +122,24 @@ def test_missing_file_is_a_transaction_file_error(tmp_path):
 
 def test_summary_counts_customer_days_once(tmp_path):
     """Same-day purchases merge; x, t_x, T and mean repeat spend follow Fader-Hardie-Lee."""
-    path = write(tmp_path, "tx.csv", "\n".join([
-        "customer_id,date,amount",
-        "a,1997-01-01,10", "a,1997-01-01,5", "a,1997-01-08,20", "a,1997-01-08,4",
-        "a,1997-01-22,6", "a,1997-02-05,100",  # the last one is after the calibration end
-        "b,1997-01-15,7",
-        "c,1997-02-01,9",  # first purchase after the calibration end: not summarised
-    ]) + "\n")
+    path = write(
+        tmp_path,
+        "tx.csv",
+        "\n".join(
+            [
+                "customer_id,date,amount",
+                "a,1997-01-01,10",
+                "a,1997-01-01,5",
+                "a,1997-01-08,20",
+                "a,1997-01-08,4",
+                "a,1997-01-22,6",
+                "a,1997-02-05,100",  # the last one is after the calibration end
+                "b,1997-01-15,7",
+                "c,1997-02-01,9",  # first purchase after the calibration end: not summarised
+            ]
+        )
+        + "\n",
+    )
     tx = load_transactions(path, fmt="csv")
     rfm = summarise(tx, day_number("1997-01-29"), time_unit_days=7)
     assert list(rfm.customer_ids) == ["a", "b"]
@@ -142,11 +156,22 @@ def test_summary_counts_customer_days_once(tmp_path):
 
 def test_cumulative_repeat_series(tmp_path):
     """Weekly cumulative repeat transactions skip first purchases and merge same-day rows."""
-    path = write(tmp_path, "tx.csv", "\n".join([
-        "customer_id,date,amount",
-        "a,1997-01-01,1", "a,1997-01-02,1", "a,1997-01-02,1", "a,1997-01-20,1",
-        "b,1997-01-09,1", "b,1997-01-10,1",
-    ]) + "\n")
+    path = write(
+        tmp_path,
+        "tx.csv",
+        "\n".join(
+            [
+                "customer_id,date,amount",
+                "a,1997-01-01,1",
+                "a,1997-01-02,1",
+                "a,1997-01-02,1",
+                "a,1997-01-20,1",
+                "b,1997-01-09,1",
+                "b,1997-01-10,1",
+            ]
+        )
+        + "\n",
+    )
     tx = load_transactions(path, fmt="csv")
     series = cumulative_repeat_transactions(tx, day_number("1997-01-01"), 3)
     assert list(series) == [1, 2, 3]

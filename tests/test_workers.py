@@ -7,7 +7,7 @@ import threading
 import numba
 import pytest
 
-from simulator.workers import n_workers, on_workers
+from simulator.engine.workers import n_workers, on_workers
 
 
 def test_each_worker_runs_once_with_its_share():

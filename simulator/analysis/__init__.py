@@ -1,0 +1,1 @@
+"""What a run means: the KPIs, replications with confidence intervals, and comparisons."""

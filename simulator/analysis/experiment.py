@@ -1,0 +1,367 @@
+"""Replications and strategy comparison with common random numbers and confidence intervals.
+
+Replication k of every scenario runs on the same seed, `rng.replication_seed(seed, k)`, so the same
+shopper meets the same random numbers in every scenario and differences between scenarios are the
+policies', not noise. Each scenario's KPIs are averaged over replications with a 95% t-interval;
+each alternative is compared with the baseline (the first scenario) by the paired per-replication
+difference, with its own 95% t-interval. `independent=True` gives every scenario unrelated seeds
+instead, to show what common random numbers buy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.special import stdtrit
+from tqdm.auto import tqdm
+
+from simulator.analysis.kpis import HEADLINE, compute_kpis
+from simulator.domain.lifecycle import JOINED, OLD_MEMBER, REPEAT
+from simulator.engine.plan import n_capped
+from simulator.engine.population import draw_population
+from simulator.engine.rng import replication_seed
+from simulator.engine.run import RunResult, no_campaign, simulate
+from simulator.errors import UserError
+from simulator.scenario.schema import Scenario
+
+# KPIs compared between strategies, in table order: the headline ones measured on each run
+# (the incremental ones are the comparison itself), then the cost split; cost parts per scenario
+COMPARED = tuple(k for k in HEADLINE if k not in ("incremental_gmv", "roi")) + (
+    "benefit_cost",
+    "contact_cost",
+)
+FUNNEL = ("non-members at start", "new members", "first purchase", "repeat")
+
+
+class ExperimentError(UserError, ValueError):
+    """Scenarios that cannot be compared (different populations or calendars)."""
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided t-interval of the mean of per-replication values (NaN-free)."""
+    x = np.asarray([v for v in values if v is not None], dtype=float)
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    m = float(x.mean())
+    if len(x) < 2:
+        return m, math.nan, math.nan
+    # the Student t quantile from scipy.special (already loaded by Numba), not scipy.stats,
+    # whose import alone takes 0.3-0.6 s
+    half = stdtrit(len(x) - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(len(x))
+    return m, m - half, m + half
+
+
+def check_comparable(scenarios: list[Scenario], names: list[str]) -> None:
+    """Refuse scenarios that do not share a population and a calendar span."""
+    first = scenarios[0]
+    for sc, name in zip(scenarios[1:], names[1:], strict=True):
+        if sc.population != first.population:
+            raise ExperimentError(
+                f"{name} has a different population section from {names[0]}: common random "
+                "numbers compare strategies on the same shoppers, so the population (mix, "
+                "segments, rates, size) must be identical"
+            )
+        if (sc.calendar.start, sc.calendar.end) != (first.calendar.start, first.calendar.end):
+            raise ExperimentError(
+                f"{name} runs {sc.calendar.start}..{sc.calendar.end} but {names[0]} runs "
+                f"{first.calendar.start}..{first.calendar.end}; KPIs over different calendars "
+                "are not comparable"
+            )
+
+
+def funnel_counts(run: RunResult) -> list[int]:
+    """Non-members at the start, new members, their first purchases, new members now repeat."""
+    joined = (run.final.flags & JOINED) > 0
+    non_members0 = int(np.count_nonzero((run.final.flags & OLD_MEMBER) == 0))
+    return [
+        non_members0,
+        int(run.total("enrolments")),
+        int(run.total("new_joined_buyers")),
+        int(np.count_nonzero(joined & (run.final.state == REPEAT))),
+    ]
+
+
+@dataclass
+class Replicated:
+    """Per-replication results of one scenario."""
+
+    name: str
+    scenario: Scenario
+    kpis: list[dict] = field(default_factory=list)  # one flat KPI dict per replication
+    daily_gmv: list[np.ndarray] = field(default_factory=list)  # GMV per day, per replication
+    funnel: list[list[int]] = field(default_factory=list)
+    first: tuple[RunResult, RunResult | None] | None = None  # replication 0 (run, baseline)
+
+    def values(self, kpi: str) -> list:
+        """The KPI's value in each replication."""
+        return [k.get(kpi) for k in self.kpis]
+
+
+def replicate(
+    scenarios: list[Scenario],
+    names: list[str],
+    *,
+    reps: int,
+    seed: int | None = None,
+    shoppers: int | None = None,
+    independent: bool = False,
+    with_baseline: bool = False,
+    base_dirs: list[Path] | None = None,
+    progress: bool = False,
+    population_seed: int | None = None,
+) -> list[Replicated]:
+    """Run every scenario `reps` times; replication k shares its seed across scenarios (CRN).
+
+    The shoppers (their traits: state, segments, rates, spend, dropout) are drawn once from
+    `population_seed` (default: the base seed) and shared by every scenario and replication:
+    the store is one store, and a replication varies what its shoppers do. `independent=True`
+    gives every scenario and replication its own population and behaviour seeds instead.
+    with_baseline: also run each scenario's no-campaign counterfactual on the same seed, so the
+    per-replication KPIs include incremental GMV and ROI (as `promosim run` reports them).
+    """
+    base_dirs = base_dirs or [Path(".")] * len(scenarios)
+    seed = scenarios[0].seed if seed is None else seed
+    n = shoppers or scenarios[0].population.shoppers
+    out = [Replicated(nm, sc) for nm, sc in zip(names, scenarios, strict=True)]
+    capped = max(n_capped(sc) for sc in scenarios)
+    days = len(scenarios[0].days) * (2 if with_baseline else 1)
+    fixed_seed = seed if population_seed is None else population_seed
+    shared = (
+        None
+        if independent
+        else draw_population(scenarios[0].population, fixed_seed, n, capped, base_dirs[0])
+    )
+    with tqdm(
+        total=reps * len(scenarios) * days,
+        unit="day",
+        unit_scale=True,
+        desc=f"{reps} x {len(scenarios)} scenario(s)",
+        disable=not progress,
+    ) as bar:
+        for k in range(reps):
+            for j, (sc, res) in enumerate(zip(scenarios, out, strict=True)):
+                s_k = replication_seed(seed + (7919 * j if independent else 0), k)
+                pop_seed = s_k if independent else fixed_seed
+                population = (
+                    shared
+                    if not independent
+                    else draw_population(sc.population, pop_seed, n, capped, base_dirs[j])
+                )
+                kw = dict(
+                    seed=s_k,
+                    shoppers=n,
+                    base_dir=base_dirs[j],
+                    population=population,
+                    population_seed=pop_seed,
+                    progress=bar,
+                )
+                run = simulate(sc, keep_final=True, **kw)
+                base = simulate(no_campaign(sc), **kw) if with_baseline else None
+                res.kpis.append(compute_kpis(run, base))
+                if k == 0:
+                    res.first = (run, base)
+                res.daily_gmv.append(run.daily_gmv())
+                res.funnel.append(funnel_counts(run))
+    return out
+
+
+def summarise(rep: Replicated) -> dict:
+    """Mean and 95% CI of each numeric KPI over replications."""
+    summary = {}
+    for kpi in rep.kpis[0]:
+        m, lo, hi = mean_ci(rep.values(kpi))
+        summary[kpi] = (m, lo, hi)
+    return summary
+
+
+def _paired(a: list, b: list) -> list[float]:
+    """Per-replication differences a - b where both exist (a missing cost part counts as 0)."""
+    return [x - y for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+
+
+def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:
+    m, lo, hi = mean_ci(values)
+    vals = [v for v in values if v is not None]
+    row = {
+        "scenario": scenario,
+        "kpi": kpi,
+        "mean": m,
+        "ci_low": lo,
+        "ci_high": hi,
+        "sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan,
+        "reps": len(vals),
+        "diff": None,
+        "diff_ci_low": None,
+        "diff_ci_high": None,
+        "diff_sd": None,
+        "diff_excludes_zero": None,
+    }
+    if diffs is not None:
+        dm, dlo, dhi = mean_ci(diffs)
+        row.update(
+            diff=dm,
+            diff_ci_low=dlo,
+            diff_ci_high=dhi,
+            diff_sd=float(np.std(diffs, ddof=1)) if len(diffs) > 1 else math.nan,
+            diff_excludes_zero=bool(dlo > 0 or dhi < 0) if not math.isnan(dlo) else None,
+        )
+    return row
+
+
+def comparison_rows(results: list[Replicated]) -> list[dict]:
+    """Tidy rows: one per scenario x KPI, with the paired difference against the first scenario.
+
+    Alternatives also get incremental_gmv, incremental_cost (their differences in gmv and cost)
+    and roi = incremental GMV / incremental cost, computed per replication.
+    """
+    base = results[0]
+    rows = []
+    for j, res in enumerate(results):
+        kpis = [
+            k
+            for k in res.kpis[0]
+            if k in COMPARED or k.startswith(("cost_benefit_", "cost_channel_"))
+        ]
+        for kpi in kpis:
+            values = res.values(kpi)
+            if kpi in base.kpis[0]:
+                ref = base.values(kpi)
+            else:  # a benefit or channel the baseline does not have costs it nothing
+                ref = [0.0] * len(values)
+            rows.append(_row(res.name, kpi, values, _paired(values, ref)))
+        if j == 0:
+            continue
+        d_gmv = _paired(res.values("gmv"), base.values("gmv"))
+        d_cost = _paired(res.values("cost"), base.values("cost"))
+        roi = [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
+        rows.append(_row(res.name, "incremental_gmv", d_gmv, None))
+        rows.append(_row(res.name, "incremental_cost", d_cost, None))
+        rows.append(_row(res.name, "roi", roi, None))
+    return rows
+
+
+def touch_marginal_rows(
+    scenario: Scenario,
+    name: str,
+    *,
+    reps: int,
+    seed: int | None,
+    shoppers: int | None,
+    base_dir: Path,
+    progress: bool,
+) -> list[dict]:
+    """Marginal effect of each touch: the scenario with vs without it, same random numbers."""
+    touches = list(scenario.plan)
+    if not touches:
+        return []
+    variants = [scenario] + [
+        scenario.model_copy(update={"plan": {k: v for k, v in scenario.plan.items() if k != t}})
+        for t in touches
+    ]
+    res = replicate(
+        variants,
+        [name] + [f"{name} without {t}" for t in touches],
+        reps=reps,
+        seed=seed,
+        shoppers=shoppers,
+        base_dirs=[base_dir] * len(variants),
+        progress=progress,
+    )
+    rows = []
+    for t, without in zip(touches, res[1:], strict=True):
+        d_gmv = _paired(res[0].values("gmv"), without.values("gmv"))
+        d_cost = _paired(res[0].values("cost"), without.values("cost"))
+        roi = [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
+        for kpi, values in (("incremental_gmv", d_gmv), ("incremental_cost", d_cost), ("roi", roi)):
+            row = _row(name, kpi, values, None)
+            row["touch"] = t
+            rows.append(row)
+    return rows
+
+
+@dataclass
+class Comparison:
+    """Everything `promosim compare` reports."""
+
+    results: list[Replicated]
+    rows: list[dict]
+    meta: dict
+    touch_rows: list[dict] = field(default_factory=list)
+
+    def table(self):
+        """The rows as a pandas DataFrame (one row per scenario x KPI)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+
+def run_comparison(
+    scenarios: list[Scenario],
+    names: list[str],
+    *,
+    reps: int = 30,
+    seed: int | None = None,
+    shoppers: int | None = None,
+    independent: bool = False,
+    touch_roi: bool = False,
+    base_dirs: list[Path] | None = None,
+    progress: bool = False,
+) -> Comparison:
+    """Compare a baseline (first) with alternatives over `reps` replications."""
+    check_comparable(scenarios, names)
+    base_dirs = base_dirs or [Path(".")] * len(scenarios)
+    results = replicate(
+        scenarios,
+        names,
+        reps=reps,
+        seed=seed,
+        shoppers=shoppers,
+        independent=independent,
+        base_dirs=base_dirs,
+        progress=progress,
+    )
+    touch_rows = []
+    if touch_roi:
+        for sc, name, bd in zip(scenarios, names, base_dirs, strict=True):
+            touch_rows += touch_marginal_rows(
+                sc, name, reps=reps, seed=seed, shoppers=shoppers, base_dir=bd, progress=progress
+            )
+    meta = {
+        "baseline": names[0],
+        "scenarios": names,
+        "reps": reps,
+        "seed": scenarios[0].seed if seed is None else seed,
+        "shoppers": shoppers or scenarios[0].population.shoppers,
+        "random_numbers": "independent" if independent else "common",
+        "ci_level": 0.95,
+    }
+    return Comparison(results, comparison_rows(results), meta, touch_rows)
+
+
+def compare(
+    baseline: str | Path | Scenario,
+    *alternatives: str | Path | Scenario,
+    reps: int = 30,
+    seed: int | None = None,
+    shoppers: int | None = None,
+    independent: bool = False,
+):
+    """Python API of `promosim compare`: the tidy comparison table as a pandas DataFrame."""
+    from simulator.scenario.schema import load_scenario
+
+    items = [baseline, *alternatives]
+    scenarios = [x if isinstance(x, Scenario) else load_scenario(x) for x in items]
+    names = [x.name if isinstance(x, Scenario) else Path(x).stem for x in items]
+    dirs = [Path(".") if isinstance(x, Scenario) else Path(x).parent for x in items]
+    return run_comparison(
+        scenarios,
+        names,
+        reps=reps,
+        seed=seed,
+        shoppers=shoppers,
+        independent=independent,
+        base_dirs=dirs,
+    ).table()

@@ -1,0 +1,149 @@
+"""`promosim calibrate targets`: fit a scenario's free parameters to campaign targets.
+
+Exit codes: 0 every target met, 1 some target not met (the report says which and why), 2 bad
+input (scenario, targets file or arguments), reported by `simulator.cli.main`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+
+from simulator.cli.common import (
+    format_value,
+    positive_int,
+    print_table,
+    set_threads,
+)
+
+EXIT_NOT_MET = 1
+
+
+def _fmt(x: float) -> str:
+    """A number for the report table (n/a when undefined)."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return format_value(float(x))
+
+
+def cmd_calibrate_targets(args) -> int:
+    """Fit the targets file's free parameters; print, write fit.json, fitted YAML and chart."""
+    from simulator.files import atomic_dir, atomic_write_text, to_json
+    from simulator.fitting.targets import fit, fitted_yaml, load_problem, plot_targets
+
+    problem = load_problem(
+        args.scenario, args.targets, shoppers=args.shoppers, reps=args.reps, seed=args.seed
+    )
+    set_threads(args.threads)
+    out = Path(args.out or f"results/calibrate_{Path(args.scenario).stem}")
+    stem = Path(args.scenario).stem
+    if not args.quiet:
+        print(
+            f"fitting {len(problem.names)} parameters of {args.scenario} to "
+            f"{len(problem.spec.targets)} targets: {problem.reps} replications x "
+            f"{problem.shoppers:,} shoppers (counts x {problem.scale:g} for a store of "
+            f"{problem.population:,}), seed {problem.seed}, at most {args.max_evals} "
+            "evaluations"
+        )
+    t0 = time.perf_counter()
+    result = fit(problem, max_evals=args.max_evals, progress=not args.quiet)
+    report = result.report()
+    report["command"] = " ".join(["promosim", *sys.argv[1:]]) if sys.argv[1:] else None
+    with atomic_dir(out) as tmp:
+        (tmp / "fit.json").write_text(to_json(report))
+        (tmp / f"{stem}.yaml").write_text(fitted_yaml(result, out / f"{stem}.yaml"))
+        if not args.no_plots:
+            plot_targets(result, tmp / "targets.png")
+    if args.save_fitted:
+        dest = Path(args.save_fitted)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(dest, fitted_yaml(result, dest))
+        atomic_write_text(dest.with_suffix(".fit.json"), to_json(report))
+    wall = time.perf_counter() - t0
+    if not args.quiet:
+        _print_report(result, report, wall)
+        print(f"written to {out}/" + (f" and {args.save_fitted}" if args.save_fitted else ""))
+    return 0 if result.all_met else EXIT_NOT_MET
+
+
+def _print_report(result, report: dict, wall: float) -> None:
+    """Parameters (start → fitted) and targets (achieved vs target) as tables."""
+    rows = [
+        (
+            name,
+            _fmt(p["start"]),
+            _fmt(p["fitted"]),
+            f"[{p['bounds'][0]:g}, {p['bounds'][1]:g}]",
+            p["at_bound"] or "",
+        )
+        for name, p in report["params"].items()
+    ]
+    print_table(rows, ("parameter", "start", "fitted", "bounds", "at bound"))
+    print()
+    rows = [
+        (
+            t["name"],
+            _fmt(t["target"]),
+            _fmt(t["tolerance"]),
+            _fmt(t["start_mean"]),
+            _fmt(t["achieved_mean"]),
+            f"[{_fmt(t['ci95'][0])}, {_fmt(t['ci95'][1])}]",
+            "yes" if t["met"] else "NO",
+        )
+        for t in report["targets"]
+    ]
+    print_table(rows, ("target", "value", "± tol", "start", "achieved", "95% CI", "met"))
+    print(
+        f"\ndistance {result.best.distance:.4g} (start {result.start.distance:.4g}), "
+        f"{result.evaluations} evaluations, {'converged' if result.converged else 'stopped'}: "
+        f"{result.stop_reason}; {wall:.1f} s"
+    )
+    for t in report["targets"]:
+        if not t["met"]:
+            print(f"NOT MET {t['name']}: {t['why_not_met']}")
+    if result.all_met:
+        print("all targets met")
+
+
+def add_targets(calsub) -> None:
+    """Add `calibrate targets` to the `calibrate` subparsers."""
+    t = calsub.add_parser(
+        "targets",
+        help="fit scenario parameters to KPI targets (method of simulated moments)",
+        description="Fit the free parameters named in TARGETS to its KPI targets. Exit code 0 "
+        "if every target is met, 1 if some is not, 2 on bad input.",
+    )
+    t.add_argument("scenario", help="scenario file")
+    t.add_argument("targets", help="targets file (docs/calibration.md)")
+    t.add_argument(
+        "--shoppers",
+        type=positive_int,
+        help="shoppers per run (default: 100,000 or the scenario's if fewer)",
+    )
+    t.add_argument(
+        "--reps",
+        type=positive_int,
+        default=4,
+        help="replications per evaluation, fixed seeds (default 4)",
+    )
+    t.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    t.add_argument(
+        "--max-evals",
+        type=positive_int,
+        default=150,
+        help="most evaluations of the search (default 150; the report adds one per "
+        "parameter and one at the rounded optimum)",
+    )
+    t.add_argument("--out", help="output folder (default: results/calibrate_<scenario stem>)")
+    t.add_argument(
+        "--save-fitted",
+        metavar="PATH",
+        help="also write the fitted scenario to PATH and its report to "
+        "PATH with suffix .fit.json (e.g. calibration/fitted/x.yaml)",
+    )
+    t.add_argument("--threads", type=positive_int, help="Numba threads (results do not change)")
+    t.add_argument("--no-plots", action="store_true", help="skip targets.png")
+    t.add_argument("--quiet", action="store_true", help="no progress bar or report")
+    t.set_defaults(func=cmd_calibrate_targets)

@@ -1,0 +1,274 @@
+"""`PromotionModel`: the Mesa model. One `step()` is one campaign day.
+
+The model owns the population arrays and the compiled plan; a step decides each touch's capacity
+threshold (channel capacity and touch budget, shared out in plan order), runs the Numba day kernel
+and collects the day's counters with Mesa's DataCollector.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import mesa
+import numba as nb
+import numpy as np
+
+from simulator.domain.lifecycle import STATES
+from simulator.engine import kernel, rng
+from simulator.engine.counters import F_GMV_NEW, F_GMV_NON, F_GMV_OLD, Layout
+from simulator.engine.plan import NO_CAPACITY, compile_plan
+from simulator.engine.population import (
+    CHUNK,
+    Shoppers,
+    allocate,
+    initialise,
+    n_chunks,
+    resolve_params,
+    state_counts,
+)
+from simulator.engine.workers import n_workers, on_workers
+from simulator.scenario.schema import Scenario
+
+N_STATES = len(STATES)
+
+
+class PromotionModel(mesa.Model):
+    """A store's shoppers through one campaign calendar under one scenario."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        shoppers: int | None = None,
+        threads: int | None = None,
+        base_dir: str | Path = ".",
+        population: Shoppers | None = None,
+        population_seed: int | None = None,
+    ):
+        """Compile the scenario and draw the population.
+
+        Args:
+            scenario: a validated scenario.
+            seed: run seed (default: the scenario's); all draws are keyed by it.
+            shoppers: population size (default: the scenario's); capacities and budgets
+                scale with it so the mix and the per-shopper exposure stay the same.
+            threads: worker threads (default: all cores; `workers`). Results do not depend on it.
+            base_dir: folder that relative paths in the scenario (params_file) start from.
+            population: initial shopper arrays already drawn for this population section and
+                population seed (see `draw_population`); copied, so one draw can start many
+                scenarios.
+            population_seed: seed of the shoppers' traits (initial state, segments, rates,
+                spend, dropout, birthday); default: the run seed. Replications keep it fixed and
+                vary `seed`, so they vary behaviour on one population.
+        """
+        self.run_seed = int(scenario.seed if seed is None else seed)
+        super().__init__(seed=self.run_seed)
+        if threads is not None:
+            nb.set_num_threads(int(threads))
+        self.scenario = scenario
+        n = int(shoppers or scenario.population.shoppers)
+        self.plan = compile_plan(scenario, scale=n / scenario.population.shoppers)
+        self.population_seed = self.run_seed if population_seed is None else int(population_seed)
+        self.params = resolve_params(scenario.population, Path(base_dir))._replace(
+            seed=np.uint64(self.population_seed)
+        )
+        self.layout = Layout(
+            tuple(scenario.benefits), tuple(scenario.channels), tuple(scenario.plan)
+        )
+        lay = self.layout
+        self.offsets = np.array(
+            [
+                lay.enrol_by_channel,
+                lay.contacts_by_channel,
+                lay.contacts_by_touch,
+                lay.redemptions_by_benefit,
+                lay.cost_by_benefit,
+                lay.cost_by_channel,
+                lay.cost_by_touch,
+            ],
+            np.int64,
+        )
+        self.shoppers = allocate(n, int((self.plan.ch_cap_slot >= 0).sum()))
+        if population is None:
+            initialise(self.shoppers, self.params)
+        else:
+            for dst, src in zip(self.shoppers, population, strict=True):
+                dst[...] = src[:, : dst.shape[1]] if dst.ndim == 2 else src
+        self._state_counts = state_counts(self.shoppers.state)
+        self.n_days = len(self.plan.traffic)
+        self.daily_int = np.zeros((self.n_days, lay.n_int), np.int64)
+        self.daily_float = np.zeros((self.n_days, lay.n_float), np.float64)
+        chunks = n_chunks(n)
+        self._ints = np.zeros((chunks, lay.n_int), np.int64)
+        self._floats = np.zeros((chunks, lay.n_float), np.float64)
+        # per-worker buffers of the busy-shopper filter (kernel.busy_shoppers)
+        self._flag = np.zeros((nb.config.NUMBA_NUM_THREADS, CHUNK), np.uint8)
+        self._work = np.zeros((nb.config.NUMBA_NUM_THREADS, CHUNK), np.int64)
+        P = self.plan
+        cost = P.ch_cost[P.t_channel]
+        self._limited = (P.ch_capacity[P.t_channel] != NO_CAPACITY) | (
+            np.isfinite(P.t_budget) & (cost > 0)
+        )
+        self._pending: dict = {}  # touch -> (priority histogram, bin bound) for _pending_day
+        self._pending_day = -1
+        self._eligible: dict = {}  # touch -> shoppers it could reach when last sent
+        i_names = lay.int_names()
+        reporters = {
+            "gmv": lambda m: m.today_float[[F_GMV_OLD, F_GMV_NEW, F_GMV_NON]].sum(),
+            "member_gmv": lambda m: m.today_float[[F_GMV_OLD, F_GMV_NEW]].sum(),
+            "cost": lambda m: m.today_float[lay.cost_by_benefit : lay.cost_by_touch].sum(),
+        }
+        for name in ("visits", "enrolments", "contacts"):
+            j = i_names.index(name)
+            reporters[name] = lambda m, j=j: int(m.today_int[j])
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+
+    @property
+    def day(self) -> int:
+        """Index of the last simulated day (-1 before the first step)."""
+        return self.steps - 1
+
+    @property
+    def today_int(self) -> np.ndarray:
+        """Integer counters of the last simulated day."""
+        return self.daily_int[self.day]
+
+    @property
+    def today_float(self) -> np.ndarray:
+        """Float counters of the last simulated day."""
+        return self.daily_float[self.day]
+
+    def step(self) -> None:
+        """Simulate one day (Mesa has already advanced `steps`)."""
+        d = self.day
+        if d >= self.n_days:
+            self.running = False
+            return
+        seed = np.uint64(self.run_seed)
+        today = np.flatnonzero(self.plan.touch_on[d]).astype(np.int64)
+        keys = rng.touch_keys(seed, d, today)
+        thr = self._thresholds(d, today)
+        nxt = self._limited_touches(d + 1)
+        nkeys = rng.touch_keys(seed, d + 1, nxt)
+        nbounds = np.array([self._bin_bound(t, d) for t in nxt], np.int64)
+        hist = self._histograms(len(nxt))
+        self._ints.fill(0)
+        self._floats.fill(0.0)
+        args = (
+            self.shoppers,
+            self.plan,
+            self.params,
+            d,
+            seed,
+            today,
+            thr,
+            keys,
+            self._ints,
+            self._floats,
+            self.offsets,
+            nxt,
+            nkeys,
+            nbounds,
+        )
+        on_workers(
+            kernel.step_day,
+            n_workers(len(self._ints)),
+            lambda w: (*args, hist[w], self._flag[w], self._work[w]),
+        )
+        self._pending = {
+            t: (row, b)
+            for t, row, b in zip(nxt.tolist(), hist.sum(axis=0), nbounds.tolist(), strict=True)
+        }
+        self._pending_day = d + 1
+        self.daily_int[d] = self._ints.sum(axis=0)
+        self._state_counts += self.daily_int[d, :N_STATES]  # the kernel counts changes
+        self.daily_int[d, :N_STATES] = self._state_counts
+        self.daily_float[d] = self._floats.sum(axis=0)
+        self.datacollector.collect(self)
+        if d == self.n_days - 1:
+            self.running = False
+
+    def _limited_touches(self, d: int) -> np.ndarray:
+        """Touches sent on day d whose contacts a channel capacity or a budget can limit."""
+        if d >= self.n_days:
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(self.plan.touch_on[d] & self._limited).astype(np.int64)
+
+    def _cap(self, t: int, d: int, left: float = math.inf) -> float:
+        """Most contacts touch t may make on day d: channel capacity left and budget left."""
+        P = self.plan
+        ch = P.t_channel[t]
+        cap = min(left, P.ch_capacity[ch]) if P.ch_capacity[ch] != NO_CAPACITY else left
+        # (left: what earlier touches today left of the channel's capacity)
+        cost = P.ch_cost[ch]
+        if math.isfinite(P.t_budget[t]) and cost > 0:
+            spent = self.daily_float[:d, self.layout.cost_by_touch + t].sum()
+            cap = min(cap, max(0, math.floor((P.t_budget[t] - spent) / cost + 1e-9)))
+        return cap
+
+    def _bin_bound(self, t: int, d: int) -> int:
+        """Priority bins worth counting for touch t tomorrow: with room above the expected cut.
+
+        From the shoppers the touch could reach last time, the cap binds around bin
+        NBINS x cap / eligible; bins well above cannot be taken. If tomorrow's cut lands beyond
+        the bound after all, `_thresholds` counts again in full, so results never depend on it.
+        """
+        eligible = self._eligible.get(int(t))
+        cap = self._cap(t, d + 1)
+        if eligible is None or not math.isfinite(cap):
+            return kernel.NBINS
+        return min(kernel.NBINS, int(kernel.NBINS * 1.5 * cap / max(eligible, 1.0)) + 64)
+
+    def _histograms(self, k: int) -> np.ndarray:
+        """Zeroed per-worker priority histograms for k touches.
+
+        Always a fresh C-contiguous array: a strided view would make Numba compile a second
+        version of the kernel mid-run.
+        """
+        return np.zeros((nb.config.NUMBA_NUM_THREADS, k, kernel.NBINS), np.int64)
+
+    def _count_eligible(self, d: int, touches: np.ndarray) -> dict:
+        """Full priority histograms of touches on day d, by a pass over the shoppers."""
+        keys = rng.touch_keys(np.uint64(self.run_seed), d, touches)
+        bounds = np.full(len(touches), kernel.NBINS, np.int64)
+        hist = self._histograms(len(touches))
+        args = (self.shoppers, self.plan, self.params, d, touches, keys, bounds)
+        on_workers(kernel.count_eligible, n_workers(len(self._ints)), lambda w: (*args, hist[w]))
+        return {
+            t: (row, kernel.NBINS)
+            for t, row in zip(touches.tolist(), hist.sum(axis=0), strict=True)
+        }
+
+    def _thresholds(self, d: int, today: np.ndarray) -> np.ndarray:
+        """Priority-bin threshold per touch today so contacts stay within capacity and budget.
+
+        Touches share a channel's capacity in plan order: each takes the shoppers with the lowest
+        keyed priority it may reach, whole bins only, so the cap is never exceeded and the result
+        does not depend on how the loop is split over threads. The histograms of the shoppers
+        each touch may reach were counted during yesterday's step (up to a bin bound).
+        """
+        P = self.plan
+        thr = np.full(len(today), kernel.NBINS, np.int64)
+        counts = self._pending if self._pending_day == d else {}
+        missing = [t for t in today if self._limited[t] and t not in counts]
+        if missing:
+            counts = {**counts, **self._count_eligible(d, np.array(missing, np.int64))}
+        left = np.where(P.ch_capacity != NO_CAPACITY, P.ch_capacity, np.inf)
+        for k, t in enumerate(today):
+            if not self._limited[t]:
+                continue
+            ch = P.t_channel[t]
+            cap = self._cap(t, d, left[ch])
+            row, bound = counts[t]
+            cum = np.cumsum(row)
+            thr[k] = int(np.searchsorted(cum, cap, side="right"))
+            if thr[k] >= bound and bound < kernel.NBINS:  # the cut lies beyond what was counted
+                row, bound = self._count_eligible(d, np.array([t], np.int64))[t]
+                cum = np.cumsum(row)
+                thr[k] = int(np.searchsorted(cum, cap, side="right"))
+            self._eligible[int(t)] = cum[-1] * kernel.NBINS / bound
+            if P.ch_capacity[ch] != NO_CAPACITY:
+                left[ch] -= cum[thr[k] - 1] if thr[k] > 0 else 0
+        return thr

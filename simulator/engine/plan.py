@@ -1,0 +1,196 @@
+"""Compile a validated Scenario into the flat per-day arrays the kernel reads.
+
+The kernel never sees YAML, names or Python objects: only the `Plan` named tuple of numpy arrays
+built here (traffic and phase per day, benefit/channel/touch parameters, which benefits are online
+and which touches are sent on each day).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
+
+import numpy as np
+
+from simulator.domain.benefits import COST_KINDS, DELIVERIES
+from simulator.domain.channels import CHANNEL_KINDS
+from simulator.domain.lifecycle import SEGMENT_BITS, audience_mask, state_bit
+from simulator.scenario.schema import WEEKDAYS, Scenario, Window
+
+NO_CAPACITY = -1  # channel without a daily capacity
+NO_CAP = 256  # frequency cap that the uint8 contact counters never reach
+D_STORE, D_ON_ENROL = DELIVERIES.index("store"), DELIVERIES.index("on_enrol")
+C_PER_REDEMPTION, C_PER_GRANT, C_SHARE = (COST_KINDS.index(x) for x in COST_KINDS)
+
+
+class Plan(NamedTuple):
+    """Everything the day kernel needs to know about the campaign, as arrays."""
+
+    # per day
+    traffic: np.ndarray  # float64[D]
+    phase: np.ndarray  # int16[D], -1 outside every phase
+    presale: np.ndarray  # bool[D]
+    day_of_year: np.ndarray  # int16[D], 0..364
+    online: np.ndarray  # uint32[D]: bit b set when benefit b is online
+    touch_on: np.ndarray  # bool[D, T]
+    # benefits
+    ben_states: np.ndarray  # uint32[B]: tag bits of the states that may use it
+    ben_segments: np.ndarray  # uint32[B]: segment bits (any of); 0 = every shopper
+    ben_delivery: np.ndarray  # int8[B]
+    ben_enrol: np.ndarray  # float64[B]: relative lift of the enrolment probability
+    ben_purchase: np.ndarray  # float64[B]: relative lift of the purchase probability
+    ben_basket: np.ndarray  # float64[B]: relative lift of the basket value
+    ben_react: np.ndarray  # float64[B]: reactivation probability of an inactive shopper
+    ben_cost_kind: np.ndarray  # int8[B]
+    ben_cost: np.ndarray  # float64[B]
+    ben_birthday: np.ndarray  # bool[B]: only on the shopper's birthday
+    # channels
+    ch_reach: np.ndarray  # uint32[C]: scenario reach (any of)
+    ch_kind_reach: np.ndarray  # uint32[C]: what the channel kind can reach (any of)
+    ch_cost: np.ndarray  # float64[C]
+    ch_capacity: np.ndarray  # int64[C], NO_CAPACITY = unlimited
+    ch_freq_cap: np.ndarray  # int64[C], NO_CAP = unlimited
+    ch_cap_slot: np.ndarray  # int64[C]: column of the shopper's contact counter, -1 = no cap
+    ch_fatigue: np.ndarray  # float64[C]
+    ch_lift: np.ndarray  # float64[C]
+    # touches
+    t_channel: np.ndarray  # int64[T]
+    t_benefit: np.ndarray  # int64[T], -1 = a reminder without a benefit
+    t_audience: np.ndarray  # uint32[T]
+    t_exclude: np.ndarray  # uint32[T]
+    t_segments: np.ndarray  # uint32[T]: segment bits a shopper needs one of (0 = no such rule)
+    t_budget: np.ndarray  # float64[T], inf = none
+
+
+def window_days(w: Window, sc: Scenario) -> np.ndarray:
+    """Boolean mask over the calendar's days of a Window."""
+    days = sc.days
+    phases = {ph.name: ph for ph in sc.calendar.phases}
+    chosen = not (w.phases or w.dates or w.start)
+    mask = np.full(len(days), chosen)
+    for name in w.phases:
+        mask |= [phases[name].start <= d <= phases[name].end for d in days]
+    dates = set(w.dates)
+    mask |= [d in dates for d in days]
+    if w.start is not None and w.end is not None:
+        mask |= [w.start <= d <= w.end for d in days]
+    if w.weekdays:
+        allowed = {WEEKDAYS.index(x) for x in w.weekdays}
+        mask &= [d.weekday() in allowed for d in days]
+    return mask
+
+
+def day_of_year(d: date) -> int:
+    """0-based day of the year on a 365-day clock (29 Feb shares 28 Feb's birthday)."""
+    doy = d.timetuple().tm_yday - 1
+    leap = d.year % 4 == 0 and (d.year % 100 != 0 or d.year % 400 == 0)
+    return doy - 1 if leap and doy >= 59 else doy
+
+
+def phase_of_days(sc: Scenario) -> np.ndarray:
+    """Phase index of each day (-1 outside every phase)."""
+    out = np.full(len(sc.days), -1, dtype=np.int16)
+    for k, ph in enumerate(sc.calendar.phases):
+        for j, d in enumerate(sc.days):
+            if ph.start <= d <= ph.end:
+                out[j] = k
+    return out
+
+
+def cap_slots(channels: list) -> np.ndarray:
+    """Per channel, its column in the per-shopper contact counters (-1: none).
+
+    Only channels with a frequency cap need a counter, which keeps memory per shopper small.
+    """
+    slots, k = [], 0
+    for c in channels:
+        slots.append(k if c.frequency_cap else -1)
+        k += bool(c.frequency_cap)
+    return np.array(slots, np.int64)
+
+
+def n_capped(sc: Scenario) -> int:
+    """Frequency-capped channels of a scenario: the columns of its shoppers' contact counters."""
+    return int((cap_slots(list(sc.channels.values())) >= 0).sum())
+
+
+def segment_filter(touch, sc: Scenario) -> int:
+    """Segment bits a shopper must have one of to be reachable by a touch, or 0.
+
+    When the audience, or the channel's reach, names segments only, a shopper with none of them
+    cannot be reached: the kernel then skips the shopper before drawing a priority. A pure
+    shortcut of a test the kernel makes anyway, so results do not change.
+    """
+    channel = sc.channels[touch.channel]
+    for names in (touch.audience, channel.reach or list(CHANNEL_KINDS[channel.kind])):
+        mask = audience_mask(names)
+        if mask and mask & SEGMENT_BITS == mask:
+            return mask
+    return 0
+
+
+def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
+    """Build the Plan; `scale` multiplies capacities and budgets (population rescaling)."""
+    days = sc.days
+    phase = phase_of_days(sc)
+    traffic = np.array([sc.calendar.phases[k].traffic if k >= 0 else 1.0 for k in phase])
+    presale = np.array([k >= 0 and sc.calendar.phases[k].presale for k in phase], dtype=bool)
+    for d, mult in sc.calendar.traffic_days.items():
+        traffic[(d - sc.calendar.start).days] = mult
+
+    benefits = list(sc.benefits.values())
+    online = np.zeros(len(days), dtype=np.uint32)
+    for b, ben in enumerate(benefits):
+        online |= window_days(ben.online, sc).astype(np.uint32) << np.uint32(b)
+
+    channels = list(sc.channels.values())
+    names_c = list(sc.channels)
+    names_b = list(sc.benefits)
+    touches = list(sc.plan.values())
+    touch_on = np.zeros((len(days), len(touches)), dtype=bool)
+    for t, touch in enumerate(touches):
+        touch_on[:, t] = window_days(touch.when, sc)
+
+    def cap(c):
+        return NO_CAPACITY if c.daily_capacity is None else int(round(c.daily_capacity * scale))
+
+    return Plan(
+        traffic=traffic.astype(np.float64),
+        phase=phase,
+        presale=presale,
+        day_of_year=np.array([day_of_year(d) for d in days], dtype=np.int16),
+        online=online,
+        touch_on=touch_on,
+        ben_states=np.array([sum(state_bit(s) for s in b.states) for b in benefits], np.uint32),
+        ben_segments=np.array([audience_mask(b.target.segments) for b in benefits], np.uint32),
+        ben_delivery=np.array([DELIVERIES.index(b.how_delivered) for b in benefits], np.int8),
+        ben_enrol=np.array([b.effects.enrol for b in benefits], np.float64),
+        ben_purchase=np.array([b.effects.purchase for b in benefits], np.float64),
+        ben_basket=np.array([b.effects.basket for b in benefits], np.float64),
+        ben_react=np.array([b.effects.reactivation for b in benefits], np.float64),
+        ben_cost_kind=np.array([COST_KINDS.index(b.cost.kind) for b in benefits], np.int8),
+        ben_cost=np.array([b.cost.value for b in benefits], np.float64),
+        ben_birthday=np.array([b.type == "birthday_gift" for b in benefits], dtype=bool),
+        ch_reach=np.array(
+            [audience_mask(c.reach or list(CHANNEL_KINDS[c.kind])) for c in channels], np.uint32
+        ),
+        ch_kind_reach=np.array(
+            [audience_mask(list(CHANNEL_KINDS[c.kind])) for c in channels], np.uint32
+        ),
+        ch_cost=np.array([c.cost_per_contact for c in channels], np.float64),
+        ch_capacity=np.array([cap(c) for c in channels], np.int64),
+        ch_freq_cap=np.array([c.frequency_cap or NO_CAP for c in channels], np.int64),
+        ch_cap_slot=cap_slots(channels),
+        ch_fatigue=np.array([c.fatigue for c in channels], np.float64),
+        ch_lift=np.array([c.response_lift for c in channels], np.float64),
+        t_channel=np.array([names_c.index(t.channel) for t in touches], np.int64),
+        t_benefit=np.array(
+            [names_b.index(t.benefit) if t.benefit else -1 for t in touches], np.int64
+        ),
+        t_audience=np.array([audience_mask(t.audience) for t in touches], np.uint32),
+        t_exclude=np.array([audience_mask(t.exclude) for t in touches], np.uint32),
+        t_segments=np.array([segment_filter(t, sc) for t in touches], np.uint32),
+        t_budget=np.array(
+            [np.inf if t.budget is None else t.budget * scale for t in touches], np.float64
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Fitting the simulator to data: the cohort backtest and calibration to campaign targets."""

@@ -1,0 +1,1 @@
+"""Charts and output tables of runs, comparisons, sweeps and backtests (matplotlib `Figure`)."""

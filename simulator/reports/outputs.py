@@ -1,0 +1,39 @@
+"""The tables of a run's output folder: daily.csv rows."""
+
+from __future__ import annotations
+
+from simulator.domain.lifecycle import STATES
+from simulator.engine.run import RunResult
+
+
+def daily_rows(run: RunResult, baseline: RunResult | None = None) -> list[dict]:
+    """One row per day: date, phase, shoppers per state, activity, GMV split, cost."""
+    lay = run.layout
+    cost = run.daily_float[:, lay.cost_by_benefit : lay.cost_by_touch].sum(axis=1)
+    old, new, non = (run.series(n) for n in ("gmv_old_member", "gmv_new_member", "gmv_nonmember"))
+    orders = sum(
+        run.series(n) for n in ("orders_old_member", "orders_new_member", "orders_nonmember")
+    )
+    base = None
+    if baseline is not None:
+        base = baseline.daily_gmv()
+    rows = []
+    for d, day in enumerate(run.dates):
+        row = {"date": day.isoformat(), "phase": run.phases[d], "presale": int(run.presale[d])}
+        row.update({s: int(run.series(s)[d]) for s in STATES})
+        row.update(
+            visits=int(run.series("visits")[d]),
+            contacts=int(run.series("contacts")[d]),
+            enrolments=int(run.series("enrolments")[d]),
+            orders=int(orders[d]),
+            gmv=round(float(old[d] + new[d] + non[d]), 4),
+            gmv_member=round(float(old[d] + new[d]), 4),
+            gmv_old_member=round(float(old[d]), 4),
+            gmv_new_member=round(float(new[d]), 4),
+            gmv_non_member=round(float(non[d]), 4),
+            cost=round(float(cost[d]), 4),
+        )
+        if base is not None:
+            row["gmv_baseline"] = round(float(base[d]), 4)
+        rows.append(row)
+    return rows

@@ -1,0 +1,156 @@
+"""Sweep charts: KPI response curves or heatmaps (grids), scatters (random designs), Sobol bars."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from simulator.analysis.experiment import mean_ci  # noqa: E402
+
+PLOT_KPIS = ("roi", "incremental_gmv", "member_gmv_penetration", "cost")
+
+
+def _save(fig, path: Path) -> None:
+    """Save a figure through a temporary file and a rename, then close it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def _as_numbers(labels: list[str]) -> list[float] | None:
+    """Labels as numbers when they all are."""
+    try:
+        return [float(v) for v in labels]
+    except ValueError:
+        return None
+
+
+def _stats(point, kpi):
+    """(mean, half-width of the 95% CI) of a point's KPI (NaN when n/a)."""
+    m, lo, hi = mean_ci([k.get(kpi) for k in point.kpis])
+    return m, (hi - lo) / 2 if np.isfinite(lo) else 0.0
+
+
+def plot_sweep(result, folder: Path, sobol_rows: list[dict] | None = None) -> list[Path]:
+    """Write the charts of a sweep into `folder`; return their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = result.kpi_names()
+    kpis = [k for k in PLOT_KPIS if k in names] or names[:6]
+    ok = [p for p in result.points if p.status == "ok"]
+    design = result.plan.design
+    written = []
+    if ok:
+        for kpi in kpis:
+            path = folder / f"{kpi}.png"
+            if design.kind == "grid" and len(design.factors) == 2:
+                _heatmap(result, ok, kpi, path)
+            else:
+                _curves(result, ok, kpi, path)
+            written.append(path)
+    if sobol_rows:
+        shown = (
+            list(dict.fromkeys(r["kpi"] for r in sobol_rows if r["kpi"] in kpis))
+            or list(dict.fromkeys(r["kpi"] for r in sobol_rows))[:6]
+        )
+        for kpi in shown:
+            path = folder / f"sobol_{kpi}.png"
+            _sobol_bars([r for r in sobol_rows if r["kpi"] == kpi], kpi, path)
+            written.append(path)
+    return written
+
+
+def _heatmap(result, ok, kpi, path):
+    """Mean KPI over a two-factor grid, annotated."""
+    f0, f1 = result.plan.design.factors
+    rows = [p.labels[f0.path] for p in result.points]
+    cols = [p.labels[f1.path] for p in result.points]
+    r_vals, c_vals = list(dict.fromkeys(rows)), list(dict.fromkeys(cols))
+    grid = np.full((len(r_vals), len(c_vals)), np.nan)
+    for p in ok:
+        grid[r_vals.index(p.labels[f0.path]), c_vals.index(p.labels[f1.path])] = _stats(p, kpi)[0]
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(c_vals), 1.2 + 0.7 * len(r_vals)))
+    im = ax.imshow(grid, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(c_vals)), c_vals, rotation=30, ha="right")
+    ax.set_yticks(range(len(r_vals)), r_vals)
+    ax.set_xlabel(f1.path)
+    ax.set_ylabel(f0.path)
+    finite = grid[np.isfinite(grid)]
+    mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    for (i, j), v in np.ndenumerate(grid):
+        if np.isfinite(v):
+            ax.text(
+                j,
+                i,
+                f"{v:.4g}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if v < mid else "black",
+            )
+    fig.colorbar(im, ax=ax, label=kpi)
+    ax.set_title(f"{kpi} (mean over replications)")
+    _save(fig, path)
+
+
+def _curves(result, ok, kpi, path):
+    """KPI response to each factor: means with 95% CIs (grid: averaged over the other factors)."""
+    factors = result.plan.design.factors
+    fig, axes = plt.subplots(1, len(factors), figsize=(4.2 * len(factors), 3.4), squeeze=False)
+    for ax, f in zip(axes[0], factors, strict=True):
+        if result.plan.design.kind == "grid":
+            labels = list(dict.fromkeys(p.labels[f.path] for p in result.points))
+            means, halves = [], []
+            for lab in labels:
+                at = [_stats(p, kpi) for p in ok if p.labels[f.path] == lab]
+                ms = [m for m, _ in at if np.isfinite(m)]
+                means.append(np.mean(ms) if ms else np.nan)
+                halves.append(np.mean([h for _, h in at]) if len(at) == 1 else 0.0)
+            xs = _as_numbers(labels) or list(range(len(labels)))
+            ax.errorbar(xs, means, yerr=halves, marker="o", capsize=3)
+            if _as_numbers(labels) is None:
+                ax.set_xticks(xs, labels, rotation=30, ha="right")
+            if len(factors) > 1:
+                ax.set_title("averaged over the other factors", fontsize=8)
+        else:
+            xs = [float(p.labels[f.path]) for p in ok]
+            st = [_stats(p, kpi) for p in ok]
+            bars = [h for _, h in st] if len(ok) <= 30 else None  # many points: dots only
+            ax.errorbar(xs, [m for m, _ in st], yerr=bars, fmt="o", ms=3, alpha=0.7, capsize=2)
+        ax.set_xlabel(f.path)
+        ax.set_ylabel(kpi)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{kpi}: mean over replications (95% CI bars up to 30 points)")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _sobol_bars(rows, kpi, path):
+    """First-order and total Sobol indices with their 95% CIs, factors ranked by total index."""
+    rows = sorted(rows, key=lambda r: r["rank"])
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(1.5 + 1.6 * len(rows), 3.6))
+    for off, key, label in ((-0.2, "S1", "first order S1"), (0.2, "ST", "total ST")):
+        v = np.array([r[key] for r in rows])
+        err = np.array(
+            [
+                [r[key] - r[f"{key}_ci_low"] for r in rows],
+                [r[f"{key}_ci_high"] - r[key] for r in rows],
+            ]
+        )
+        ax.bar(x + off, v, width=0.4, yerr=err, capsize=3, label=label)
+    ax.set_xticks(x, [r["factor"] for r in rows], rotation=20, ha="right")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_ylabel("Sobol index")
+    ax.set_title(f"Sensitivity of {kpi} (95% bootstrap CIs)")
+    ax.legend()
+    _save(fig, path)
