@@ -9,7 +9,8 @@ import pytest
 from helpers import scenario
 from scipy import stats
 
-from simulator.analysis.experiment import ExperimentError, mean_ci, replicate, run_comparison
+from simulator.analysis.experiment import ExperimentError, replicate, run_comparison
+from simulator.analysis.stats import mean_ci
 from simulator.engine.population import (
     basket_scale,
     draw_population,

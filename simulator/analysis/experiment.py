@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import stdtrit
 from tqdm.auto import tqdm
 
 from simulator.analysis.kpis import HEADLINE, compute_kpis
+from simulator.analysis.stats import mean_ci
 from simulator.domain.lifecycle import JOINED, OLD_MEMBER, REPEAT
 from simulator.engine.plan import n_capped
 from simulator.engine.population import draw_population
@@ -38,20 +38,6 @@ FUNNEL = ("non-members at start", "new members", "first purchase", "repeat")
 
 class ExperimentError(UserError, ValueError):
     """Scenarios that cannot be compared (different populations or calendars)."""
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t-interval of the mean of per-replication values (NaN-free)."""
-    x = np.asarray([v for v in values if v is not None], dtype=float)
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, math.nan, math.nan
-    # the Student t quantile from scipy.special (already loaded by Numba), not scipy.stats,
-    # whose import alone takes 0.3-0.6 s
-    half = stdtrit(len(x) - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(len(x))
-    return m, m - half, m + half
 
 
 def check_comparable(scenarios: list[Scenario], names: list[str]) -> None:

@@ -44,8 +44,8 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.analysis.experiment import mean_ci
 from simulator.analysis.kpis import compute_kpis, kpi_names, ratio
+from simulator.analysis.stats import mean_ci
 from simulator.engine.counters import Layout
 from simulator.engine.plan import n_capped
 from simulator.engine.population import draw_population

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from simulator.analysis.experiment import mean_ci  # noqa: E402
+from simulator.analysis.stats import mean_ci  # noqa: E402
 
 PLOT_KPIS = ("roi", "incremental_gmv", "member_gmv_penetration", "cost")
 

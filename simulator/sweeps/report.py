@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.analysis.experiment import mean_ci
+from simulator.analysis.stats import mean_ci
 from simulator.files import atomic_write_text, to_json, write_csv
 from simulator.sweeps.design import Gate, SweepPlan, value_label
 
