@@ -1,7 +1,97 @@
 """promosim: agent-based simulation of shoppers in e-commerce promotions (Tmall Double 11).
 
 Membership benefits, channels and phase schedules, compared on the platform's KPIs with honest
-uncertainty.
+uncertainty. This module is the public API: notebooks, scripts and the docs import from
+`simulator` only. Names load on first use (PEP 562), so `import simulator` stays cheap and the
+command line does not pay for charts or Dask it does not use.
+
+    import simulator as ps
+    sc = ps.load_scenario("scenarios/double11_2021.yaml")
+    run = ps.simulate(sc, shoppers=100_000)
+    base = ps.simulate(ps.no_campaign(sc), shoppers=100_000)
+    ps.compute_kpis(run, base)["roi"]
+
+Where each concept lives: `simulator.domain` (lifecycle, benefits, channels), `.scenario`
+(YAML schema and loading), `.engine` (random numbers, shopper state, plan, the Numba day step,
+the Mesa model), `.analysis` (KPIs, replications, comparison), `.clv` and `.fitting` (BG/NBD,
+Gamma-Gamma, backtest, calibration to targets), `.sweeps`, `.reports` (charts and tables),
+`.cli` (the `promosim` command). Imports go only downward in that list (CLI first).
 """
 
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
+
+# public name -> (module, attribute)
+_API = {
+    # scenarios
+    "load_scenario": ("simulator.scenario.schema", "load_scenario"),
+    "Scenario": ("simulator.scenario.schema", "Scenario"),
+    "STATES": ("simulator.domain.lifecycle", "STATES"),
+    # running
+    "PromotionModel": ("simulator.engine.model", "PromotionModel"),
+    "simulate": ("simulator.engine.run", "simulate"),
+    "no_campaign": ("simulator.engine.run", "no_campaign"),
+    "RunResult": ("simulator.engine.run", "RunResult"),
+    # KPIs, replications, comparison
+    "compute_kpis": ("simulator.analysis.kpis", "compute_kpis"),
+    "HEADLINE": ("simulator.analysis.kpis", "HEADLINE"),
+    "replicate": ("simulator.analysis.experiment", "replicate"),
+    "run_comparison": ("simulator.analysis.experiment", "run_comparison"),
+    "compare": ("simulator.analysis.experiment", "compare"),
+    "FUNNEL": ("simulator.analysis.experiment", "FUNNEL"),
+    "mean_ci": ("simulator.analysis.stats", "mean_ci"),
+    # sweeps
+    "Design": ("simulator.sweeps", "Design"),
+    "parse_grid": ("simulator.sweeps", "parse_grid"),
+    "parse_range": ("simulator.sweeps", "parse_range"),
+    "plan_scenario_sweep": ("simulator.sweeps", "plan_scenario_sweep"),
+    "run_sweep": ("simulator.sweeps", "run_sweep"),
+    "write_outputs": ("simulator.sweeps", "write_outputs"),
+    # transaction logs and customer-lifetime-value fits
+    "load_transactions": ("simulator.clv.transactions", "load_transactions"),
+    "cdnow_sample": ("simulator.clv.transactions", "cdnow_sample"),
+    "summarise_transactions": ("simulator.clv.transactions", "summarise"),
+    "day_number": ("simulator.clv.transactions", "day_number"),
+    "CDNOW_START": ("simulator.clv.transactions", "CDNOW_START"),
+    "CDNOW_CAL_END": ("simulator.clv.transactions", "CDNOW_CAL_END"),
+    "fit_bgnbd": ("simulator.clv.bgnbd", "fit_bgnbd"),
+    "fit_gamma_gamma": ("simulator.clv.gamma_gamma", "fit_gamma_gamma"),
+    "FittedParams": ("simulator.clv.params_file", "FittedParams"),
+    "read_params": ("simulator.clv.params_file", "read_params"),
+    "write_params": ("simulator.clv.params_file", "write_params"),
+    "dumps_params": ("simulator.clv.params_file", "dumps_params"),
+    # fitting the simulator
+    "run_backtest": ("simulator.fitting.backtest", "run_backtest"),
+    "load_problem": ("simulator.fitting.targets", "load_problem"),
+    "fit_targets": ("simulator.fitting.targets", "fit"),
+    # charts and tables
+    "daily_rows": ("simulator.reports.outputs", "daily_rows"),
+    "plot_run": ("simulator.reports.run_plots", "plot_run"),
+    "plot_lifecycle": ("simulator.reports.run_plots", "plot_lifecycle"),
+    "plot_daily_gmv": ("simulator.reports.run_plots", "plot_daily_gmv"),
+    "shade_phases": ("simulator.reports.run_plots", "shade_phases"),
+    "format_dates": ("simulator.reports.run_plots", "format_dates"),
+    "plot_comparison": ("simulator.reports.compare_plots", "plot_comparison"),
+    "plot_tracking": ("simulator.reports.backtest_plots", "plot_tracking"),
+    "plot_conditional": ("simulator.reports.backtest_plots", "plot_conditional"),
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    """Import a public name's module on first use and cache the name here."""
+    try:
+        module, attr = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'simulator' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
