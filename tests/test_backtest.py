@@ -32,7 +32,7 @@ from simulator.fitting.backtest import (
     run_backtest,
     simulate_cohort,
 )
-from simulator.scenario.schema import validate_data
+from simulator.scenario.load import validate_data
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTER = ROOT / "calibration" / "data" / "CDNOW_master.txt"

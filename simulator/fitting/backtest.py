@@ -45,7 +45,8 @@ from simulator.domain.lifecycle import ALIVE, EVER_BOUGHT, NONMEMBER_BUYER
 from simulator.engine.model import PromotionModel
 from simulator.engine.rng import replication_seed
 from simulator.errors import UserError
-from simulator.scenario.schema import MAX_DAYS, Scenario, validate_data
+from simulator.scenario.load import validate_data
+from simulator.scenario.schema import MAX_DAYS, Scenario
 
 WEEK = 7
 SERIAL_BELOW = 100_000
