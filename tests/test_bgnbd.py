@@ -17,8 +17,9 @@ from simulator.clv.bgnbd import (
     prob_alive,
     simulate_bgnbd,
 )
-from simulator.clv.transactions import CDNOW_CAL_END, cdnow_sample, day_number, load_transactions
-from simulator.clv.transactions import summarise as summarise_log
+from simulator.clv.summaries import cdnow_sample
+from simulator.clv.summaries import summarise as summarise_log
+from simulator.clv.transactions import CDNOW_CAL_END, day_number, load_transactions
 
 MASTER = Path(__file__).resolve().parents[1] / "calibration" / "data" / "CDNOW_master.txt"
 TRUE = (0.25, 4.0, 0.8, 2.5)

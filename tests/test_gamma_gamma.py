@@ -14,8 +14,9 @@ from simulator.clv.gamma_gamma import (
     population_mean_spend,
     simulate_gamma_gamma,
 )
-from simulator.clv.transactions import CDNOW_CAL_END, cdnow_sample, day_number, load_transactions
-from simulator.clv.transactions import summarise as summarise_log
+from simulator.clv.summaries import cdnow_sample
+from simulator.clv.summaries import summarise as summarise_log
+from simulator.clv.transactions import CDNOW_CAL_END, day_number, load_transactions
 
 MASTER = Path(__file__).resolve().parents[1] / "calibration" / "data" / "CDNOW_master.txt"
 TRUE = (6.0, 3.5, 15.0)
