@@ -7,10 +7,10 @@ import pytest
 from scipy import integrate
 
 from simulator.clv.gamma_gamma import (
-    _negll_grad,
     expected_spend,
     fit_gamma_gamma,
     gamma_gamma_loglik,
+    negll_grad,
     population_mean_spend,
     simulate_gamma_gamma,
 )
@@ -37,11 +37,11 @@ def test_gradient_matches_finite_differences():
     m = simulate_gamma_gamma(x, *TRUE, rng=rng)
     w = np.ones_like(x)
     params = np.array([4.0, 2.5, 10.0])
-    _, g = _negll_grad(params, x, m, w)
+    _, g = negll_grad(params, x, m, w)
     for i in range(3):
         h = np.zeros(3)
         h[i] = 1e-6 * params[i]
-        numeric = _negll_grad(params + h, x, m, w)[0] - _negll_grad(params - h, x, m, w)[0]
+        numeric = negll_grad(params + h, x, m, w)[0] - negll_grad(params - h, x, m, w)[0]
         assert g[i] == pytest.approx(numeric / (2 * h[i]), rel=1e-5)
 
 
