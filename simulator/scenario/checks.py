@@ -118,6 +118,7 @@ def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
 
 
 def _check_population(pop: Population, base_dir: Path) -> list[tuple[tuple, str]]:
+    """State shares sum to 1; inline rates or a params file (not both); churn after dormancy."""
     p: list[tuple[tuple, str]] = []
     total = sum(pop.mix.values())
     if not math.isclose(total, 1.0, abs_tol=1e-6):
@@ -180,6 +181,7 @@ def _check_params_file(path: Path) -> list[tuple[tuple, str]]:
 
 
 def _check_calendar(cal: Calendar) -> list[tuple[tuple, str]]:
+    """Calendar order and length; phases named once, inside the calendar, not overlapping."""
     p: list[tuple[tuple, str]] = []
     if cal.end < cal.start:
         p.append((("calendar", "end"), f"end {cal.end} is before start {cal.start}"))
@@ -223,8 +225,11 @@ def _check_calendar(cal: Calendar) -> list[tuple[tuple, str]]:
     return p
 
 
-def _check_window(w: Window, where: tuple, cal: Calendar, phases: set[str]):
-    p = []
+def _check_window(
+    w: Window, where: tuple, cal: Calendar, phases: set[str]
+) -> list[tuple[tuple, str]]:
+    """A window's phases exist, its dates lie in the calendar, and a range has both ends."""
+    p: list[tuple[tuple, str]] = []
     dated = cal.start <= cal.end  # else reported once on calendar.end; no date would be inside
     for k, ph in enumerate(w.phases):
         if ph not in phases:
