@@ -19,20 +19,12 @@ from scipy import stats
 from simulator import cli
 from simulator.clv.bgnbd import BGNBDFit, expected_purchases
 from simulator.clv.params_file import read_params
-from simulator.clv.transactions import (
-    CDNOW_CAL_END,
-    cdnow_sample,
-    date_of_day,
-    load_transactions,
-)
-from simulator.fitting.backtest import (
-    X_GROUPS,
-    BacktestError,
-    cal_end_of_weeks,
-    run_backtest,
-    simulate_cohort,
-)
-from simulator.scenario.schema import validate_data
+from simulator.clv.summaries import cdnow_sample
+from simulator.clv.transactions import CDNOW_CAL_END, date_of_day, load_transactions
+from simulator.fitting.backtest.calibration import BacktestError, cal_end_of_weeks
+from simulator.fitting.backtest.cohort import X_GROUPS, simulate_cohort
+from simulator.fitting.backtest.run import run_backtest
+from simulator.scenario.load import validate_data
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTER = ROOT / "calibration" / "data" / "CDNOW_master.txt"

@@ -7,18 +7,19 @@ import pytest
 from scipy.special import beta, gamma
 
 from simulator.clv.bgnbd import (
-    _negll_grad,
     bgnbd_loglik,
     compress,
     conditional_expected_purchases,
     expected_cumulative_repeat,
     expected_purchases,
     fit_bgnbd,
+    negll_grad,
     prob_alive,
     simulate_bgnbd,
 )
-from simulator.clv.transactions import CDNOW_CAL_END, cdnow_sample, day_number, load_transactions
-from simulator.clv.transactions import summarise as summarise_log
+from simulator.clv.summaries import cdnow_sample
+from simulator.clv.summaries import summarise as summarise_log
+from simulator.clv.transactions import CDNOW_CAL_END, day_number, load_transactions
 
 MASTER = Path(__file__).resolve().parents[1] / "calibration" / "data" / "CDNOW_master.txt"
 TRUE = (0.25, 4.0, 0.8, 2.5)
@@ -60,12 +61,12 @@ def test_compressed_likelihood_and_gradient():
     params = np.array([0.4, 3.0, 0.9, 2.0])
     d = compress(x, t_x, T)
     assert d.n_rows < len(x)
-    f, g = _negll_grad(params, d)
+    f, g = negll_grad(params, d)
     assert -f == pytest.approx(bgnbd_loglik(x, t_x, T, *params).sum(), rel=1e-12)
     for i in range(4):
         h = np.zeros(4)
         h[i] = 1e-6 * params[i]
-        numeric = (_negll_grad(params + h, d)[0] - _negll_grad(params - h, d)[0]) / (2 * h[i])
+        numeric = (negll_grad(params + h, d)[0] - negll_grad(params - h, d)[0]) / (2 * h[i])
         assert g[i] == pytest.approx(numeric, rel=1e-5, abs=1e-4)
 
 

@@ -7,15 +7,16 @@ import pytest
 from scipy import integrate
 
 from simulator.clv.gamma_gamma import (
-    _negll_grad,
     expected_spend,
     fit_gamma_gamma,
     gamma_gamma_loglik,
+    negll_grad,
     population_mean_spend,
     simulate_gamma_gamma,
 )
-from simulator.clv.transactions import CDNOW_CAL_END, cdnow_sample, day_number, load_transactions
-from simulator.clv.transactions import summarise as summarise_log
+from simulator.clv.summaries import cdnow_sample
+from simulator.clv.summaries import summarise as summarise_log
+from simulator.clv.transactions import CDNOW_CAL_END, day_number, load_transactions
 
 MASTER = Path(__file__).resolve().parents[1] / "calibration" / "data" / "CDNOW_master.txt"
 TRUE = (6.0, 3.5, 15.0)
@@ -36,11 +37,11 @@ def test_gradient_matches_finite_differences():
     m = simulate_gamma_gamma(x, *TRUE, rng=rng)
     w = np.ones_like(x)
     params = np.array([4.0, 2.5, 10.0])
-    _, g = _negll_grad(params, x, m, w)
+    _, g = negll_grad(params, x, m, w)
     for i in range(3):
         h = np.zeros(3)
         h[i] = 1e-6 * params[i]
-        numeric = _negll_grad(params + h, x, m, w)[0] - _negll_grad(params - h, x, m, w)[0]
+        numeric = negll_grad(params + h, x, m, w)[0] - negll_grad(params - h, x, m, w)[0]
         assert g[i] == pytest.approx(numeric / (2 * h[i]), rel=1e-5)
 
 

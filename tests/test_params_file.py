@@ -1,11 +1,16 @@
 """Tests for writing, reading and validating fitted-parameter files (simulator.clv.params_file)."""
 
 import math
+import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
+from simulator.clv import params_file
 from simulator.clv.params_file import FittedParams, ParamsFileError, read_params, write_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,13 +73,36 @@ def test_nan_standard_errors_are_allowed(tmp_path):
     ],
 )
 def test_invalid_files_name_the_field(tmp_path, changes, field):
-    """Unknown keys and out-of-range values raise ParamsFileError naming the file and field."""
+    """Unknown keys and out-of-range values raise ParamsFileError: FILE:LINE: field: problem."""
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(example(**changes)))
     with pytest.raises(ParamsFileError) as info:
         read_params(path)
-    assert str(info.value).startswith(f"{path}: ")
-    assert field in str(info.value)
+    assert re.match(rf"^{re.escape(str(path))}:\d+: {re.escape(field)}: \S", str(info.value))
+
+
+def test_problems_are_reported_at_their_line(tmp_path):
+    """Each problem is one line naming the file, the line of the field and what was expected."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "model: bgnbd\n"
+        "source: x\n"
+        "time_unit_days: 7\n"
+        "n_customers: 10\n"
+        "calibration_end: 1997-09-30\n"
+        "bgnbd: {r: 0.25, alpha: 4.8, a: 0.72, b: -2}\n"
+        "bgnbd_se: {r: .nan, alpha: 0.1, a: 0.1, b: 0.1}\n"
+        "log_likelihood: -1.0\n"
+        "colour: red\n"
+    )
+    with pytest.raises(ParamsFileError) as info:
+        read_params(path)
+    assert str(info.value).splitlines() == [
+        f"{path}:6: bgnbd.b: Input should be greater than 0 (got -2)",
+        f"{path}:9: colour: unknown key 'colour'; expected one of: model, source, "
+        "time_unit_days, n_customers, calibration_end, bgnbd, bgnbd_se, log_likelihood, "
+        "gamma_gamma, gamma_gamma_se",
+    ]
 
 
 def test_unreadable_and_non_mapping_files(tmp_path):
@@ -96,3 +124,48 @@ def test_shipped_cdnow_master_file():
     assert params.bgnbd.alpha == pytest.approx(4.789, rel=1e-3)
     assert params.log_likelihood == pytest.approx(-95368.44, abs=0.1)
     assert params.gamma_gamma is not None and params.gamma_gamma.q > 1
+
+
+def test_a_file_is_read_once_until_it_changes(tmp_path, monkeypatch):
+    """Reading a file again (by any spelling of its path) reuses the first read until it changes.
+
+    The result is frozen, so callers sharing it cannot change it for each other.
+    """
+    reads = []
+    read_yaml = params_file.read_yaml
+    monkeypatch.setattr(params_file, "read_yaml", lambda *a: reads.append(a[0]) or read_yaml(*a))
+    monkeypatch.chdir(tmp_path)
+    path = write_params(tmp_path / "fit.yaml", FittedParams.model_validate(example()))
+    first = read_params(path)
+    assert read_params("fit.yaml") is first and read_params(str(path)) is first
+    assert len(reads) == 1
+    with pytest.raises(ValidationError):
+        first.bgnbd.r = 1.0
+
+    write_params(path, FittedParams.model_validate(example(source="another fit")))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert read_params(path).source == "another fit"
+    assert len(reads) == 2
+
+
+def test_a_scenario_and_its_models_read_the_file_once(tmp_path, monkeypatch):
+    """Loading a scenario checks its params file; every model built from it reuses that read."""
+    from simulator.engine.population import resolve_params
+    from simulator.scenario.load import load_scenario
+
+    reads = []
+    read_yaml = params_file.read_yaml
+    monkeypatch.setattr(params_file, "read_yaml", lambda *a: reads.append(a[0]) or read_yaml(*a))
+    shutil.copy(SHIPPED, tmp_path / "fitted.yaml")
+    scenario = ROOT / "scenarios" / "double11_2021.yaml"
+    text = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    pop = text["population"]
+    for key in ("purchase_rate", "dropout", "basket"):
+        pop.pop(key, None)
+    pop["params_file"] = "fitted.yaml"
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(text), encoding="utf-8")
+    sc = load_scenario(tmp_path / "s.yaml")
+    for _ in range(3):
+        resolve_params(sc.population, tmp_path)
+    assert reads == [tmp_path / "fitted.yaml"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import ROOT
 
-from simulator.scenario.schema import ScenarioError, load_scenario, merge
+from simulator.scenario.load import ScenarioError, load_scenario, merge
 
 D11 = (ROOT / "scenarios" / "double11_2021.yaml").resolve()
 

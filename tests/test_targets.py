@@ -10,8 +10,10 @@ import yaml
 from helpers import BASE
 
 from simulator import cli
-from simulator.fitting.targets import TargetsError, fit, load_problem, read_targets
-from simulator.scenario.schema import load_scenario
+from simulator.fitting.targets.problem import load_problem
+from simulator.fitting.targets.search import fit
+from simulator.fitting.targets.spec import TargetsError, read_targets
+from simulator.scenario.load import load_scenario
 
 SHOPPERS = 3000  # runs at 3,000 of the scenario's 20,000 shoppers: counts are scaled by 20/3
 TRUE = {"population.enrol_per_visit": 0.04, "benefits.coupon.effects.purchase": 1.2}
@@ -193,7 +195,8 @@ def test_phase_slices_and_baseline_comparisons_add_up():
 
     from simulator.analysis.kpis import compute_kpis
     from simulator.engine.run import no_campaign, simulate
-    from simulator.fitting.targets import TargetSpec, measure, target_value
+    from simulator.fitting.targets.measure import measure, target_value
+    from simulator.fitting.targets.spec import TargetSpec
 
     sc = scenario()
     run, base = simulate(sc, shoppers=2000), simulate(no_campaign(sc), shoppers=2000)

@@ -1,22 +1,24 @@
-"""Tests for loading, checking and summarising transaction logs (simulator.clv.transactions)."""
+"""Loading, checking and summarising transaction logs (simulator.clv.transactions, summaries)."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from simulator.clv.summaries import (
+    cdnow_sample,
+    cumulative_repeat_transactions,
+    holdout_repeat_counts,
+    summarise,
+)
 from simulator.clv.transactions import (
     CDNOW_CAL_END,
     CDNOW_END,
     CDNOW_START,
     TransactionFileError,
-    cdnow_sample,
-    cumulative_repeat_transactions,
     date_of_day,
     day_number,
-    holdout_repeat_counts,
     load_transactions,
-    summarise,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -336,7 +336,7 @@ def compare(
     independent: bool = False,
 ):
     """Python API of `promosim compare`: the tidy comparison table as a pandas DataFrame."""
-    from simulator.scenario.schema import load_scenario
+    from simulator.scenario.load import load_scenario
 
     items = [baseline, *alternatives]
     scenarios = [x if isinstance(x, Scenario) else load_scenario(x) for x in items]

@@ -24,7 +24,7 @@ import numba
 def child_measure(scenario: str, shoppers: int, days: int | None, threads: int | None) -> dict:
     """Run in this process: steady-state speed (after a warm-up day) and peak memory."""
     from simulator.engine.model import PromotionModel
-    from simulator.scenario.schema import load_scenario
+    from simulator.scenario.load import load_scenario
 
     if threads:
         numba.set_num_threads(threads)
@@ -53,7 +53,7 @@ def child_compile(scenario: str) -> dict:
     """Run in this process: wall time from import to two simulated days of a tiny population."""
     start = time.perf_counter()
     from simulator.engine.model import PromotionModel
-    from simulator.scenario.schema import load_scenario
+    from simulator.scenario.load import load_scenario
 
     model = PromotionModel(load_scenario(scenario), shoppers=20000, base_dir=Path(scenario).parent)
     model.step()
@@ -99,7 +99,7 @@ def run_bench(
             out["sizes"].append(row)
     say(f"Mesa reference at {reference_shoppers:,} shoppers")
     from simulator.engine.reference import reference_agent_days_per_s
-    from simulator.scenario.schema import load_scenario
+    from simulator.scenario.load import load_scenario
 
     # the same days as the engine: quiet early days alone would flatter the reference
     ref = reference_agent_days_per_s(

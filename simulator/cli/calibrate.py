@@ -46,7 +46,8 @@ def _format_of(path: str, fmt: str | None) -> str:
 
 def _load(path: str, fmt: str | None, sample: bool = False):
     """Load a transaction log (optionally the CDNOW 1/10th sample of it) and time it."""
-    from simulator.clv.transactions import cdnow_sample, load_transactions
+    from simulator.clv.summaries import cdnow_sample
+    from simulator.clv.transactions import load_transactions
 
     fmt = _format_of(path, fmt)
     if sample and fmt != "cdnow":
@@ -73,7 +74,7 @@ def cmd_calibrate_bgnbd(args) -> int:
     from simulator.clv.gamma_gamma import PARAM_NAMES as GG
     from simulator.clv.params_file import unit_name, write_params
     from simulator.clv.transactions import date_of_day, day_number
-    from simulator.fitting.backtest import cal_end_of_weeks, calibrate
+    from simulator.fitting.backtest.calibration import cal_end_of_weeks, calibrate
 
     tx, load_s = _load(args.transactions, args.format)
     if args.cal_weeks is not None:
@@ -156,7 +157,7 @@ def add_bgnbd(calsub) -> None:
 def cmd_backtest(args) -> int:
     """Fit on the calibration weeks, replay the cohort in the engine, write figures and charts."""
     from simulator.files import atomic_dir, to_json, write_csv
-    from simulator.fitting.backtest import run_backtest
+    from simulator.fitting.backtest.run import run_backtest
 
     set_threads(args.threads)
     t0 = time.perf_counter()

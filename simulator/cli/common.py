@@ -38,7 +38,7 @@ def set_threads(threads: int | None) -> None:
 
 def load(path: str, overrides: dict | None = None):
     """Load and validate a scenario (a ScenarioError is reported by `main`)."""
-    from simulator.scenario.schema import load_scenario
+    from simulator.scenario.load import load_scenario
 
     return load_scenario(path, overrides)
 

@@ -31,7 +31,10 @@ def _fmt(x: float) -> str:
 def cmd_calibrate_targets(args) -> int:
     """Fit the targets file's free parameters; print, write fit.json, fitted YAML and chart."""
     from simulator.files import atomic_dir, atomic_write_text, to_json
-    from simulator.fitting.targets import fit, fitted_yaml, load_problem, plot_targets
+    from simulator.fitting.targets.fitted_yaml import fitted_yaml
+    from simulator.fitting.targets.problem import load_problem
+    from simulator.fitting.targets.search import fit
+    from simulator.reports.targets_plots import plot_targets
 
     problem = load_problem(
         args.scenario, args.targets, shoppers=args.shoppers, reps=args.reps, seed=args.seed

@@ -1,6 +1,6 @@
 """Customer-lifetime-value models of transaction logs, independent of the simulator.
 
-Transaction logs (`transactions`), BG/NBD (`bgnbd`) and Gamma-Gamma (`gamma_gamma`) maximum
-likelihood fits, and the fitted-parameter file a scenario's population can name
-(`params_file`).
+Transaction logs (`transactions`) and their per-customer summaries (`summaries`), BG/NBD
+(`bgnbd`) and Gamma-Gamma (`gamma_gamma`) maximum likelihood fits, and the fitted-parameter file
+a scenario's population can name (`params_file`).
 """

@@ -134,7 +134,7 @@ def _check_summary(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
         raise ValueError("need 0 <= t_x <= T with finite T for every customer")
 
 
-def _negll_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
+def negll_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     """Return the total negative log-likelihood and its gradient in natural parameters."""
     r, alpha, a, b = params
     X, W = d.x_values, d.x_weights
@@ -174,7 +174,7 @@ def _negll_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
 def _objective(theta: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood and gradient over log-parameters (the optimiser's view)."""
     params = np.exp(theta)
-    f, g = _negll_grad(params, d)
+    f, g = negll_grad(params, d)
     return f / d.n, g * params / d.n
 
 
@@ -222,11 +222,11 @@ def fit_bgnbd(x, t_x, T, *, tol: float = 1e-10, max_iter: int = 500) -> BGNBDFit
         options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-9},
     )
     params = np.exp(res.x)
-    cov = inverse_information(hessian_from_gradient(lambda p: _negll_grad(p, d)[1], params))
+    cov = inverse_information(hessian_from_gradient(lambda p: negll_grad(p, d)[1], params))
     se = np.sqrt(np.diag(cov))
     return BGNBDFit(
         *map(float, params),
-        log_likelihood=float(-_negll_grad(params, d)[0]),
+        log_likelihood=float(-negll_grad(params, d)[0]),
         se=dict(zip(PARAM_NAMES, map(float, se), strict=True)),
         n_customers=int(d.n),
         n_unique_rows=d.n_rows,

@@ -70,7 +70,7 @@ def gamma_gamma_loglik(x, mean_spend, p, q, v) -> np.ndarray:
     )
 
 
-def _negll_grad(params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray):
+def negll_grad(params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray):
     """Total negative log-likelihood and gradient in natural parameters (weighted rows)."""
     p, q, v = params
     px = p * x
@@ -108,7 +108,7 @@ def fit_gamma_gamma(x, mean_spend, *, tol: float = 1e-12, max_iter: int = 1000) 
 
     def objective(theta):
         params = np.exp(theta)
-        f, g = _negll_grad(params, *data)
+        f, g = negll_grad(params, *data)
         return f / n, g * params / n
 
     start = np.log([1.0, 2.0, float(np.mean(m))])
@@ -121,10 +121,10 @@ def fit_gamma_gamma(x, mean_spend, *, tol: float = 1e-12, max_iter: int = 1000) 
         options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-10},
     )
     params = np.exp(res.x)
-    cov = inverse_information(hessian_from_gradient(lambda p: _negll_grad(p, *data)[1], params))
+    cov = inverse_information(hessian_from_gradient(lambda p: negll_grad(p, *data)[1], params))
     return GammaGammaFit(
         *map(float, params),
-        log_likelihood=float(-_negll_grad(params, *data)[0]),
+        log_likelihood=float(-negll_grad(params, *data)[0]),
         se=dict(zip(PARAM_NAMES, map(float, np.sqrt(np.diag(cov))), strict=True)),
         n_customers=len(x),
         converged=bool(res.success),

@@ -2,7 +2,8 @@
 
 The file records BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) estimates with standard errors,
 the data they came from and the time unit of the BG/NBD rates. :func:`read_params` validates it
-(unknown keys are errors) and :meth:`FittedParams.per_day` rescales the rates to the engine's day.
+(unknown keys are errors) and reads each file once per process; :meth:`FittedParams.per_day`
+rescales the rates to the engine's day.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
+from pydantic import AfterValidator, Field, PositiveFloat, ValidationError
 
 from simulator.clv.bgnbd import BGNBDFit
 from simulator.clv.gamma_gamma import GammaGammaFit
-from simulator.errors import UserError
+from simulator.files import atomic_write_text
+from simulator.yamlfiles import Day, StrictModel, YamlFileError, pydantic_problem, read_yaml
+
+EXPECTED = "a mapping of fields such as `bgnbd: {r: ...}`"
 
 
-class ParamsFileError(UserError, ValueError):
-    """A fitted-parameter file that cannot be read or does not validate."""
+class ParamsFileError(YamlFileError, ValueError):
+    """A fitted-parameter file that cannot be read or does not validate: FILE:LINE: field: why."""
 
 
 def _non_negative_or_nan(value: float) -> float:
@@ -31,16 +35,10 @@ def _non_negative_or_nan(value: float) -> float:
     return value
 
 
-StdError = Annotated[float, AfterValidator(_non_negative_or_nan)]
+StdError = Annotated[float, Field(allow_inf_nan=True), AfterValidator(_non_negative_or_nan)]
 
 
-class _Strict(BaseModel):
-    """Base for the file's models: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class BGNBDParams(_Strict):
+class BGNBDParams(StrictModel):
     """BG/NBD parameters: purchase-rate Gamma(r, alpha) and dropout Beta(a, b)."""
 
     r: PositiveFloat
@@ -49,7 +47,7 @@ class BGNBDParams(_Strict):
     b: PositiveFloat
 
 
-class BGNBDErrors(_Strict):
+class BGNBDErrors(StrictModel):
     """Standard errors of the BG/NBD estimates (NaN when the information matrix is singular)."""
 
     r: StdError
@@ -58,7 +56,7 @@ class BGNBDErrors(_Strict):
     b: StdError
 
 
-class GammaGammaParams(_Strict):
+class GammaGammaParams(StrictModel):
     """Gamma-Gamma spend parameters: amounts Gamma(p, ν), ν ~ Gamma(q, v)."""
 
     p: PositiveFloat
@@ -66,7 +64,7 @@ class GammaGammaParams(_Strict):
     v: PositiveFloat
 
 
-class GammaGammaErrors(_Strict):
+class GammaGammaErrors(StrictModel):
     """Standard errors of the Gamma-Gamma estimates."""
 
     p: StdError
@@ -74,14 +72,14 @@ class GammaGammaErrors(_Strict):
     v: StdError
 
 
-class FittedParams(_Strict):
+class FittedParams(StrictModel):
     """The contents of a fitted-parameter file; BG/NBD rates are per ``time_unit_days`` days."""
 
     model: Literal["bgnbd"] = "bgnbd"
     source: str
     time_unit_days: PositiveFloat
     n_customers: int = Field(ge=1)
-    calibration_end: dt.date
+    calibration_end: Day
     bgnbd: BGNBDParams
     bgnbd_se: BGNBDErrors
     log_likelihood: float
@@ -145,35 +143,44 @@ def dumps_params(params: FittedParams) -> str:
 
 
 def write_params(path: str | Path, params: FittedParams) -> Path:
-    """Write a fitted-parameter file atomically (`outputs.atomic_write_text`)."""
-    from simulator.files import atomic_write_text
-
+    """Write a fitted-parameter file atomically (`files.atomic_write_text`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, dumps_params(params))
     return path
 
 
+_READ: dict[Path, tuple[int, int, FittedParams]] = {}  # resolved path: (mtime_ns, size, params)
+
+
 def read_params(path: str | Path) -> FittedParams:
-    """Read and validate a fitted-parameter file.
+    """Read and validate a fitted-parameter file, once per process while the file is unchanged.
+
+    Every engine model reads its population's file; the result is kept by resolved path and
+    read again only when the file's modification time or size changes. It is frozen, so the
+    callers can share it.
 
     Raises:
-        ParamsFileError: unreadable file, bad YAML or a field that does not validate; the
-            message names the file and the field.
+        ParamsFileError: unreadable file, bad YAML or a field that does not validate; one line
+            per problem naming the file, the line and the field.
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ParamsFileError(f"{path}: cannot read the file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ParamsFileError(f"{path}: not valid YAML ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ParamsFileError(f"{path}: expected a mapping of fields such as `bgnbd: {{r: ...}}`")
+        stat = path.stat()  # before reading: a change while reading is seen next time
+        key = path.resolve()
+    except OSError:
+        return _read(path)  # not cached: reports why the file cannot be read
+    cached = _READ.get(key)
+    if cached is None or cached[:2] != (stat.st_mtime_ns, stat.st_size):
+        cached = _READ[key] = (stat.st_mtime_ns, stat.st_size, _read(path))
+    return cached[2]
+
+
+def _read(path: Path) -> FittedParams:
+    """Read and validate the file (errors name the path as given)."""
+    data, root = read_yaml(path, ParamsFileError, EXPECTED)
     try:
         return FittedParams.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or '(file)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise ParamsFileError(f"{path}: {problems}") from exc
+        problems = [pydantic_problem(e, FittedParams) for e in exc.errors()]
+        raise ParamsFileError(str(path), problems, root) from None

@@ -14,7 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from simulator.fitting.backtest import X_LABELS, BacktestResult  # noqa: E402
+from simulator.fitting.backtest.cohort import X_LABELS  # noqa: E402
+from simulator.fitting.backtest.result import BacktestResult  # noqa: E402
 
 ACTUAL, BGNBD, ENGINE = "#222222", "#d94801", "#2171b5"
 

@@ -25,7 +25,9 @@ from tqdm.auto import tqdm
 
 from simulator.engine.rng import replication_seed
 from simulator.errors import UserError
-from simulator.scenario.schema import Scenario, ScenarioError, _Loader, load_scenario
+from simulator.scenario.load import ScenarioError, load_scenario
+from simulator.scenario.schema import Scenario
+from simulator.yamlfiles import YamlLoader
 
 SWEEP_FORMAT = 1
 GATE_OPS = {
@@ -54,7 +56,7 @@ def _scalar(text: str):
     if not text.strip():
         raise SweepError("empty value; expected a YAML scalar such as 20, 0.05 or sms_sensitive")
     try:
-        value = yaml.load(text, Loader=_Loader)
+        value = yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError:
         raise SweepError(f"{text!r} is not a YAML scalar") from None
     if isinstance(value, dict | list):

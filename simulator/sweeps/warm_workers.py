@@ -6,7 +6,7 @@ Only the serial paths run here (one small chunk), so no thread pool exists to be
 """
 
 from simulator.engine.run import simulate
-from simulator.scenario.schema import validate_data
+from simulator.scenario.load import validate_data
 
 _TINY = {
     "name": "warm-up",

@@ -1,0 +1,167 @@
+"""What a backtest measured: weekly tracking, conditional expectations and their errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.fitting.backtest.calibration import WEEK, Calibration
+from simulator.fitting.backtest.cohort import X_GROUPS, X_LABELS, EngineRuns
+
+
+def mean_abs_pct(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean of |a - b| / b over the entries, in percent."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.mean(np.abs(a - b) / b) * 100)
+
+
+@dataclass
+class BacktestResult:
+    """Everything a backtest measured: fit, weekly tracking, conditional expectations, errors."""
+
+    source: str
+    sample: bool
+    start: dt.date
+    cal_end: dt.date
+    end: dt.date
+    cal_weeks: int
+    n_weeks: int
+    reps: int
+    seed: int
+    n_customers: int
+    calibration: Calibration
+    actual_cum: np.ndarray
+    analytic_cum: np.ndarray
+    engine: EngineRuns
+    cond_actual_n: np.ndarray
+    cond_actual: np.ndarray
+    cond_analytic: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def engine_cum(self) -> np.ndarray:
+        """Cumulative repeat transactions per replication and week."""
+        return np.cumsum(self.engine.weekly, axis=1)
+
+    @property
+    def engine_band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, 2.5% and 97.5% points of the engine's cumulative curve over replications."""
+        cum = self.engine_cum
+        lo, hi = np.percentile(cum, [2.5, 97.5], axis=0)
+        return cum.mean(axis=0), lo, hi
+
+    def accuracy(self) -> dict[str, float]:
+        """Errors over the holdout weeks and the end-of-holdout totals."""
+        hold = slice(self.cal_weeks, self.n_weeks)
+        mean, lo, hi = self.engine_band
+        at_cal = self.cal_weeks - 1
+        return {
+            "mape_engine_vs_actual_pct": mean_abs_pct(mean[hold], self.actual_cum[hold]),
+            "mape_analytic_vs_actual_pct": mean_abs_pct(
+                self.analytic_cum[hold], self.actual_cum[hold]
+            ),
+            "mapd_engine_vs_analytic_pct": mean_abs_pct(mean[hold], self.analytic_cum[hold]),
+            "max_abs_pct_engine_vs_analytic": float(
+                np.max(np.abs(mean[hold] - self.analytic_cum[hold]) / self.analytic_cum[hold]) * 100
+            ),
+            "actual_cum_at_end": float(self.actual_cum[-1]),
+            "analytic_cum_at_end": float(self.analytic_cum[-1]),
+            "engine_cum_at_end": float(mean[-1]),
+            "engine_cum_at_end_low": float(lo[-1]),
+            "engine_cum_at_end_high": float(hi[-1]),
+            "actual_holdout": float(self.actual_cum[-1] - self.actual_cum[at_cal]),
+            "analytic_holdout": float(self.analytic_cum[-1] - self.analytic_cum[at_cal]),
+            "engine_holdout": float(mean[-1] - mean[at_cal]),
+        }
+
+    def weekly_rows(self) -> list[dict]:
+        """One row per week: actual, analytic and engine, weekly and cumulative."""
+        mean, lo, hi = self.engine_band
+        weekly_mean = self.engine.weekly.mean(axis=0)
+        prev = np.r_[0.0, self.actual_cum[:-1]], np.r_[0.0, self.analytic_cum[:-1]]
+        rows = []
+        for w in range(self.n_weeks):
+            rows.append(
+                {
+                    "week": w + 1,
+                    "week_end": (self.start + dt.timedelta(days=WEEK * (w + 1) - 1)).isoformat(),
+                    "period": "calibration" if w < self.cal_weeks else "holdout",
+                    "actual": int(self.actual_cum[w] - prev[0][w]),
+                    "bgnbd": round(float(self.analytic_cum[w] - prev[1][w]), 4),
+                    "engine_mean": round(float(weekly_mean[w]), 4),
+                    "actual_cumulative": int(self.actual_cum[w]),
+                    "bgnbd_cumulative": round(float(self.analytic_cum[w]), 4),
+                    "engine_cumulative_mean": round(float(mean[w]), 4),
+                    "engine_cumulative_low": round(float(lo[w]), 4),
+                    "engine_cumulative_high": round(float(hi[w]), 4),
+                }
+            )
+        return rows
+
+    def conditional_rows(self) -> list[dict]:
+        """Mean holdout repeat transactions per customer by calibration frequency x = 0..6, 7+."""
+        e = self.engine
+        sim_n = e.cond_n.sum(axis=0)
+        rows = []
+        for g in range(X_GROUPS):
+            n_act, n_sim = self.cond_actual_n[g], sim_n[g]
+            rows.append(
+                {
+                    "x": X_LABELS[g],
+                    "customers": int(n_act),
+                    "actual": _ratio(self.cond_actual[g], n_act),
+                    "bgnbd": _ratio(self.cond_analytic[g], n_act),
+                    "engine_customers": round(float(n_sim / self.reps), 2),
+                    "engine": _ratio(e.cond_holdout[:, g].sum(), n_sim),
+                    "engine_bgnbd": _ratio(e.cond_expected[:, g].sum(), n_sim),
+                }
+            )
+        return rows
+
+    def to_dict(self) -> dict:
+        """The figures for backtest.json."""
+        cal = self.calibration
+        mean, lo, hi = self.engine_band
+        return {
+            "meta": {
+                "source": self.source,
+                "sample": self.sample,
+                "customers": self.n_customers,
+                "first_day": self.start.isoformat(),
+                "calibration_end": self.cal_end.isoformat(),
+                "holdout_end": self.end.isoformat(),
+                "calibration_weeks": self.cal_weeks,
+                "weeks": self.n_weeks,
+                "reps": self.reps,
+                "seed": self.seed,
+                "threads": self.engine.threads,
+                "replication_seeds": self.engine.seeds,
+                "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            },
+            "fit": {
+                "time_unit_days": cal.rfm.time_unit_days,
+                "bgnbd": cal.bgnbd.as_dict(),
+                "bgnbd_se": cal.bgnbd.se,
+                "log_likelihood": cal.bgnbd.log_likelihood,
+                "converged": cal.bgnbd.converged,
+                "gamma_gamma": cal.gamma_gamma.as_dict() if cal.gamma_gamma else None,
+                "gamma_gamma_se": cal.gamma_gamma.se if cal.gamma_gamma else None,
+            },
+            "accuracy": self.accuracy(),
+            "weekly": {
+                "actual_cumulative": self.actual_cum.astype(int).tolist(),
+                "bgnbd_cumulative": self.analytic_cum.round(4).tolist(),
+                "engine_cumulative_mean": mean.round(4).tolist(),
+                "engine_cumulative_low": lo.round(4).tolist(),
+                "engine_cumulative_high": hi.round(4).tolist(),
+            },
+            "conditional": self.conditional_rows(),
+        }
+
+
+def _ratio(total: float, n: float) -> float:
+    """The ratio total / n rounded for output; NaN for an empty group."""
+    return round(float(total / n), 6) if n > 0 else math.nan

@@ -1,0 +1,260 @@
+"""Checks of a scenario that pydantic cannot make field by field.
+
+References between sections (phases, benefits, channels), calendar and window dates, lifecycle
+rules of benefit types and channel kinds, and the population's shares and parameter file. Each
+check returns (field path, message) problems; `load.validate_data` reports them all together.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from simulator.clv.params_file import ParamsFileError, read_params
+from simulator.domain.benefits import BENEFIT_TYPES
+from simulator.domain.channels import CHANNEL_KINDS
+from simulator.scenario.schema import (
+    MAX_BENEFITS,
+    MAX_CHANNELS,
+    MAX_DAYS,
+    Calendar,
+    Population,
+    Scenario,
+    Window,
+)
+
+
+def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
+    """Checks pydantic cannot do field by field: references, windows, lifecycle rules."""
+    p: list[tuple[tuple, str]] = []
+    p += _check_population(sc.population, base_dir)
+    p += _check_calendar(sc.calendar)
+    phases = {ph.name for ph in sc.calendar.phases}
+    if len(sc.benefits) > MAX_BENEFITS:
+        p.append((("benefits",), f"at most {MAX_BENEFITS} benefits, got {len(sc.benefits)}"))
+    if len(sc.channels) > MAX_CHANNELS:
+        p.append((("channels",), f"at most {MAX_CHANNELS} channels, got {len(sc.channels)}"))
+    for bname, b in sc.benefits.items():
+        p += _check_window(b.online, ("benefits", bname, "online"), sc.calendar, phases)
+        allowed = BENEFIT_TYPES[b.type].states
+        for k, st in enumerate(b.target.states or []):
+            if st not in allowed:
+                p.append(
+                    (
+                        ("benefits", bname, "target", "states", k),
+                        f"a {b.type} cannot be used by state '{st}'; it is for: "
+                        + ", ".join(allowed),
+                    )
+                )
+        if b.how_delivered == "on_enrol" and "enrolled" not in b.states:
+            p.append(
+                (
+                    ("benefits", bname, "delivery"),
+                    "on_enrol delivery needs 'enrolled' among the target states",
+                )
+            )
+        if b.how_delivered == "store" and b.cost.kind == "per_grant":
+            p.append(
+                (
+                    ("benefits", bname, "cost", "kind"),
+                    f"a {b.type} is delivered in store, "
+                    "never granted, so a per_grant cost would never be charged; expected "
+                    "per_redemption or share_of_basket",
+                )
+            )
+    for cname, c in sc.channels.items():
+        kind_reach = set(CHANNEL_KINDS[c.kind])
+        if "all" not in kind_reach:
+            for k, aud in enumerate(c.reach or []):
+                if aud not in kind_reach:
+                    p.append(
+                        (
+                            ("channels", cname, "reach", k),
+                            f"a channel of kind {c.kind} cannot reach '{aud}'; it can only "
+                            f"reach: {', '.join(sorted(kind_reach))}",
+                        )
+                    )
+    for tname, t in sc.plan.items():
+        where = ("plan", tname)
+        if t.channel not in sc.channels:
+            p.append(
+                (
+                    where + ("channel",),
+                    f"unknown channel '{t.channel}'; defined: "
+                    + (", ".join(sc.channels) or "none"),
+                )
+            )
+        if t.benefit is not None and t.benefit not in sc.benefits:
+            p.append(
+                (
+                    where + ("benefit",),
+                    f"unknown benefit '{t.benefit}'; defined: "
+                    + (", ".join(sc.benefits) or "none"),
+                )
+            )
+        elif t.benefit is not None and sc.benefits[t.benefit].how_delivered == "on_enrol":
+            p.append(
+                (
+                    where + ("benefit",),
+                    f"benefit '{t.benefit}' is granted on enrolment "
+                    "and cannot be pushed by a touch",
+                )
+            )
+        if (
+            t.budget is not None
+            and t.channel in sc.channels
+            and sc.channels[t.channel].cost_per_contact == 0
+        ):
+            p.append(
+                (
+                    where + ("budget",),
+                    f"a budget caps contact cost, and channel "
+                    f"'{t.channel}' has cost_per_contact 0, so it would never bind; expected "
+                    "no budget, or a channel with a cost per contact",
+                )
+            )
+        p += _check_window(t.when, where + ("when",), sc.calendar, phases)
+    return p
+
+
+def _check_population(pop: Population, base_dir: Path) -> list[tuple[tuple, str]]:
+    """State shares sum to 1; inline rates or a params file (not both); churn after dormancy."""
+    p: list[tuple[tuple, str]] = []
+    total = sum(pop.mix.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        p.append((("population", "mix"), f"state shares must sum to 1, got {total:.6g}"))
+    inline = [pop.purchase_rate, pop.dropout, pop.basket]
+    if pop.params_file is None and any(x is None for x in inline):
+        p.append((("population",), "give purchase_rate, dropout and basket, or a params_file"))
+    if pop.params_file is not None:
+        if any(x is not None for x in inline):
+            p.append(
+                (
+                    ("population", "params_file"),
+                    "give either a params_file or inline purchase_rate/dropout/basket, not both",
+                )
+            )
+        elif not (base_dir / pop.params_file).is_file():
+            p.append(
+                (
+                    ("population", "params_file"),
+                    f"file not found: {pop.params_file} (relative to {base_dir})",
+                )
+            )
+        else:
+            p += _check_params_file(base_dir / pop.params_file)
+    if pop.churn_after_days <= pop.dormant_after_days:
+        p.append(
+            (
+                ("population", "churn_after_days"),
+                "must be greater than dormant_after_days "
+                f"({pop.dormant_after_days}), got {pop.churn_after_days}",
+            )
+        )
+    return p
+
+
+def _check_params_file(path: Path) -> list[tuple[tuple, str]]:
+    """The fitted-parameter file must validate and carry the Gamma-Gamma basket fit."""
+    where = ("population", "params_file")
+    try:
+        fitted = read_params(path)
+    except ParamsFileError as exc:
+        return [(where, "invalid params file: " + "; ".join(str(exc).splitlines()))]
+    if fitted.gamma_gamma is None:
+        return [
+            (
+                where,
+                f"{path} has no gamma_gamma section; expected a fit with basket "
+                "parameters (gamma_gamma: {p, q, v})",
+            )
+        ]
+    if fitted.gamma_gamma.q <= 1.0:
+        return [
+            (
+                where,
+                f"{path}: gamma_gamma.q must be greater than 1 (the mean basket "
+                f"p*v/(q-1) must be finite), got {fitted.gamma_gamma.q:g}",
+            )
+        ]
+    return []
+
+
+def _check_calendar(cal: Calendar) -> list[tuple[tuple, str]]:
+    """Calendar order and length; phases named once, inside the calendar, not overlapping."""
+    p: list[tuple[tuple, str]] = []
+    if cal.end < cal.start:
+        p.append((("calendar", "end"), f"end {cal.end} is before start {cal.start}"))
+        return p
+    if (cal.end - cal.start).days + 1 > MAX_DAYS:
+        p.append((("calendar", "end"), f"at most {MAX_DAYS} days"))
+    seen: dict[str, int] = {}
+    for k, ph in enumerate(cal.phases):
+        where = ("calendar", "phases", k)
+        if ph.name in seen:
+            p.append((where + ("name",), f"phase name '{ph.name}' is used twice"))
+        seen[ph.name] = k
+        if ph.end < ph.start:
+            p.append((where + ("end",), f"end {ph.end} is before start {ph.start}"))
+        if ph.start < cal.start or ph.end > cal.end:
+            p.append(
+                (
+                    where,
+                    f"phase '{ph.name}' ({ph.start}..{ph.end}) lies outside the "
+                    f"calendar {cal.start}..{cal.end}",
+                )
+            )
+    ordered = sorted(enumerate(cal.phases), key=lambda kp: kp[1].start)
+    for (_, a), (kb, b) in zip(ordered, ordered[1:], strict=False):
+        if b.start <= a.end:
+            p.append(
+                (
+                    ("calendar", "phases", kb),
+                    f"phase '{b.name}' ({b.start}..{b.end}) "
+                    f"overlaps phase '{a.name}' ({a.start}..{a.end}); phases must not overlap",
+                )
+            )
+    for d in cal.traffic_days:
+        if d < cal.start or d > cal.end:
+            p.append(
+                (
+                    ("calendar", "traffic_days", d),
+                    f"{d} is outside the calendar {cal.start}..{cal.end}",
+                )
+            )
+    return p
+
+
+def _check_window(
+    w: Window, where: tuple, cal: Calendar, phases: set[str]
+) -> list[tuple[tuple, str]]:
+    """A window's phases exist, its dates lie in the calendar, and a range has both ends."""
+    p: list[tuple[tuple, str]] = []
+    dated = cal.start <= cal.end  # else reported once on calendar.end; no date would be inside
+    for k, ph in enumerate(w.phases):
+        if ph not in phases:
+            p.append(
+                (
+                    where + ("phases", k),
+                    f"unknown phase '{ph}'; defined: " + (", ".join(sorted(phases)) or "none"),
+                )
+            )
+    for k, d in enumerate(w.dates):
+        if dated and (d < cal.start or d > cal.end):
+            p.append((where + ("dates", k), f"{d} is outside the calendar {cal.start}..{cal.end}"))
+    if (w.start is None) != (w.end is None):
+        given = "start" if w.end is None else "end"
+        p.append(
+            (
+                where + (given,),
+                f"a window range needs both start and end, or neither; got only {given}",
+            )
+        )
+    elif w.start is not None and w.end is not None:
+        if w.end < w.start:
+            p.append((where + ("end",), f"end {w.end} is before start {w.start}"))
+        if dated and (w.start < cal.start or w.end > cal.end):
+            p.append(
+                (where, f"{w.start}..{w.end} lies outside the calendar {cal.start}..{cal.end}")
+            )
+    return p

@@ -1,0 +1,153 @@
+"""Loading a scenario file: YAML, `extends:`, overrides, validation and checks.
+
+`load_scenario` reads a file merged over the files it extends, applies dotted-path overrides,
+validates types and ranges with the pydantic models of `schema`, then runs `checks`. Every
+problem becomes a `ScenarioError` naming the file, the field path, the line where YAML gives
+one and what was expected, before anything is simulated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from simulator.scenario import paths
+from simulator.scenario.checks import check_references
+from simulator.scenario.schema import Scenario
+from simulator.yamlfiles import YamlFileError, locate, pydantic_problem, read_yaml
+
+EXPECTED = "a mapping of sections (name, population, calendar, ...)"
+
+
+class ScenarioError(YamlFileError):
+    """Bad scenario input: one line per problem, FILE:LINE: field path: what was expected."""
+
+
+def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
+    """Read, validate and cross-check a scenario file; raise ScenarioError on any problem.
+
+    A file may start from another with `extends: OTHER.yaml` (relative to it) and state only
+    what differs (see `merge`). `overrides` maps dotted paths to values applied to the raw YAML
+    before validation.
+    """
+    path = Path(path)
+    name = str(path)
+    data, sources = read_merged(path)
+    for dotted, value in (overrides or {}).items():
+        apply_override(data, dotted, value, name)
+    base_dir = _params_dir(sources, name)
+    try:
+        return validate_data(data, name, base_dir=base_dir, sources=sources)
+    except ScenarioError as exc:
+        if not overrides:
+            raise
+        raise _blame_overrides(exc, overrides) from None
+
+
+def validate_data(
+    data: dict,
+    name: str = "<scenario>",
+    root: Any = None,
+    base_dir: Path | None = None,
+    sources: list | None = None,
+) -> Scenario:
+    """Validate an already-parsed scenario mapping (pydantic, then cross-references)."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [pydantic_problem(e, Scenario) for e in exc.errors()]
+        raise ScenarioError(name, problems, root, sources=sources) from None
+    problems = check_references(scenario, base_dir or Path("."))
+    if problems:
+        raise ScenarioError(name, problems, root, sources=sources)
+    return scenario
+
+
+def params_base_dir(path: str | Path) -> Path:
+    """Folder the scenario's population.params_file is relative to."""
+    return _params_dir(read_merged(Path(path))[1], str(path))
+
+
+def _params_dir(sources: list, name: str) -> Path:
+    """The folder of the file (the scenario or one it extends) that names the params_file."""
+    return Path(
+        next((f for f, r in sources if locate(r, ("population", "params_file"))[0] == 2), name)
+    ).parent
+
+
+def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:
+    """The raw mapping of a file merged over the files it extends.
+
+    Also returns the (file, YAML root) pairs of the file and its ancestors, child first.
+    """
+    name = str(path)
+    data, root = read_yaml(path, ScenarioError, EXPECTED)
+    parent = data.pop("extends", None)
+    sources = [(name, root)]
+    if parent is None:
+        return data, sources
+    if not isinstance(parent, str):
+        raise ScenarioError(
+            name,
+            [(("extends",), f"expected the path of another scenario file, got {parent!r}")],
+            root,
+        )
+    parent_path = path.parent / parent
+    if parent_path.resolve() in chain + (path.resolve(),):
+        raise ScenarioError(
+            name, [(("extends",), f"{parent} extends this file again (a cycle)")], root
+        )
+    if not parent_path.is_file():
+        raise ScenarioError(
+            name, [(("extends",), f"file not found: {parent} (relative to {path.parent})")], root
+        )
+    base, base_sources = read_merged(parent_path, chain + (path.resolve(),))
+    return merge(base, data), sources + base_sources
+
+
+def merge(base: dict, child: dict) -> dict:
+    """Child over base: mappings merge key by key, a null removes the key, anything else replaces.
+
+    Every optional field defaults to null, so removing a key and setting it to null agree.
+    """
+    out = dict(base)
+    for key, value in child.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def apply_override(data: dict, dotted: str, value: Any, name: str = "<scenario>") -> None:
+    """Set `a.b.c = value` in a raw scenario mapping; the key path must already exist up to c.
+
+    A key matches a mapping key by its text (so dates work: `calendar.traffic_days.2021-11-11`);
+    a number indexes a list (`calendar.phases.0.traffic`).
+    """
+    keys = dotted.split(".")
+
+    def fail(depth: int, why: str) -> ScenarioError:
+        return ScenarioError(name, [(tuple(keys[: depth + 1]), f"override path '{dotted}': {why}")])
+
+    if not all(keys):
+        raise fail(0, "expected dot-separated field names such as benefits.coupon.cost.value")
+    try:
+        paths.set_value(data, dotted, value)
+    except paths.PathError as exc:
+        raise fail(exc.depth, exc.why) from None
+
+
+def _blame_overrides(exc: ScenarioError, overrides: dict) -> ScenarioError:
+    """Problems under an overridden path come from the override, not from the file's line."""
+    problems, lines = [], []
+    for (path, msg), line in zip(exc.problems, exc.lines, strict=True):
+        keys = tuple(str(k) for k in path)
+        hit = next((d for d in overrides if keys[: len(d.split("."))] == tuple(d.split("."))), None)
+        problems.append((path, msg if hit is None else f"{msg} (set by override {hit})"))
+        lines.append(line if hit is None else None)
+    return ScenarioError(exc.file, problems, lines=lines, files=exc.files)
