@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 # public name -> (module, attribute)
 _API = {
     # scenarios
-    "load_scenario": ("simulator.scenario.schema", "load_scenario"),
+    "load_scenario": ("simulator.scenario.load", "load_scenario"),
     "Scenario": ("simulator.scenario.schema", "Scenario"),
     "STATES": ("simulator.domain.lifecycle", "STATES"),
     # running
@@ -52,8 +52,8 @@ _API = {
     "write_outputs": ("simulator.sweeps", "write_outputs"),
     # transaction logs and customer-lifetime-value fits
     "load_transactions": ("simulator.clv.transactions", "load_transactions"),
-    "cdnow_sample": ("simulator.clv.transactions", "cdnow_sample"),
-    "summarise_transactions": ("simulator.clv.transactions", "summarise"),
+    "cdnow_sample": ("simulator.clv.summaries", "cdnow_sample"),
+    "summarise_transactions": ("simulator.clv.summaries", "summarise"),
     "day_number": ("simulator.clv.transactions", "day_number"),
     "CDNOW_START": ("simulator.clv.transactions", "CDNOW_START"),
     "CDNOW_CAL_END": ("simulator.clv.transactions", "CDNOW_CAL_END"),
@@ -64,9 +64,10 @@ _API = {
     "write_params": ("simulator.clv.params_file", "write_params"),
     "dumps_params": ("simulator.clv.params_file", "dumps_params"),
     # fitting the simulator
-    "run_backtest": ("simulator.fitting.backtest", "run_backtest"),
-    "load_problem": ("simulator.fitting.targets", "load_problem"),
-    "fit_targets": ("simulator.fitting.targets", "fit"),
+    "run_backtest": ("simulator.fitting.backtest.run", "run_backtest"),
+    "load_problem": ("simulator.fitting.targets.problem", "load_problem"),
+    "fit_targets": ("simulator.fitting.targets.search", "fit"),
+    "fitted_yaml": ("simulator.fitting.targets.fitted_yaml", "fitted_yaml"),
     # charts and tables
     "daily_rows": ("simulator.reports.outputs", "daily_rows"),
     "plot_run": ("simulator.reports.run_plots", "plot_run"),
@@ -77,6 +78,7 @@ _API = {
     "plot_comparison": ("simulator.reports.compare_plots", "plot_comparison"),
     "plot_tracking": ("simulator.reports.backtest_plots", "plot_tracking"),
     "plot_conditional": ("simulator.reports.backtest_plots", "plot_conditional"),
+    "plot_targets": ("simulator.reports.targets_plots", "plot_targets"),
 }
 
 __all__ = sorted(_API)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from simulator.scenario.schema import Scenario, load_scenario, validate_data
+from simulator.scenario.load import load_scenario, validate_data
+from simulator.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -27,7 +27,8 @@ LAYERS = [
     {"engine"},
     {"scenario"},
     {"clv", "domain"},
-    {"errors", "files", "formatting", "yamlfiles"},
+    {"files", "formatting", "yamlfiles"},
+    {"errors"},
 ]
 LAYER_OF = {name: k for k, names in enumerate(LAYERS) for name in names}
 

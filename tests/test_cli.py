@@ -12,7 +12,7 @@ from helpers import ROOT, SCENARIOS
 
 from simulator import cli
 from simulator.analysis.kpis import HEADLINE
-from simulator.scenario.schema import load_scenario
+from simulator.scenario.load import load_scenario
 
 SMALL = ["--shoppers", "3000"]
 

@@ -276,7 +276,7 @@ def test_population_from_fitted_params_file(tmp_path):
     from helpers import ROOT
 
     from simulator.clv.params_file import read_params
-    from simulator.scenario.schema import load_scenario
+    from simulator.scenario.load import load_scenario
 
     text = (ROOT / "scenarios" / "double11_2021.yaml").read_text()
     start = text.index("  purchase_rate:")

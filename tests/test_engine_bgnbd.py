@@ -66,7 +66,7 @@ def test_dropout_stops_purchases():
     sc = customers_only()
     data = sc.model_dump()
     data["population"]["dropout"] = {"a": 1e6, "b": 1e-3}
-    from simulator.scenario.schema import validate_data
+    from simulator.scenario.load import validate_data
 
     r = simulate(validate_data(data), shoppers=5000)
     assert r.total("orders_old_member") == r.total("new_member_buyers")

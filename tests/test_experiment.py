@@ -18,7 +18,7 @@ from simulator.engine.population import (
     resolve_params,
 )
 from simulator.engine.rng import INIT_BASKET, INIT_DROPOUT, stream_key
-from simulator.scenario.schema import validate_data
+from simulator.scenario.load import validate_data
 
 R_, ALPHA_WEEKS, A_, B_ = 0.25, 6.0, 0.8, 2.4
 P_, Q_, V_ = 6.0, 4.0, 80.0

@@ -19,7 +19,7 @@ from simulator.engine import rng
 from simulator.engine.model import PromotionModel
 from simulator.engine.population import Shoppers, draw_population
 from simulator.engine.reference import ReferenceModel
-from simulator.scenario.schema import load_scenario
+from simulator.scenario.load import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 SHOPPERS = 2000

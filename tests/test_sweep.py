@@ -16,7 +16,7 @@ from helpers import ROOT
 
 from simulator import cli
 from simulator.analysis.experiment import replicate
-from simulator.scenario.schema import load_scenario
+from simulator.scenario.load import load_scenario
 from simulator.sweeps import (
     TRACE_ENV,
     Design,
