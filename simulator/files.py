@@ -1,7 +1,8 @@
 """Writing files safely: atomic output folders and files, strict JSON, CSV.
 
-Everything a command writes goes to a temporary sibling folder that replaces the target only when
-complete, so a crash never leaves a half-written result that looks finished.
+Everything promosim writes goes to a temporary sibling (a folder or a file) that replaces the
+target only when complete, so a crash never leaves a half-written result that looks finished.
+This module is the only place that writes a temporary and renames it.
 """
 
 from __future__ import annotations
@@ -39,20 +40,47 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write a file through a temporary sibling, flushed to disk, and a rename.
+def atomic_write_text(path: str | Path, text: str, *, durable: bool = True) -> None:
+    """Write a UTF-8 text file atomically (`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
+    """Write a file through a temporary sibling and a rename.
 
     A crash leaves the previous file or the new one, never a part; the temporary file is
-    removed on failure.
+    removed on any failure (a killed process leaves it: see `temporary_files`). With
+    `durable=False` the data is not flushed to disk before the rename, which is much cheaper for
+    many small files whose reader recomputes one it finds empty after a power loss (a sweep's
+    point records).
     """
-    atomic_write_bytes(path, text.encode("utf-8"))
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
-def _umask() -> int:
-    """The process umask (read by setting and restoring it)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def temporary_files(folder: str | Path) -> Iterator[tuple[Path, int]]:
+    """The temporary files `atomic_write_bytes` left in a folder, each with its writer's pid.
+
+    Only a killed writer leaves one; a caller that knows which processes may still be writing
+    deletes the others.
+    """
+    for tmp in Path(folder).glob(".*.tmp"):
+        pid = tmp.name.rsplit(".", 3)[-3]  # .<target name>.<pid>.<random>.tmp
+        if pid.isdigit():
+            yield tmp, int(pid)
 
 
 def to_json(obj) -> str:
@@ -79,17 +107,8 @@ def write_csv(path: str | Path, rows: list[dict]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """`atomic_write_text` for bytes (charts rendered in memory)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

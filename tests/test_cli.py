@@ -12,6 +12,8 @@ from helpers import ROOT, SCENARIOS
 
 from simulator import cli
 from simulator.analysis.kpis import HEADLINE
+from simulator.cli.app import build_parser
+from simulator.cli.common import options
 from simulator.scenario.load import load_scenario
 
 SMALL = ["--shoppers", "3000"]
@@ -113,3 +115,28 @@ def test_crash_leaves_previous_output_intact(tmp_path, monkeypatch):
         cli.main(["run", "scenarios/double11_2021.yaml", *SMALL, "--out", str(out), "--quiet"])
     assert json.loads((out / "kpis.json").read_text()) == {"old": True}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no partial folder left
+
+
+def test_shared_options_parse_alike_in_every_command(capsys):
+    """--threads, --shoppers and --seed come from one definition (`cli.common.options`)."""
+    parser = build_parser()
+    commands = {
+        "run": ["run", "s.yaml"],
+        "compare": ["compare", "a.yaml", "b.yaml"],
+        "sweep": ["sweep", "s.yaml"],
+        "calibrate targets": ["calibrate", "targets", "s.yaml", "t.yaml"],
+        "backtest": ["backtest", "log.txt", "--cal-weeks", "39"],
+        "bench": ["bench"],
+    }
+    for name, argv in commands.items():
+        assert parser.parse_args([*argv, "--threads", "2"]).threads == 2, name
+        with pytest.raises(SystemExit):
+            parser.parse_args([*argv, "--threads", "0"])
+        assert "positive integer" in capsys.readouterr().err
+    for argv in (commands["run"], commands["compare"], commands["sweep"]):
+        args = parser.parse_args([*argv, "--shoppers", "1e5", "--seed", "3"])
+        assert (args.shoppers, args.seed) == (100_000, 3)
+    assert parser.parse_args(commands["run"]).seed is None
+    assert parser.parse_args(commands["backtest"]).seed == 0  # backtest's own default
+    with pytest.raises(ValueError, match="no shared option thread"):
+        options("thread")

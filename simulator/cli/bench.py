@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numba
 
+from simulator.cli.common import options, set_threads
+
 
 def child_measure(scenario: str, shoppers: int, days: int | None, threads: int | None) -> dict:
     """Run in this process: steady-state speed (after a warm-up day) and peak memory."""
@@ -118,6 +120,7 @@ def cmd_bench(args) -> int:
     """`promosim bench`: print (and optionally write) the benchmark JSON."""
     from simulator.files import atomic_write_text, to_json
 
+    set_threads(args.threads)  # checks the number here rather than in every child
     sizes = [int(float(x)) for x in args.shoppers.split(",")]
     report = run_bench(
         args.scenario,
@@ -133,13 +136,16 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def add_bench(sub) -> None:
-    """Register `promosim bench` on the CLI's subparsers."""
-    b = sub.add_parser("bench", help="engine speed, memory and compile time as JSON")
+def add_parser(subparsers) -> None:
+    """Add `bench` to the top-level subparsers."""
+    b = subparsers.add_parser(
+        "bench",
+        help="engine speed, memory and compile time as JSON",
+        parents=[options(threads="Numba threads (default: all cores)")],
+    )
     b.add_argument("--shoppers", default="1e5,1e6,1e7", help="comma-separated sizes")
     b.add_argument("--days", type=int, help="days to simulate (default: the whole calendar)")
     b.add_argument("--scenario", default="scenarios/double11_2021.yaml")
-    b.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
     b.add_argument("--json", help="also write the JSON to this file")
     b.set_defaults(func=cmd_bench)
 

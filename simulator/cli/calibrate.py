@@ -1,4 +1,4 @@
-"""`promosim calibrate bgnbd` and `promosim backtest`: fit transaction logs and check the engine.
+"""`promosim calibrate bgnbd`: fit BG/NBD and Gamma-Gamma to a transaction log, write a params file.
 
 User errors (bad transaction files, periods outside the log) print "error: ..." and exit 2, like
 the rest of the CLI (`simulator.errors`).
@@ -6,17 +6,16 @@ the rest of the CLI (`simulator.errors`).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
-import time
+import math
 from pathlib import Path
 
-from simulator.cli.common import BadInput, positive_int, print_table, set_threads
+from simulator.cli.common import BadInput, options, positive_int, print_table, read_transactions
 
 
 def _date(text: str) -> dt.date:
     """Parse an ISO date YYYY-MM-DD for argparse."""
-    import argparse
-
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -25,9 +24,6 @@ def _date(text: str) -> dt.date:
 
 def _positive_float(text: str) -> float:
     """Parse a finite number > 0 for argparse."""
-    import argparse
-    import math
-
     try:
         value = float(text)
     except ValueError:
@@ -37,37 +33,11 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _format_of(path: str, fmt: str | None) -> str:
-    """The file format: as given, else "csv" for a .csv file and "cdnow" otherwise."""
-    if fmt is not None:
-        return fmt
-    return "csv" if Path(path).suffix.lower() == ".csv" else "cdnow"
-
-
-def _load(path: str, fmt: str | None, sample: bool = False):
-    """Load a transaction log (optionally the CDNOW 1/10th sample of it) and time it."""
-    from simulator.clv.summaries import cdnow_sample
-    from simulator.clv.transactions import load_transactions
-
-    fmt = _format_of(path, fmt)
-    if sample and fmt != "cdnow":
-        raise BadInput(
-            "--sample selects Fader & Hardie's 1/10th sample of the CDNOW master; "
-            "expected a CDNOW-format file (--format cdnow)"
-        )
-    t0 = time.perf_counter()
-    tx = load_transactions(path, fmt)
-    if sample:
-        tx = cdnow_sample(tx)
-    return tx, time.perf_counter() - t0
-
-
 def _estimates(names, values, errors) -> list[tuple[str, str, str]]:
     """Rows of parameter, estimate and standard error for print_table."""
     return [(k, f"{values[k]:.4f}", f"{errors[k]:.4f}") for k in names]
 
 
-# ----------------------------------------------------------------------------- calibrate bgnbd
 def cmd_calibrate_bgnbd(args) -> int:
     """Fit BG/NBD and Gamma-Gamma to a log's calibration period and write the params file."""
     from simulator.clv.bgnbd import PARAM_NAMES as BG
@@ -76,7 +46,7 @@ def cmd_calibrate_bgnbd(args) -> int:
     from simulator.clv.transactions import date_of_day, day_number
     from simulator.fitting.backtest.calibration import cal_end_of_weeks, calibrate
 
-    tx, load_s = _load(args.transactions, args.format)
+    tx, load_s = read_transactions(args.transactions, args.format)
     if args.cal_weeks is not None:
         cal_end = cal_end_of_weeks(tx, args.cal_weeks)
     elif args.cal_end is not None:
@@ -121,14 +91,18 @@ def cmd_calibrate_bgnbd(args) -> int:
     return 0
 
 
-def add_bgnbd(calsub) -> None:
-    """Add `calibrate bgnbd` to the `calibrate` subparsers."""
-    b = calsub.add_parser("bgnbd", help="fit BG/NBD and Gamma-Gamma to a transaction log")
-    b.add_argument("transactions", help="transaction file (CDNOW layout or CSV)")
-    b.add_argument(
-        "--format",
-        choices=("cdnow", "csv"),
-        help="file format (default: csv for a .csv file, else cdnow)",
+def add_parser(subparsers) -> None:
+    """Add `bgnbd` to the subparsers of `calibrate`."""
+    b = subparsers.add_parser(
+        "bgnbd",
+        help="fit BG/NBD and Gamma-Gamma to a transaction log",
+        parents=[
+            options(
+                "transactions",
+                "format",
+                out="params file (default: calibration/params/<file stem>.yaml)",
+            )
+        ],
     )
     period = b.add_mutually_exclusive_group()
     period.add_argument(
@@ -149,128 +123,4 @@ def add_bgnbd(calsub) -> None:
         default=7.0,
         help="days per time unit of the BG/NBD rates (default 7: weeks)",
     )
-    b.add_argument("--out", help="params file (default: calibration/params/<file stem>.yaml)")
     b.set_defaults(func=cmd_calibrate_bgnbd)
-
-
-# ----------------------------------------------------------------------------- backtest
-def cmd_backtest(args) -> int:
-    """Fit on the calibration weeks, replay the cohort in the engine, write figures and charts."""
-    from simulator.files import atomic_dir, to_json, write_csv
-    from simulator.fitting.backtest.run import run_backtest
-
-    set_threads(args.threads)
-    t0 = time.perf_counter()
-    tx, load_s = _load(args.transactions, args.format, args.sample)
-    res = run_backtest(
-        tx,
-        args.cal_weeks,
-        reps=args.reps,
-        seed=args.seed,
-        sample=args.sample,
-        progress=not args.quiet,
-        threads=args.threads,
-    )
-    res.timings = {"load": load_s, **res.timings}
-    stem = Path(args.transactions).stem.lower() + ("_sample" if args.sample else "")
-    out = Path(args.out or f"results/backtest_{stem}_{args.cal_weeks}w")
-    from simulator.reports.backtest_plots import plot_conditional, plot_tracking
-
-    try:
-        with atomic_dir(out) as tmp:
-            write_csv(tmp / "weekly.csv", res.weekly_rows())
-            write_csv(tmp / "conditional.csv", res.conditional_rows())
-            plot_tracking(res, tmp / "tracking.png")
-            plot_conditional(res, tmp / "conditional.png")
-            res.timings["total"] = time.perf_counter() - t0
-            (tmp / "backtest.json").write_text(to_json(res.to_dict()))
-    except OSError as exc:
-        raise BadInput(f"cannot write {out}/: {exc.strerror or exc}") from None
-    if not args.quiet:
-        _print_backtest(res, out)
-    return 0
-
-
-def _print_backtest(res, out: Path) -> None:
-    """Summarise a backtest on the terminal."""
-    bg = res.calibration.bgnbd
-    acc = res.accuracy()
-    print(
-        f"{res.source}{' (1/10th sample)' if res.sample else ''}: {res.n_customers:,} "
-        f"customers; calibration {res.start}..{res.cal_end} ({res.cal_weeks} weeks), holdout "
-        f"to {res.end} (weeks {res.cal_weeks + 1}-{res.n_weeks})"
-    )
-    print(
-        "BG/NBD per week: "
-        + ", ".join(f"{k} {v:.4f}" for k, v in bg.as_dict().items())
-        + f"; log-likelihood {bg.log_likelihood:,.2f}"
-    )
-    print(
-        f"engine: {res.reps} replications (seed {res.seed}) in {res.engine.seconds:.1f} s on "
-        f"{res.engine.threads} thread{'s' if res.engine.threads > 1 else ''}"
-    )
-    print(
-        f"cumulative repeat transactions at week {res.n_weeks}: actual "
-        f"{acc['actual_cum_at_end']:,.0f}; BG/NBD {acc['analytic_cum_at_end']:,.0f}; engine "
-        f"{acc['engine_cum_at_end']:,.0f} [{acc['engine_cum_at_end_low']:,.0f}, "
-        f"{acc['engine_cum_at_end_high']:,.0f}]"
-    )
-    print(
-        f"holdout weeks {res.cal_weeks + 1}-{res.n_weeks}, cumulative: MAPE engine vs actual "
-        f"{acc['mape_engine_vs_actual_pct']:.2f}%, BG/NBD vs actual "
-        f"{acc['mape_analytic_vs_actual_pct']:.2f}%; engine vs BG/NBD "
-        f"{acc['mapd_engine_vs_analytic_pct']:.2f}% (max "
-        f"{acc['max_abs_pct_engine_vs_analytic']:.2f}%)"
-    )
-    rows = [
-        (
-            r["x"],
-            f"{r['customers']:,}",
-            f"{r['actual']:.3f}",
-            f"{r['bgnbd']:.3f}",
-            f"{r['engine']:.3f}",
-            f"{r['engine_bgnbd']:.3f}",
-        )
-        for r in res.conditional_rows()
-    ]
-    print("mean holdout repeat transactions by calibration frequency x:")
-    print_table(rows, ("x", "customers", "actual", "BG/NBD", "engine", "engine's BG/NBD"))
-    print(f"total {res.timings['total']:.1f} s; written to {out}/")
-
-
-def add_backtest(subparsers) -> None:
-    """Add `backtest` to the top-level subparsers."""
-    b = subparsers.add_parser(
-        "backtest", help="fit BG/NBD on calibration weeks and track the holdout with the engine"
-    )
-    b.add_argument("transactions", help="transaction file (CDNOW layout or CSV)")
-    b.add_argument(
-        "--cal-weeks",
-        type=positive_int,
-        required=True,
-        metavar="W",
-        help="calibration weeks from the first transaction day; the rest is holdout",
-    )
-    b.add_argument(
-        "--format",
-        choices=("cdnow", "csv"),
-        help="file format (default: csv for a .csv file, else cdnow)",
-    )
-    b.add_argument(
-        "--reps", type=positive_int, default=100, help="engine replications (default 100)"
-    )
-    b.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    b.add_argument("--out", help="output folder (default: results/backtest_<file>_<W>w)")
-    b.add_argument(
-        "--sample",
-        action="store_true",
-        help="use Fader & Hardie's 2,357-customer 1/10th sample of the CDNOW master",
-    )
-    b.add_argument(
-        "--threads",
-        type=positive_int,
-        help="Numba threads (default: 1 below 100,000 customers, else all cores; "
-        "results do not change)",
-    )
-    b.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    b.set_defaults(func=cmd_backtest)

@@ -12,6 +12,8 @@ from pathlib import Path
 from simulator.cli.common import (
     BadInput,
     format_value,
+    load,
+    options,
     positive_int,
     print_table,
     set_threads,
@@ -19,89 +21,6 @@ from simulator.cli.common import (
 
 SHOWN = ("roi", "incremental_gmv", "cost", "member_gmv_penetration", "new_members")
 EXIT_FAILED = 1
-
-
-def add_sweep(subparsers) -> None:
-    """Add the `sweep` subcommand."""
-    s = subparsers.add_parser(
-        "sweep",
-        help="run a scenario over a grid, random or Sobol design of field overrides",
-        description="Run a scenario at many points (dotted-path overrides) with common random "
-        "numbers and one shared no-campaign baseline per replication. Finished points are saved "
-        "as they complete; the same command resumes. Exit 0 ok, 1 a point or a gate failed, "
-        "2 bad input.",
-    )
-    s.add_argument("scenario")
-    s.add_argument(
-        "--grid",
-        action="append",
-        default=[],
-        metavar="PATH=V1,V2,...",
-        help="grid values of a field (YAML scalars; 'a+b' is the list [a, b] for a "
-        "list field such as a touch's audience); several --grid make a full grid",
-    )
-    s.add_argument(
-        "--range",
-        action="append",
-        default=[],
-        metavar="PATH=LOW:HIGH",
-        help="range of a numeric field for --random or --sobol (integer ends give integers)",
-    )
-    design = s.add_mutually_exclusive_group()
-    design.add_argument(
-        "--random",
-        type=positive_int,
-        metavar="N",
-        help="N points by Latin hypercube sampling of the --range factors",
-    )
-    design.add_argument(
-        "--sobol",
-        type=positive_int,
-        metavar="N",
-        help="Saltelli design with N base samples (a power of 2): N x (factors "
-        "+ 2) points; first-order and total Sobol indices",
-    )
-    s.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="an override applied at every point",
-    )
-    s.add_argument(
-        "--reps", type=positive_int, default=5, help="replications per point (default 5; 95%% CIs)"
-    )
-    s.add_argument(
-        "--seed",
-        type=int,
-        help="base seed of the replications and of the design (default: the scenario's)",
-    )
-    s.add_argument("--shoppers", type=positive_int, help="population size")
-    s.add_argument(
-        "--workers", type=positive_int, help="local worker processes (default 1: in this process)"
-    )
-    s.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run the points on a dask.distributed scheduler (tcp://host:8786)",
-    )
-    s.add_argument(
-        "--threads",
-        type=positive_int,
-        help="Numba threads per worker (default: all with one worker, else 1)",
-    )
-    s.add_argument(
-        "--gate",
-        action="append",
-        default=[],
-        metavar="'KPI OP NUMBER'",
-        help="check every point's mean, e.g. 'roi >= 3' (OP: >=, <=, >, <, ==); exit "
-        "1 if a point fails",
-    )
-    s.add_argument("--out", help="output folder (default: results/sweep_<scenario>)")
-    s.add_argument("--no-plots", action="store_true", help="skip the PNG charts")
-    s.add_argument("--quiet", action="store_true", help="no progress bar or table")
-    s.set_defaults(func=cmd_sweep)
 
 
 def build_design(args, seed: int):
@@ -142,7 +61,6 @@ def _sweep(args) -> int:
         from simulator.sweeps import fork_server
 
         fork_server.start()  # the workers' server loads the engine while this process plans
-    from simulator.cli.common import load
     from simulator.sweeps import (
         SweepError,
         known_kpis,
@@ -233,3 +151,82 @@ def _print_report(result, out: Path) -> None:
     if rows:
         print_table(rows, ("point", *factors, *SHOWN))
     print(f"written to {out}/ (sweep.csv, summary.md)")
+
+
+def add_parser(subparsers) -> None:
+    """Add `sweep` to the top-level subparsers."""
+    s = subparsers.add_parser(
+        "sweep",
+        help="run a scenario over a grid, random or Sobol design of field overrides",
+        description="Run a scenario at many points (dotted-path overrides) with common random "
+        "numbers and one shared no-campaign baseline per replication. Finished points are saved "
+        "as they complete; the same command resumes. Exit 0 ok, 1 a point or a gate failed, "
+        "2 bad input.",
+        parents=[
+            options(
+                "shoppers",
+                "no_plots",
+                "quiet",
+                seed="base seed of the replications and of the design (default: the scenario's)",
+                out="output folder (default: results/sweep_<scenario>)",
+                threads="Numba threads per worker (default: all with one worker, else 1)",
+            )
+        ],
+    )
+    s.add_argument("scenario")
+    s.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="grid values of a field (YAML scalars; 'a+b' is the list [a, b] for a "
+        "list field such as a touch's audience); several --grid make a full grid",
+    )
+    s.add_argument(
+        "--range",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH",
+        help="range of a numeric field for --random or --sobol (integer ends give integers)",
+    )
+    design = s.add_mutually_exclusive_group()
+    design.add_argument(
+        "--random",
+        type=positive_int,
+        metavar="N",
+        help="N points by Latin hypercube sampling of the --range factors",
+    )
+    design.add_argument(
+        "--sobol",
+        type=positive_int,
+        metavar="N",
+        help="Saltelli design with N base samples (a power of 2): N x (factors "
+        "+ 2) points; first-order and total Sobol indices",
+    )
+    s.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="an override applied at every point",
+    )
+    s.add_argument(
+        "--reps", type=positive_int, default=5, help="replications per point (default 5; 95%% CIs)"
+    )
+    s.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default 1: in this process)"
+    )
+    s.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the points on a dask.distributed scheduler (tcp://host:8786)",
+    )
+    s.add_argument(
+        "--gate",
+        action="append",
+        default=[],
+        metavar="'KPI OP NUMBER'",
+        help="check every point's mean, e.g. 'roi >= 3' (OP: >=, <=, >, <, ==); exit "
+        "1 if a point fails",
+    )
+    s.set_defaults(func=cmd_sweep)

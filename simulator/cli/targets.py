@@ -11,12 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from simulator.cli.common import (
-    format_value,
-    positive_int,
-    print_table,
-    set_threads,
-)
+from simulator.cli.common import format_value, options, positive_int, print_table, set_threads
 
 EXIT_NOT_MET = 1
 
@@ -110,28 +105,32 @@ def _print_report(result, report: dict, wall: float) -> None:
         print("all targets met")
 
 
-def add_targets(calsub) -> None:
-    """Add `calibrate targets` to the `calibrate` subparsers."""
-    t = calsub.add_parser(
+def add_parser(subparsers) -> None:
+    """Add `targets` to the subparsers of `calibrate`."""
+    t = subparsers.add_parser(
         "targets",
         help="fit scenario parameters to KPI targets (method of simulated moments)",
         description="Fit the free parameters named in TARGETS to its KPI targets. Exit code 0 "
         "if every target is met, 1 if some is not, 2 on bad input.",
+        parents=[
+            options(
+                "seed",
+                "threads",
+                "no_plots",
+                "quiet",
+                shoppers="shoppers per run (default: 100,000 or the scenario's if fewer)",
+                out="output folder (default: results/calibrate_<scenario stem>)",
+            )
+        ],
     )
     t.add_argument("scenario", help="scenario file")
     t.add_argument("targets", help="targets file (docs/calibration.md)")
-    t.add_argument(
-        "--shoppers",
-        type=positive_int,
-        help="shoppers per run (default: 100,000 or the scenario's if fewer)",
-    )
     t.add_argument(
         "--reps",
         type=positive_int,
         default=4,
         help="replications per evaluation, fixed seeds (default 4)",
     )
-    t.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
     t.add_argument(
         "--max-evals",
         type=positive_int,
@@ -139,14 +138,10 @@ def add_targets(calsub) -> None:
         help="most evaluations of the search (default 150; the report adds one per "
         "parameter and one at the rounded optimum)",
     )
-    t.add_argument("--out", help="output folder (default: results/calibrate_<scenario stem>)")
     t.add_argument(
         "--save-fitted",
         metavar="PATH",
         help="also write the fitted scenario to PATH and its report to "
         "PATH with suffix .fit.json (e.g. calibration/fitted/x.yaml)",
     )
-    t.add_argument("--threads", type=positive_int, help="Numba threads (results do not change)")
-    t.add_argument("--no-plots", action="store_true", help="skip targets.png")
-    t.add_argument("--quiet", action="store_true", help="no progress bar or report")
     t.set_defaults(func=cmd_calibrate_targets)

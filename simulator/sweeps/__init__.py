@@ -9,18 +9,20 @@ written atomically to `points/<id>.json` as it completes; a sweep started again 
 definition resumes and recomputes nothing that finished. Execution is in this process, in local
 worker processes, or on a dask.distributed cluster; the results do not depend on which.
 
-The code is in three parts, and this module re-exports their public names:
+The code is in parts, each importing only the ones before it; this module re-exports their
+public names:
 
-* `sweep_design`: what runs. Values, grids, ranges, `--set` overrides and gates parsed from
-  text; `Design`, `SweepPlan` and the validated plans of `plan_scenario_sweep` and
-  `plan_function_sweep`.
-* `sweep_exec`: how it runs. Tasks and the functions workers run, local and Dask execution,
-  the resumable output folder (`run_sweep`) and reading it back (`collect`).
-* `sweep_report`: what came out. `SweepResult` with its rows, gate checks and Sobol indices,
-  the best points, `summary.md` and every output file (`write_outputs`).
-
-`sweep_design` imports neither of the others; `sweep_report` imports `sweep_design`; `sweep_exec`
-imports both (`collect` reads the folder back into a `SweepResult`).
+* `keys`: canonical JSON and digests, which name points and baselines.
+* `design`: what runs. Values, grids, ranges, `--set` overrides and gates parsed from text; the
+  `Design` that gives every point's overrides, and the `SweepPlan` with its definition.
+* `plan`: the plans, validated before anything runs: a scenario at every point
+  (`plan_scenario_sweep`) or a Python function (`plan_function_sweep`).
+* `report`: what came out. `SweepResult` with its rows, gate checks and Sobol indices, the best
+  points, `summary.md` and every output file (`write_outputs`).
+* `execute`: where it runs. The tasks workers run, in this process, in local worker processes
+  (`fork_server`, `warm_workers`) or on a Dask cluster.
+* `run`: the resumable output folder: `run_sweep` saves each point as it finishes, `collect`
+  reads the folder back into a `SweepResult`.
 """
 
 from simulator.analysis.kpis import kpi_names as known_kpis  # the KPIs a sweep point reports
@@ -33,29 +35,24 @@ from simulator.sweeps.design import (
     Gate,
     SweepError,
     SweepPlan,
-    is_list_field,
     parse_gate,
     parse_grid,
     parse_range,
     parse_set,
     parse_value,
-    plan_function_sweep,
-    plan_scenario_sweep,
     value_label,
 )
 from simulator.sweeps.execute import (
     TRACE_ENV,
     Task,
     add_incremental,
-    collect,
     evaluate_function,
     execute,
-    prepare_folder,
-    run_sweep,
     run_task,
     simulate_baseline,
     simulate_point,
 )
+from simulator.sweeps.plan import is_list_field, plan_function_sweep, plan_scenario_sweep
 from simulator.sweeps.report import (
     BEST,
     PointResult,
@@ -65,9 +62,10 @@ from simulator.sweeps.report import (
     summary_markdown,
     write_outputs,
 )
+from simulator.sweeps.run import collect, prepare_folder, run_sweep
 
 __all__ = [
-    # sweep_design
+    # design
     "GATE_OPS",
     "SWEEP_FORMAT",
     "Design",
@@ -76,29 +74,18 @@ __all__ = [
     "Gate",
     "SweepError",
     "SweepPlan",
-    "is_list_field",
-    "known_kpis",
     "parse_gate",
     "parse_grid",
     "parse_range",
     "parse_set",
     "parse_value",
+    "value_label",
+    # plan
+    "is_list_field",
+    "known_kpis",
     "plan_function_sweep",
     "plan_scenario_sweep",
-    "value_label",
-    # sweep_exec
-    "TRACE_ENV",
-    "Task",
-    "add_incremental",
-    "collect",
-    "evaluate_function",
-    "execute",
-    "prepare_folder",
-    "run_sweep",
-    "run_task",
-    "simulate_baseline",
-    "simulate_point",
-    # sweep_report
+    # report
     "BEST",
     "PointResult",
     "SweepResult",
@@ -106,4 +93,17 @@ __all__ = [
     "short_label",
     "summary_markdown",
     "write_outputs",
+    # execute
+    "TRACE_ENV",
+    "Task",
+    "add_incremental",
+    "evaluate_function",
+    "execute",
+    "run_task",
+    "simulate_baseline",
+    "simulate_point",
+    # run
+    "collect",
+    "prepare_folder",
+    "run_sweep",
 ]

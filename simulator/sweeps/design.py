@@ -1,15 +1,15 @@
-"""Sweep designs: what a sweep runs, decided and validated before anything runs.
+"""Sweep designs: which points a sweep runs, the gates its results must pass, and its plan.
 
-Command-line values, grids, ranges, fixed overrides (`--set`) and gates are parsed here; a
-`Design` (full grid, Latin hypercube or Saltelli's Sobol design) gives every point's dotted-path
-overrides, and `plan_scenario_sweep` validates the scenario at every point into a `SweepPlan`
-(`plan_function_sweep` for a Python function). The plan's definition, digested, names the points
-and decides whether an output folder resumes the same sweep.
+Values typed on the command line are read as YAML scalars (`parse_value`); grids, ranges and fixed
+overrides (`--set`) are parsed into `Factor`s, and a `Design` (full grid, Latin hypercube or
+Saltelli's Sobol design) gives every point's dotted-path overrides. Gates (`KPI OP NUMBER`) are
+checked on the results and are not part of a sweep's definition. A `SweepPlan` is a design made
+concrete (every point's overrides, and scenario) with its run settings; its definition decides
+whether an output folder resumes the same sweep. `simulator.sweeps.plan` makes plans.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -21,12 +21,11 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from tqdm.auto import tqdm
 
 from simulator.engine.rng import replication_seed
 from simulator.errors import UserError
-from simulator.scenario.load import ScenarioError, load_scenario
 from simulator.scenario.schema import Scenario
+from simulator.sweeps.keys import canonical_json, digest
 from simulator.yamlfiles import YamlLoader
 
 SWEEP_FORMAT = 1
@@ -77,40 +76,6 @@ def value_label(value) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
-
-
-def _jsonable(value):
-    """Overrides as JSON values (dates as ISO text)."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _canon(obj) -> str:
-    """Canonical JSON text (sorted keys) for hashing and comparing definitions."""
-    return json.dumps(_jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=True)
-
-
-def _digest(obj, n: int = 16) -> str:
-    """Short SHA-256 of an object's canonical JSON."""
-    return hashlib.sha256(_canon(obj).encode()).hexdigest()[:n]
-
-
-def is_list_field(scenario: Scenario, path: str) -> bool:
-    """Whether the scenario's field at a dotted path holds a list (such as a touch's audience)."""
-    node = scenario.model_dump(mode="python")
-    for key in path.split("."):
-        if isinstance(node, dict):
-            node = next((v for k, v in node.items() if str(k) == key), None)
-        elif isinstance(node, list | tuple) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            return False
-    return isinstance(node, list | tuple)
 
 
 # ----------------------------------------------------------------------------- factors and designs
@@ -328,7 +293,7 @@ class SweepPlan:
     ids: list[str] = field(init=False)
 
     def __post_init__(self):
-        self.ids = [_digest(p, 12) for p in self.points]
+        self.ids = [digest(p, 12) for p in self.points]
 
     @property
     def baseline(self) -> bool:
@@ -338,7 +303,7 @@ class SweepPlan:
     def definition(self) -> dict:
         """Everything that decides the results; a folder only resumes the same definition."""
         return json.loads(
-            _canon(
+            canonical_json(
                 {
                     "format": SWEEP_FORMAT,
                     **self.design.spec(),
@@ -360,96 +325,3 @@ class SweepPlan:
     def labels(self, i: int) -> dict[str, str]:
         """Point i's factor values as text, by factor path."""
         return {f.path: value_label(self.points[i][f.path]) for f in self.design.factors}
-
-
-def _scenario_digest(scenario: Scenario, base_dir: Path) -> str:
-    """Digest of a scenario's effective content (after extends) and of its parameter file."""
-    parts = [scenario.model_dump_json()]
-    pf = scenario.population.params_file
-    if pf and (base_dir / pf).is_file():
-        parts.append(hashlib.sha256((base_dir / pf).read_bytes()).hexdigest())
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
-def plan_scenario_sweep(
-    path: str | Path,
-    design: Design,
-    *,
-    reps: int,
-    seed: int | None = None,
-    shoppers: int | None = None,
-    fixed: dict[str, str] | None = None,
-    progress: bool = False,
-) -> SweepPlan:
-    """Validate the scenario at every point of the design (all problems reported together)."""
-    path = str(path)
-    try:
-        base = load_scenario(path)
-    except ScenarioError as exc:
-        raise SweepError(str(exc)) from None
-    fixed_values = {
-        p: parse_value(t, as_list=is_list_field(base, p)) for p, t in (fixed or {}).items()
-    }
-    clash = [f.path for f in design.factors if f.path in fixed_values]
-    if clash:
-        raise SweepError(f"{', '.join(clash)} is both swept and set with --set")
-    points = design.points(lambda p: is_list_field(base, p))
-    scenarios, problems = [], {}
-    for i, ov in enumerate(
-        tqdm(
-            points,
-            desc="validating",
-            unit="point",
-            leave=False,
-            disable=not progress or len(points) < 200,
-        )
-    ):
-        try:
-            scenarios.append(load_scenario(path, {**fixed_values, **ov}))
-        except ScenarioError as exc:
-            for line in str(exc).splitlines():
-                problems.setdefault(line, []).append(i)
-    if problems:
-        bad = sorted({i for where in problems.values() for i in where})
-        lines = []
-        for line, where in list(problems.items())[:20]:
-            if len(where) == 1:
-                at = (
-                    "point "
-                    + str(where[0])
-                    + " ("
-                    + ", ".join(f"{k}={value_label(v)}" for k, v in points[where[0]].items())
-                    + ")"
-                )
-            else:
-                shown = ", ".join(map(str, where[:10])) + (", ..." if len(where) > 10 else "")
-                at = f"points {shown}"
-            lines.append(f"{line}  [{at}]")
-        if len(problems) > 20:
-            lines.append(f"... and {len(problems) - 20} more problems")
-        raise SweepError(
-            f"{len(bad)} of {len(points)} points have an invalid scenario; nothing "
-            "was run:\n" + "\n".join(lines)
-        )
-    base_dir = Path(path).parent
-    source = {"scenario": base.name, "digest": _scenario_digest(base, base_dir)}
-    return SweepPlan(
-        design,
-        points,
-        reps,
-        base.seed if seed is None else seed,
-        source,
-        scenarios=scenarios,
-        fixed=_jsonable(fixed_values),
-        shoppers=shoppers,
-        base_dir=base_dir,
-        scenario_path=path,
-    )
-
-
-def plan_function_sweep(
-    design: Design, evaluate: Evaluate, *, reps: int = 1, seed: int = 0
-) -> SweepPlan:
-    """A sweep of a Python function `evaluate(overrides, seeds) -> [KPI dict per seed]`."""
-    name = f"{getattr(evaluate, '__module__', '?')}.{getattr(evaluate, '__qualname__', '?')}"
-    return SweepPlan(design, design.points(), reps, seed, {"function": name}, evaluate=evaluate)

@@ -1,0 +1,138 @@
+"""`promosim backtest`: fit BG/NBD on calibration weeks and track the holdout with the engine.
+
+User errors (bad transaction files, periods outside the log) print "error: ..." and exit 2, like
+the rest of the CLI (`simulator.errors`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from simulator.cli.common import (
+    BadInput,
+    options,
+    positive_int,
+    print_table,
+    read_transactions,
+    set_threads,
+)
+
+
+def cmd_backtest(args) -> int:
+    """Fit on the calibration weeks, replay the cohort in the engine, write figures and charts."""
+    from simulator.files import atomic_dir, to_json, write_csv
+    from simulator.fitting.backtest.run import run_backtest
+
+    set_threads(args.threads)
+    t0 = time.perf_counter()
+    tx, load_s = read_transactions(args.transactions, args.format, args.sample)
+    res = run_backtest(
+        tx,
+        args.cal_weeks,
+        reps=args.reps,
+        seed=args.seed,
+        sample=args.sample,
+        progress=not args.quiet,
+        threads=args.threads,
+    )
+    res.timings = {"load": load_s, **res.timings}
+    stem = Path(args.transactions).stem.lower() + ("_sample" if args.sample else "")
+    out = Path(args.out or f"results/backtest_{stem}_{args.cal_weeks}w")
+    from simulator.reports.backtest_plots import plot_conditional, plot_tracking
+
+    try:
+        with atomic_dir(out) as tmp:
+            write_csv(tmp / "weekly.csv", res.weekly_rows())
+            write_csv(tmp / "conditional.csv", res.conditional_rows())
+            plot_tracking(res, tmp / "tracking.png")
+            plot_conditional(res, tmp / "conditional.png")
+            res.timings["total"] = time.perf_counter() - t0
+            (tmp / "backtest.json").write_text(to_json(res.to_dict()))
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}/: {exc.strerror or exc}") from None
+    if not args.quiet:
+        _print_backtest(res, out)
+    return 0
+
+
+def _print_backtest(res, out: Path) -> None:
+    """Summarise a backtest on the terminal."""
+    bg = res.calibration.bgnbd
+    acc = res.accuracy()
+    print(
+        f"{res.source}{' (1/10th sample)' if res.sample else ''}: {res.n_customers:,} "
+        f"customers; calibration {res.start}..{res.cal_end} ({res.cal_weeks} weeks), holdout "
+        f"to {res.end} (weeks {res.cal_weeks + 1}-{res.n_weeks})"
+    )
+    print(
+        "BG/NBD per week: "
+        + ", ".join(f"{k} {v:.4f}" for k, v in bg.as_dict().items())
+        + f"; log-likelihood {bg.log_likelihood:,.2f}"
+    )
+    print(
+        f"engine: {res.reps} replications (seed {res.seed}) in {res.engine.seconds:.1f} s on "
+        f"{res.engine.threads} thread{'s' if res.engine.threads > 1 else ''}"
+    )
+    print(
+        f"cumulative repeat transactions at week {res.n_weeks}: actual "
+        f"{acc['actual_cum_at_end']:,.0f}; BG/NBD {acc['analytic_cum_at_end']:,.0f}; engine "
+        f"{acc['engine_cum_at_end']:,.0f} [{acc['engine_cum_at_end_low']:,.0f}, "
+        f"{acc['engine_cum_at_end_high']:,.0f}]"
+    )
+    print(
+        f"holdout weeks {res.cal_weeks + 1}-{res.n_weeks}, cumulative: MAPE engine vs actual "
+        f"{acc['mape_engine_vs_actual_pct']:.2f}%, BG/NBD vs actual "
+        f"{acc['mape_analytic_vs_actual_pct']:.2f}%; engine vs BG/NBD "
+        f"{acc['mapd_engine_vs_analytic_pct']:.2f}% (max "
+        f"{acc['max_abs_pct_engine_vs_analytic']:.2f}%)"
+    )
+    rows = [
+        (
+            r["x"],
+            f"{r['customers']:,}",
+            f"{r['actual']:.3f}",
+            f"{r['bgnbd']:.3f}",
+            f"{r['engine']:.3f}",
+            f"{r['engine_bgnbd']:.3f}",
+        )
+        for r in res.conditional_rows()
+    ]
+    print("mean holdout repeat transactions by calibration frequency x:")
+    print_table(rows, ("x", "customers", "actual", "BG/NBD", "engine", "engine's BG/NBD"))
+    print(f"total {res.timings['total']:.1f} s; written to {out}/")
+
+
+def add_parser(subparsers) -> None:
+    """Add `backtest` to the top-level subparsers."""
+    b = subparsers.add_parser(
+        "backtest",
+        help="fit BG/NBD on calibration weeks and track the holdout with the engine",
+        parents=[
+            options(
+                "transactions",
+                "format",
+                "quiet",
+                seed="base seed (default 0)",
+                out="output folder (default: results/backtest_<file>_<W>w)",
+                threads="Numba threads (default: 1 below 100,000 customers, else all cores; "
+                "results do not change)",
+            )
+        ],
+    )
+    b.add_argument(
+        "--cal-weeks",
+        type=positive_int,
+        required=True,
+        metavar="W",
+        help="calibration weeks from the first transaction day; the rest is holdout",
+    )
+    b.add_argument(
+        "--reps", type=positive_int, default=100, help="engine replications (default 100)"
+    )
+    b.add_argument(
+        "--sample",
+        action="store_true",
+        help="use Fader & Hardie's 2,357-customer 1/10th sample of the CDNOW master",
+    )
+    b.set_defaults(func=cmd_backtest, seed=0)

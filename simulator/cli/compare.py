@@ -1,0 +1,129 @@
+"""`promosim compare`: a baseline and alternatives over replications, with common random numbers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from simulator.cli.common import (
+    BadInput,
+    format_value,
+    load,
+    options,
+    positive_int,
+    print_table,
+    set_threads,
+)
+
+# KPIs of the terminal table (comparison.csv has them all)
+SHOWN = (
+    "gmv",
+    "member_gmv_penetration",
+    "new_members",
+    "old_member_gmv_share",
+    "member_arpu",
+    "cost",
+    "incremental_gmv",
+    "incremental_cost",
+    "roi",
+)
+
+
+def cmd_compare(args) -> int:
+    """Compare a baseline with alternatives over replications (common random numbers)."""
+    from simulator.analysis.experiment import run_comparison
+    from simulator.files import atomic_dir, to_json, write_csv
+
+    paths = [args.baseline, *args.alternatives]
+    scenarios = [load(p) for p in paths]
+    names = [Path(p).stem for p in paths]
+    if len(set(names)) != len(names):
+        raise BadInput("scenario file names must differ (they name the rows of the table)")
+    set_threads(args.threads)
+    out = Path(args.out or "results/compare")
+    t0 = time.perf_counter()
+    cmp = run_comparison(
+        scenarios,
+        names,
+        reps=args.reps,
+        seed=args.seed,
+        shoppers=args.shoppers,
+        independent=args.independent,
+        touch_roi=args.touch_roi,
+        base_dirs=[Path(p).parent for p in paths],
+        progress=not args.quiet,
+    )
+    cmp.meta["wall_s"] = round(time.perf_counter() - t0, 3)
+    with atomic_dir(out) as tmp:
+        (tmp / "comparison.json").write_text(
+            to_json({"meta": cmp.meta, "rows": cmp.rows, "touch_roi": cmp.touch_rows})
+        )
+        write_csv(tmp / "comparison.csv", cmp.rows)
+        if cmp.touch_rows:
+            write_csv(tmp / "touch_roi.csv", cmp.touch_rows)
+        if not args.no_plots:
+            from simulator.reports.compare_plots import plot_comparison
+
+            plot_comparison(cmp, tmp)
+    if not args.quiet:
+        print(
+            f"{len(names)} scenarios x {args.reps} replications x {cmp.meta['shoppers']:,} "
+            f"shoppers ({cmp.meta['random_numbers']} random numbers), "
+            f"{cmp.meta['wall_s']:.1f} s; baseline: {names[0]}"
+        )
+        _print_table(cmp.rows, names[0])
+        print(f"written to {out}/")
+    return 0
+
+
+def _print_table(rows: list[dict], baseline: str) -> None:
+    """The alternatives' `SHOWN` KPIs: mean, difference from the baseline and its 95% CI."""
+    table = []
+    for r in rows:
+        if r["kpi"] not in SHOWN or r["scenario"] == baseline:
+            continue
+        diff = r["diff"] if r["diff"] is not None else r["mean"]
+        lo = r["diff_ci_low"] if r["diff"] is not None else r["ci_low"]
+        hi = r["diff_ci_high"] if r["diff"] is not None else r["ci_high"]
+        table.append(
+            (
+                r["scenario"],
+                r["kpi"],
+                format_value(r["mean"]),
+                format_value(diff),
+                f"[{format_value(lo)}, {format_value(hi)}]",
+            )
+        )
+    print_table(table, ("scenario", "kpi", "mean", "vs baseline", "95% CI"))
+
+
+def add_parser(subparsers) -> None:
+    """Add `compare` to the top-level subparsers."""
+    c = subparsers.add_parser(
+        "compare",
+        help="compare strategies with a baseline over replications",
+        parents=[
+            options(
+                "shoppers",
+                "threads",
+                "no_plots",
+                "quiet",
+                seed="base seed (default: the baseline's)",
+                out="output folder (default: results/compare)",
+            )
+        ],
+    )
+    c.add_argument("baseline", help="baseline scenario (e.g. scenarios/no_campaign.yaml)")
+    c.add_argument("alternatives", nargs="+", help="scenarios to compare with the baseline")
+    c.add_argument("--reps", type=positive_int, default=30, help="replications (default 30)")
+    c.add_argument(
+        "--independent",
+        action="store_true",
+        help="unrelated seeds per scenario instead of common random numbers",
+    )
+    c.add_argument(
+        "--touch-roi",
+        action="store_true",
+        help="also the marginal ROI of each touch (one more run per touch)",
+    )
+    c.set_defaults(func=cmd_compare)

@@ -1,0 +1,113 @@
+"""`promosim run`: simulate a scenario and its no-campaign baseline; write KPIs, series, plots."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from simulator import __version__
+from simulator.cli.common import format_value, load, options, positive_int, print_table, set_threads
+
+
+def cmd_run(args) -> int:
+    """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
+    from simulator.analysis.experiment import replicate, summarise
+    from simulator.analysis.kpis import HEADLINE
+    from simulator.files import atomic_dir, to_json, write_csv
+    from simulator.reports.outputs import daily_rows
+
+    sc = load(args.scenario)
+    set_threads(args.threads)
+    out = Path(args.out or f"results/{Path(args.scenario).stem}")
+    t0 = time.perf_counter()
+    (rep,) = replicate(
+        [sc],
+        [sc.name],
+        reps=args.reps,
+        seed=args.seed,
+        shoppers=args.shoppers,
+        with_baseline=not args.no_baseline,
+        base_dirs=[Path(args.scenario).parent],
+        progress=not args.quiet,
+    )
+    wall = time.perf_counter() - t0
+    run, baseline = rep.first
+    summary = summarise(rep)
+    if args.reps == 1:
+        kpis = rep.kpis[0]
+    else:
+        kpis = {k: m for k, (m, _, _) in summary.items()}
+        kpis["reps"] = args.reps
+        kpis["ci95"] = {k: [lo, hi] for k, (_, lo, hi) in summary.items()}
+        kpis["replications"] = {k: rep.values(k) for k in summary}
+    with atomic_dir(out) as tmp:
+        (tmp / "kpis.json").write_text(to_json(kpis))
+        write_csv(tmp / "daily.csv", daily_rows(run, baseline))
+        meta = {
+            "scenario": str(args.scenario),
+            "name": sc.name,
+            "seed": run.seed,
+            "shoppers": run.shoppers,
+            "days": len(run.dates),
+            "reps": args.reps,
+            "baseline": baseline is not None,
+            "wall_s": round(wall, 3),
+            "promosim_version": __version__,
+            "note": "daily.csv and the charts show replication 0",
+        }
+        (tmp / "run.json").write_text(to_json(meta))
+        if not args.no_plots:
+            from simulator.reports.run_plots import plot_run
+
+            plot_run(run, tmp, baseline)
+    if not args.quiet:
+        reps = f", {args.reps} replications" if args.reps > 1 else ""
+        print(
+            f"{sc.name}: {run.shoppers:,} shoppers x {len(run.dates)} days, seed {run.seed}"
+            f"{reps}, {wall:.1f} s"
+        )
+        if args.reps == 1:
+            rows = [(k, format_value(kpis.get(k))) for k in HEADLINE if k in kpis]
+            print_table(rows, ("kpi", "value"))
+        else:
+            rows = [
+                (
+                    k,
+                    format_value(summary[k][0]),
+                    format_value(summary[k][1]),
+                    format_value(summary[k][2]),
+                )
+                for k in HEADLINE
+                if k in summary
+            ]
+            print_table(rows, ("kpi", "mean", "95% CI low", "95% CI high"))
+        print(f"written to {out}/")
+    return 0
+
+
+def add_parser(subparsers) -> None:
+    """Add `run` to the top-level subparsers."""
+    r = subparsers.add_parser(
+        "run",
+        help="simulate a scenario and write KPIs, daily series and plots",
+        parents=[
+            options(
+                "shoppers",
+                "threads",
+                "no_plots",
+                "quiet",
+                seed="run seed (default: the scenario's)",
+                out="output folder (default: results/<scenario name>)",
+            )
+        ],
+    )
+    r.add_argument("scenario")
+    r.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the no-campaign run (no incremental GMV or ROI)",
+    )
+    r.add_argument(
+        "--reps", type=positive_int, default=1, help="replications (KPI means with 95%% CIs)"
+    )
+    r.set_defaults(func=cmd_run)
