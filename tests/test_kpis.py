@@ -1,4 +1,4 @@
-"""Each KPI formula of docs/kpis.md checked on hand-made counters."""
+"""Each KPI formula of docs/kpis.md checked on hand-made counters; the registry and the docs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 from helpers import scenario
 
-from simulator.analysis.kpis import HEADLINE, compute_kpis
+from simulator.analysis import kpis as kpis_module
+from simulator.analysis.kpi_docs import DOCS, generated_part, kpi_tables
+from simulator.analysis.kpi_registry import REGISTRY, expand_names, find
+from simulator.analysis.kpis import HEADLINE, compute_kpis, compute_target_kpis, kpi_names
 from simulator.engine.counters import Layout
 from simulator.engine.run import RunResult
 
@@ -52,6 +55,7 @@ RUN = fake_run(
     orders_old_member=(4, 9),
     orders_new_member=(2, 3),
     orders_nonmember=(3, 9),
+    first_purchases=(3, 5),
     first_purchase=(100, 120),
     repeat=(200, 210),
     enrolments_organic=(6, 20),
@@ -131,3 +135,97 @@ def test_zero_denominators_are_none():
 
 def test_headline_kpis_present(k):
     assert set(HEADLINE) <= set(k)
+
+
+def test_target_only_kpis():
+    t = compute_target_kpis(RUN)
+    assert t == {
+        "new_customers": 8.0,
+        "old_customers": 22.0,
+        "old_customer_share": 22 / 30,
+        "old_member_order_share": 13 / 30,
+    }
+    assert list(t) == [k.name for k in REGISTRY if not k.reported]
+
+
+def test_keys_are_the_registry_in_order(k):
+    assert list(k) == expand_names(LAYOUT.benefits, LAYOUT.channels)
+    assert list(compute_kpis(RUN)) == expand_names(LAYOUT.benefits, LAYOUT.channels, baseline=False)
+    names = kpi_names(scenario())
+    assert "final_churned" in names and names[-1] == "roi"
+    assert [n for n in names if n.startswith("cost_benefit_")] == [
+        f"cost_benefit_{b}" for b in scenario().benefits
+    ]
+
+
+def test_a_formula_without_registry_entry_is_refused(monkeypatch):
+    monkeypatch.setattr(kpis_module, "expand_names", lambda *a, **kw: ["gmv"])
+    with pytest.raises(KeyError, match="member_gmv"):
+        compute_kpis(RUN)
+
+
+def test_registry_metadata():
+    """What the tables, comparisons and targets fits used before the registry held it."""
+    assert HEADLINE == (
+        "gmv",
+        "member_gmv",
+        "member_gmv_penetration",
+        "new_members",
+        "new_member_first_purchase_rate",
+        "old_member_gmv_share",
+        "member_arpu",
+        "non_member_arpu",
+        "old_member_premium",
+        "presale_member_gmv_share",
+        "active_members",
+        "buyers",
+        "orders",
+        "cost",
+        "incremental_gmv",
+        "roi",
+    )
+    compared = {k.name for k in REGISTRY if k.compared}
+    assert compared == set(HEADLINE) - {"incremental_gmv", "roi"} | {
+        "benefit_cost",
+        "contact_cost",
+        "cost_benefit_<benefit>",
+        "cost_channel_<channel>",
+    }
+    assert {k.name for k in REGISTRY if k.needs_baseline} == {
+        "baseline_gmv",
+        "incremental_gmv",
+        "incremental_member_gmv",
+        "roi",
+    }
+    assert {k.name for k in REGISTRY if k.intensive} == {
+        "member_gmv_penetration",
+        "new_member_first_purchase_rate",
+        "old_member_gmv_share",
+        "member_arpu",
+        "old_member_arpu",
+        "non_member_arpu",
+        "old_member_premium",
+        "presale_member_gmv_share",
+        "roi",
+        "old_customer_share",
+        "old_member_order_share",
+    }
+
+
+def test_find_resolves_per_name_kpis():
+    assert find("gmv").name == "gmv"
+    assert find("cost_benefit_coupon").name == "cost_benefit_<benefit>"
+    assert find("new_members_channel_sms").name == "new_members_channel_<channel>"
+    assert find("new_members_organic").name == "new_members_organic"
+    assert find("final_repeat").per == "state"
+    assert find("cost_benefit_") is None and find("contacts_touch_t1") is None
+
+
+def test_docs_tables_are_the_registry():
+    """docs/kpis.md shows every KPI once with the registry's formula: regenerate when this fails
+    (python -m simulator.analysis.kpi_docs)."""
+    text = DOCS.read_text(encoding="utf-8")
+    assert generated_part(text) == kpi_tables()
+    for kpi in REGISTRY:
+        assert text.count(f"| `{kpi.name}` | {kpi.formula} |") == 1, kpi.name
+        assert text.count(f"| `{kpi.name}` |") == 1, kpi.name

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from simulator.analysis.kpis import HEADLINE, compute_kpis
-from simulator.analysis.stats import mean_ci
+from simulator.analysis.kpi_registry import find
+from simulator.analysis.kpis import compute_kpis
+from simulator.analysis.stats import estimate, mean_ci
 from simulator.domain.lifecycle import JOINED, OLD_MEMBER, REPEAT
 from simulator.engine.plan import n_capped
 from simulator.engine.population import draw_population
@@ -27,12 +28,6 @@ from simulator.engine.run import RunResult, no_campaign, simulate
 from simulator.errors import UserError
 from simulator.scenario.schema import Scenario
 
-# KPIs compared between strategies, in table order: the headline ones measured on each run
-# (the incremental ones are the comparison itself), then the cost split; cost parts per scenario
-COMPARED = tuple(k for k in HEADLINE if k not in ("incremental_gmv", "roi")) + (
-    "benefit_cost",
-    "contact_cost",
-)
 FUNNEL = ("non-members at start", "new members", "first purchase", "repeat")
 
 
@@ -169,16 +164,11 @@ def _paired(a: list, b: list) -> list[float]:
 
 
 def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:
-    m, lo, hi = mean_ci(values)
-    vals = [v for v in values if v is not None]
+    """A table row: the KPI's mean, CI, sd and replications, and the paired difference's."""
     row = {
         "scenario": scenario,
         "kpi": kpi,
-        "mean": m,
-        "ci_low": lo,
-        "ci_high": hi,
-        "sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan,
-        "reps": len(vals),
+        **estimate(values).as_row(),
         "diff": None,
         "diff_ci_low": None,
         "diff_ci_high": None,
@@ -186,32 +176,30 @@ def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:
         "diff_excludes_zero": None,
     }
     if diffs is not None:
-        dm, dlo, dhi = mean_ci(diffs)
+        d = estimate(diffs)
         row.update(
-            diff=dm,
-            diff_ci_low=dlo,
-            diff_ci_high=dhi,
-            diff_sd=float(np.std(diffs, ddof=1)) if len(diffs) > 1 else math.nan,
-            diff_excludes_zero=bool(dlo > 0 or dhi < 0) if not math.isnan(dlo) else None,
+            diff=d.mean,
+            diff_ci_low=d.ci_low,
+            diff_ci_high=d.ci_high,
+            diff_sd=d.sd,
+            diff_excludes_zero=bool(d.ci_low > 0 or d.ci_high < 0)
+            if not math.isnan(d.ci_low)
+            else None,
         )
     return row
 
 
 def comparison_rows(results: list[Replicated]) -> list[dict]:
-    """Tidy rows: one per scenario x KPI, with the paired difference against the first scenario.
+    """Tidy rows: one per scenario x compared KPI, with the paired difference to the first scenario.
 
-    Alternatives also get incremental_gmv, incremental_cost (their differences in gmv and cost)
-    and roi = incremental GMV / incremental cost, computed per replication.
+    The compared KPIs are the registry's (`Kpi.compared`), in `compute_kpis` order. Alternatives
+    also get incremental_gmv, incremental_cost (their differences in gmv and cost) and
+    roi = incremental GMV / incremental cost, computed per replication.
     """
     base = results[0]
     rows = []
     for j, res in enumerate(results):
-        kpis = [
-            k
-            for k in res.kpis[0]
-            if k in COMPARED or k.startswith(("cost_benefit_", "cost_channel_"))
-        ]
-        for kpi in kpis:
+        for kpi in (k for k in res.kpis[0] if find(k).compared):
             values = res.values(kpi)
             if kpi in base.kpis[0]:
                 ref = base.values(kpi)

@@ -1,36 +1,18 @@
 """The platform's KPIs, each a small pure function of a run's daily counters.
 
-The exact formulas are documented once, in docs/kpis.md; the names here are the keys of
-`kpis.json`. A ratio whose denominator is zero is None (null in JSON), never 0 or NaN.
+Their names, exact formulas (as docs/kpis.md shows them) and uses are in the registry,
+`kpi_registry.REGISTRY`, whose order is the order of `kpis.json`. A ratio whose denominator is
+zero is None (null in JSON), never 0 or NaN.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
+from simulator.analysis.kpi_registry import REGISTRY, expand_names
 from simulator.domain.lifecycle import STATES
-from simulator.engine.counters import Layout
 from simulator.engine.run import RunResult
 
 # KPIs of a scenario with its baseline, in the order tables show them
-HEADLINE = (
-    "gmv",
-    "member_gmv",
-    "member_gmv_penetration",
-    "new_members",
-    "new_member_first_purchase_rate",
-    "old_member_gmv_share",
-    "member_arpu",
-    "non_member_arpu",
-    "old_member_premium",
-    "presale_member_gmv_share",
-    "active_members",
-    "buyers",
-    "orders",
-    "cost",
-    "incremental_gmv",
-    "roi",
-)
+HEADLINE = tuple(k.name for k in REGISTRY if k.headline)
 
 
 def ratio(num: float, den: float) -> float | None:
@@ -48,7 +30,7 @@ def gmv_parts(run: RunResult, days=slice(None)) -> tuple[float, float, float]:
 
 
 def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str, float | None]:
-    """Every KPI of a run as a flat dict; incremental ones need the no-campaign baseline run."""
+    """Every reported KPI of a run, in registry order; incremental ones need the baseline run."""
     old, new, non = gmv_parts(run)
     gmv = old + new + non
     member_gmv = old + new
@@ -108,7 +90,23 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
     if baseline is not None:
         parts = gmv_parts(baseline)
         k.update(incremental(k, sum(parts), sum(parts[:2])))
-    return k
+    names = expand_names(lay.benefits, lay.channels, baseline=baseline is not None)
+    ordered = {name: k.pop(name) for name in names}
+    if k:  # a formula without a registry entry would be missing from docs and tables
+        raise KeyError(f"KPIs missing from kpi_registry.REGISTRY: {', '.join(k)}")
+    return ordered
+
+
+def compute_target_kpis(run: RunResult) -> dict[str, float | None]:
+    """The KPIs only a targets fit measures (registry entries with `reported=False`)."""
+    first = float(run.total("first_purchases"))
+    orders = float(sum(run.total(f"orders_{k}") for k in ("old_member", "new_member", "nonmember")))
+    return {
+        "new_customers": first,
+        "old_customers": orders - first,
+        "old_customer_share": ratio(orders - first, orders),
+        "old_member_order_share": ratio(run.total("orders_old_member"), orders),
+    }
 
 
 def incremental(k: dict, base_gmv: float, base_member_gmv: float) -> dict:
@@ -126,17 +124,4 @@ def incremental(k: dict, base_gmv: float, base_member_gmv: float) -> dict:
 
 def kpi_names(scenario) -> list[str]:
     """Every KPI name a run of the scenario with its baseline reports, in `compute_kpis` order."""
-    lay = Layout(tuple(scenario.benefits), tuple(scenario.channels), tuple(scenario.plan))
-    days = len(scenario.days)
-    run = RunResult(
-        scenario=scenario,
-        seed=0,
-        shoppers=1,
-        layout=lay,
-        dates=scenario.days,
-        phases=[""] * days,
-        presale=np.zeros(days, bool),
-        daily_int=np.zeros((days, lay.n_int), np.int64),
-        daily_float=np.zeros((days, lay.n_float)),
-    )
-    return list(compute_kpis(run, run))
+    return expand_names(scenario.benefits, scenario.channels)

@@ -114,17 +114,6 @@ def read_transactions(path: str, fmt: str | None, sample: bool = False):
     return tx, time.perf_counter() - t0
 
 
-def format_value(value) -> str:
-    """A KPI value for the terminal table."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if abs(value) < 10:
-        return f"{value:.4f}"
-    return f"{value:,.0f}"
-
-
 def print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     """Print aligned columns."""
     widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]

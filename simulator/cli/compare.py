@@ -7,13 +7,13 @@ from pathlib import Path
 
 from simulator.cli.common import (
     BadInput,
-    format_value,
     load,
     options,
     positive_int,
     print_table,
     set_threads,
 )
+from simulator.formatting import table_number
 
 # KPIs of the terminal table (comparison.csv has them all)
 SHOWN = (
@@ -89,9 +89,9 @@ def _print_table(rows: list[dict], baseline: str) -> None:
             (
                 r["scenario"],
                 r["kpi"],
-                format_value(r["mean"]),
-                format_value(diff),
-                f"[{format_value(lo)}, {format_value(hi)}]",
+                table_number(r["mean"]),
+                table_number(diff),
+                f"[{table_number(lo)}, {table_number(hi)}]",
             )
         )
     print_table(table, ("scenario", "kpi", "mean", "vs baseline", "95% CI"))

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from simulator import __version__
-from simulator.cli.common import format_value, load, options, positive_int, print_table, set_threads
+from simulator.cli.common import load, options, positive_int, print_table, set_threads
+from simulator.formatting import table_number
 
 
 def cmd_run(args) -> int:
@@ -67,15 +68,15 @@ def cmd_run(args) -> int:
             f"{reps}, {wall:.1f} s"
         )
         if args.reps == 1:
-            rows = [(k, format_value(kpis.get(k))) for k in HEADLINE if k in kpis]
+            rows = [(k, table_number(kpis.get(k))) for k in HEADLINE if k in kpis]
             print_table(rows, ("kpi", "value"))
         else:
             rows = [
                 (
                     k,
-                    format_value(summary[k][0]),
-                    format_value(summary[k][1]),
-                    format_value(summary[k][2]),
+                    table_number(summary[k][0]),
+                    table_number(summary[k][1]),
+                    table_number(summary[k][2]),
                 )
                 for k in HEADLINE
                 if k in summary

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from simulator.cli.common import (
     BadInput,
-    format_value,
     load,
     options,
     positive_int,
     print_table,
     set_threads,
 )
+from simulator.formatting import table_number
 
 SHOWN = ("roi", "incremental_gmv", "cost", "member_gmv_penetration", "new_members")
 EXIT_FAILED = 1
@@ -116,7 +116,7 @@ def _sweep(args) -> int:
         print(f"FAILED point {p.index} ({p.label()}): {(p.error or '').splitlines()[0]}")
     for g, p, v in gate_fails:
         print(
-            f"GATE FAILED '{g.text}' at point {p.index} ({p.label()}): {g.kpi} = {format_value(v)}"
+            f"GATE FAILED '{g.text}' at point {p.index} ({p.label()}): {g.kpi} = {table_number(v)}"
         )
     if gates and not gate_fails and not args.quiet:
         print(f"all {len(gates)} gate(s) pass at every point")
@@ -125,7 +125,7 @@ def _sweep(args) -> int:
 
 def _print_report(result, out: Path) -> None:
     """Status line and a table of the points (the best 20 by ROI for a large sweep)."""
-    from simulator.sweeps import short_label
+    from simulator.formatting import short_label
 
     plan = result.plan
     n = plan.shoppers or plan.scenarios[0].population.shoppers
@@ -144,7 +144,7 @@ def _print_report(result, out: Path) -> None:
         (
             str(p.index),
             *(short_label(p.labels[f]) for f in factors),
-            *(format_value(p.mean(k)) for k in SHOWN),
+            *(table_number(p.mean(k)) for k in SHOWN),
         )
         for p in ok
     ]

@@ -6,21 +6,14 @@ input (scenario, targets file or arguments), reported by `simulator.cli.main`.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from pathlib import Path
 
-from simulator.cli.common import format_value, options, positive_int, print_table, set_threads
+from simulator.cli.common import options, positive_int, print_table, set_threads
+from simulator.formatting import table_number
 
 EXIT_NOT_MET = 1
-
-
-def _fmt(x: float) -> str:
-    """A number for the report table (n/a when undefined)."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    return format_value(float(x))
 
 
 def cmd_calibrate_targets(args) -> int:
@@ -71,8 +64,8 @@ def _print_report(result, report: dict, wall: float) -> None:
     rows = [
         (
             name,
-            _fmt(p["start"]),
-            _fmt(p["fitted"]),
+            table_number(p["start"]),
+            table_number(p["fitted"]),
             f"[{p['bounds'][0]:g}, {p['bounds'][1]:g}]",
             p["at_bound"] or "",
         )
@@ -83,11 +76,11 @@ def _print_report(result, report: dict, wall: float) -> None:
     rows = [
         (
             t["name"],
-            _fmt(t["target"]),
-            _fmt(t["tolerance"]),
-            _fmt(t["start_mean"]),
-            _fmt(t["achieved_mean"]),
-            f"[{_fmt(t['ci95'][0])}, {_fmt(t['ci95'][1])}]",
+            table_number(t["target"]),
+            table_number(t["tolerance"]),
+            table_number(t["start_mean"]),
+            table_number(t["achieved_mean"]),
+            f"[{table_number(t['ci95'][0])}, {table_number(t['ci95'][1])}]",
             "yes" if t["met"] else "NO",
         )
         for t in report["targets"]

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from simulator.fitting.backtest.cohort import X_LABELS  # noqa: E402
-from simulator.fitting.backtest.result import BacktestResult  # noqa: E402
+from simulator.fitting.backtest.cohort import X_LABELS
+from simulator.fitting.backtest.result import BacktestResult
+from simulator.reports.charts import save_png
 
 ACTUAL, BGNBD, ENGINE = "#222222", "#d94801", "#2171b5"
 
@@ -24,7 +22,8 @@ def plot_tracking(res: BacktestResult, path: str | Path) -> None:
     """Cumulative repeat transactions by week: actual, BG/NBD and the engine's 95% band."""
     weeks = np.arange(1, res.n_weeks + 1)
     mean, lo, hi = res.engine_band
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig = Figure(figsize=(8, 4.8))
+    ax = fig.subplots()
     ax.fill_between(
         weeks,
         lo,
@@ -62,8 +61,7 @@ def plot_tracking(res: BacktestResult, path: str | Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
 
 
 def plot_conditional(res: BacktestResult, path: str | Path) -> None:
@@ -74,7 +72,8 @@ def plot_conditional(res: BacktestResult, path: str | Path) -> None:
     def col(name):
         return [r[name] for r in rows]
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     ax.plot(x, col("actual"), color=ACTUAL, marker="o", lw=1.8, label="actual")
     ax.plot(
         x,
@@ -109,5 +108,4 @@ def plot_conditional(res: BacktestResult, path: str | Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.special import stdtrit  # noqa: E402
-
-from simulator.analysis.experiment import FUNNEL, Comparison  # noqa: E402
-from simulator.reports.run_plots import format_dates, plain_log_ticks  # noqa: E402
+from simulator.analysis.experiment import FUNNEL, Comparison
+from simulator.analysis.stats import estimate
+from simulator.formatting import grouped
+from simulator.reports.charts import format_dates, plain_log_ticks, save_png
 
 BAR_KPIS = (
     ("gmv", "GMV (million yuan)", 1e-6),
@@ -30,7 +28,8 @@ COLORS = ["#7f7f7f", "#d94801", "#2171b5", "#238b45", "#6a51a3", "#cb181d"]
 def plot_kpi_bars(cmp: Comparison, path: Path) -> None:
     """One panel per headline KPI: mean per scenario with its 95% CI."""
     names = cmp.meta["scenarios"]
-    fig, axes = plt.subplots(2, 4, figsize=(14, 6.5))
+    fig = Figure(figsize=(14, 6.5))
+    axes = fig.subplots(2, 4)
     for ax, (kpi, label, scale) in zip(axes.flat, BAR_KPIS, strict=True):
         rows = {r["scenario"]: r for r in cmp.rows if r["kpi"] == kpi}
         means = np.array([rows[n]["mean"] * scale if n in rows else np.nan for n in names])
@@ -46,26 +45,20 @@ def plot_kpi_bars(cmp: Comparison, path: Path) -> None:
         f"95% CI ({cmp.meta['random_numbers']} random numbers)"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
 
 
 def plot_incremental_gmv(cmp: Comparison, path: Path) -> None:
     """Cumulative GMV over the baseline, day by day, with a pointwise 95% band."""
     base = np.array(cmp.results[0].daily_gmv)
     dates = np.array(cmp.results[0].scenario.days, dtype="datetime64[D]")
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig = Figure(figsize=(10, 5))
+    ax = fig.subplots()
     for k, res in enumerate(cmp.results[1:], start=1):
         diff = np.cumsum(np.array(res.daily_gmv) - base, axis=1) / 1e6
-        m = diff.mean(axis=0)
-        reps = diff.shape[0]
-        half = (
-            stdtrit(reps - 1, 0.975) * diff.std(axis=0, ddof=1) / np.sqrt(reps)
-            if reps > 1
-            else np.zeros_like(m)
-        )
+        m, lo, hi, _, _ = estimate(diff, axis=0)  # every day at once
         ax.plot(dates, m, color=COLORS[k], lw=2, label=res.name.replace("_", " "))
-        ax.fill_between(dates, m - half, m + half, color=COLORS[k], alpha=0.25, lw=0)
+        ax.fill_between(dates, lo, hi, color=COLORS[k], alpha=0.25, lw=0)
     ax.axhline(0, color="black", lw=0.8)
     format_dates(ax)
     ax.set_ylabel("cumulative incremental GMV (million yuan)")
@@ -76,13 +69,13 @@ def plot_incremental_gmv(cmp: Comparison, path: Path) -> None:
     ax.margins(x=0)
     ax.legend(frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
 
 
 def plot_funnel(cmp: Comparison, path: Path) -> None:
     """Recruitment funnel per scenario: non-members → new members → first purchase → repeat."""
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig = Figure(figsize=(10, 5))
+    ax = fig.subplots()
     n = len(cmp.results)
     width = 0.8 / n
     x = np.arange(len(FUNNEL))
@@ -99,7 +92,7 @@ def plot_funnel(cmp: Comparison, path: Path) -> None:
             ax.text(
                 b.get_x() + b.get_width() / 2,
                 c,
-                f"{c:,.0f}",
+                grouped(c),
                 ha="center",
                 va="bottom",
                 fontsize=7,
@@ -116,8 +109,7 @@ def plot_funnel(cmp: Comparison, path: Path) -> None:
     )
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
 
 
 def plot_comparison(cmp: Comparison, folder: Path) -> list[Path]:

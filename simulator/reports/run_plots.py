@@ -5,19 +5,15 @@ Every chart shades the calendar's phases so a reader sees what happened when.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
-import numpy as np  # noqa: E402
-
-from simulator.domain.lifecycle import STATES  # noqa: E402
-from simulator.engine.run import RunResult  # noqa: E402
+from simulator.domain.lifecycle import STATES
+from simulator.engine.run import RunResult
+from simulator.formatting import grouped
+from simulator.reports.charts import format_dates, plain_log_ticks, save_png
 
 STATE_LABELS = {
     "prospect": "prospect",
@@ -58,40 +54,15 @@ def shade_phases(ax, run: RunResult) -> None:
             start = d
 
 
-def format_dates(ax) -> None:
-    """Month-day tick labels on a date axis."""
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator())
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
-
-
-def plain_log_ticks(axis) -> None:
-    """Plain numbers (30, 100, 10,000) on a log axis instead of 3x10^1.
-
-    Easier to read, and matplotlib's math-text labels were half the time of drawing a chart.
-    Minor ticks at 2, 3 and 5 x 10^k are labelled when the axis spans at most two decades.
-    """
-
-    def plain(v: float) -> str:
-        return f"{v:,.0f}" if v >= 1 else f"{v:g}"
-
-    def minor(v: float, _pos) -> str:
-        lo, hi = axis.get_view_interval()
-        if v <= 0 or hi > 100 * max(lo, 1e-300):
-            return ""
-        mantissa = v / 10 ** math.floor(math.log10(v) + 1e-9)
-        return plain(v) if round(mantissa) in (2, 3, 5) else ""
-
-    axis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: plain(v)))
-    axis.set_minor_formatter(mticker.FuncFormatter(minor))
-
-
 def _x(run: RunResult) -> np.ndarray:
+    """The run's days as datetime64 x values."""
     return np.array(run.dates, dtype="datetime64[D]")
 
 
 def plot_lifecycle(run: RunResult, path: Path) -> None:
     """Stacked area of shoppers per lifecycle state at the end of each day."""
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig = Figure(figsize=(10, 5))
+    ax = fig.subplots()
     counts = np.array([run.series(s) for s in STATES], dtype=float)
     ax.stackplot(
         _x(run),
@@ -108,13 +79,13 @@ def plot_lifecycle(run: RunResult, path: Path) -> None:
     ax.margins(x=0)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
 
 
 def plot_daily_gmv(run: RunResult, path: Path, baseline: RunResult | None = None) -> None:
     """Daily GMV stacked by old member / new member / non-member, baseline as a line."""
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig = Figure(figsize=(10, 5))
+    ax = fig.subplots()
     x = _x(run)
     old, new, non = (
         run.series(n) / 1e4 for n in ("gmv_old_member", "gmv_new_member", "gmv_nonmember")
@@ -144,8 +115,7 @@ def plot_daily_gmv(run: RunResult, path: Path, baseline: RunResult | None = None
     ax.margins(x=0)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
 
 
 def plot_recruitment(run: RunResult, path: Path) -> None:
@@ -155,11 +125,12 @@ def plot_recruitment(run: RunResult, path: Path) -> None:
         run.series(f"enrolments_channel_{c}") for c in run.layout.channels
     ]
     totals = np.array([s.sum() for s in series])
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 2]})
+    fig = Figure(figsize=(12, 4.5))
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
     order = np.argsort(totals)
     ax1.barh([names[k] for k in order], totals[order], color="#fd8d3c")
     for y, k in enumerate(order):
-        ax1.text(totals[k], y, f" {totals[k]:,}", va="center", fontsize=8)
+        ax1.text(totals[k], y, f" {grouped(totals[k])}", va="center", fontsize=8)
     ax1.set_xlabel("new members")
     ax1.set_title("recruitment by channel")
     ax1.margins(x=0.25)
@@ -176,8 +147,7 @@ def plot_recruitment(run: RunResult, path: Path) -> None:
     ax2.legend(fontsize=8, frameon=False)
     fig.suptitle(run.scenario.name)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
 
 
 def plot_run(run: RunResult, folder: Path, baseline: RunResult | None = None) -> list[Path]:

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from simulator.analysis.stats import mean_ci  # noqa: E402
+from simulator.analysis.stats import mean_ci
+from simulator.formatting import significant
+from simulator.reports.charts import save_png
 
 PLOT_KPIS = ("roi", "incremental_gmv", "member_gmv_penetration", "cost")
-
-
-def _save(fig, path: Path) -> None:
-    """Save a figure through a temporary file and a rename, then close it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+DPI = 110
 
 
 def _as_numbers(labels: list[str]) -> list[float] | None:
@@ -78,7 +67,8 @@ def _heatmap(result, ok, kpi, path):
     grid = np.full((len(r_vals), len(c_vals)), np.nan)
     for p in ok:
         grid[r_vals.index(p.labels[f0.path]), c_vals.index(p.labels[f1.path])] = _stats(p, kpi)[0]
-    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(c_vals), 1.2 + 0.7 * len(r_vals)))
+    fig = Figure(figsize=(1.6 + 1.3 * len(c_vals), 1.2 + 0.7 * len(r_vals)))
+    ax = fig.subplots()
     im = ax.imshow(grid, cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(c_vals)), c_vals, rotation=30, ha="right")
     ax.set_yticks(range(len(r_vals)), r_vals)
@@ -91,7 +81,7 @@ def _heatmap(result, ok, kpi, path):
             ax.text(
                 j,
                 i,
-                f"{v:.4g}",
+                significant(v),
                 ha="center",
                 va="center",
                 fontsize=8,
@@ -99,13 +89,14 @@ def _heatmap(result, ok, kpi, path):
             )
     fig.colorbar(im, ax=ax, label=kpi)
     ax.set_title(f"{kpi} (mean over replications)")
-    _save(fig, path)
+    save_png(fig, path, dpi=DPI, tight=True)
 
 
 def _curves(result, ok, kpi, path):
     """KPI response to each factor: means with 95% CIs (grid: averaged over the other factors)."""
     factors = result.plan.design.factors
-    fig, axes = plt.subplots(1, len(factors), figsize=(4.2 * len(factors), 3.4), squeeze=False)
+    fig = Figure(figsize=(4.2 * len(factors), 3.4))
+    axes = fig.subplots(1, len(factors), squeeze=False)
     for ax, f in zip(axes[0], factors, strict=True):
         if result.plan.design.kind == "grid":
             labels = list(dict.fromkeys(p.labels[f.path] for p in result.points))
@@ -131,14 +122,15 @@ def _curves(result, ok, kpi, path):
         ax.grid(alpha=0.3)
     fig.suptitle(f"{kpi}: mean over replications (95% CI bars up to 30 points)")
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path, dpi=DPI, tight=True)
 
 
 def _sobol_bars(rows, kpi, path):
     """First-order and total Sobol indices with their 95% CIs, factors ranked by total index."""
     rows = sorted(rows, key=lambda r: r["rank"])
     x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(1.5 + 1.6 * len(rows), 3.6))
+    fig = Figure(figsize=(1.5 + 1.6 * len(rows), 3.6))
+    ax = fig.subplots()
     for off, key, label in ((-0.2, "S1", "first order S1"), (0.2, "ST", "total ST")):
         v = np.array([r[key] for r in rows])
         err = np.array(
@@ -153,4 +145,4 @@ def _sobol_bars(rows, kpi, path):
     ax.set_ylabel("Sobol index")
     ax.set_title(f"Sensitivity of {kpi} (95% bootstrap CIs)")
     ax.legend()
-    _save(fig, path)
+    save_png(fig, path, dpi=DPI, tight=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from simulator.files import atomic_write_bytes
 from simulator.fitting.targets.search import FitResult
+from simulator.reports.charts import save_png
 
 
 def plot_targets(result: FitResult, path: str | Path) -> None:
@@ -79,6 +78,4 @@ def plot_targets(result: FitResult, path: str | Path) -> None:
         f"{result.best.distance:.3g})",
         title_fontsize=10,
     )
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=110)
-    atomic_write_bytes(path, png.getvalue())
+    save_png(fig, path, dpi=110)

@@ -58,7 +58,6 @@ from simulator.sweeps.report import (
     PointResult,
     SweepResult,
     best_points,
-    short_label,
     summary_markdown,
     write_outputs,
 )
@@ -90,7 +89,6 @@ __all__ = [
     "PointResult",
     "SweepResult",
     "best_points",
-    "short_label",
     "summary_markdown",
     "write_outputs",
     # execute

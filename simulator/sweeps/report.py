@@ -16,19 +16,21 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.analysis.stats import mean_ci
+from simulator.analysis.kpi_registry import find
+from simulator.analysis.stats import estimate, mean_ci
 from simulator.files import atomic_write_text, to_json, write_csv
+from simulator.formatting import csv_number, short_label, short_number
 from simulator.sweeps.design import Gate, SweepPlan, value_label
 
-# KPIs the summary ranks points by, with the better direction
+# KPIs the summary ranks points by, in this order; the registry says which direction is better
 BEST = (
-    ("roi", max),
-    ("incremental_gmv", max),
-    ("gmv", max),
-    ("member_gmv_penetration", max),
-    ("new_members", max),
-    ("new_member_first_purchase_rate", max),
-    ("cost", min),
+    "roi",
+    "incremental_gmv",
+    "gmv",
+    "member_gmv_penetration",
+    "new_members",
+    "new_member_first_purchase_rate",
+    "cost",
 )
 
 
@@ -84,23 +86,8 @@ class SweepResult:
             if p.status != "ok":
                 continue
             for kpi in kpis:
-                values = [k.get(kpi) for k in p.kpis]
-                vals = [v for v in values if v is not None]
-                m, lo, hi = mean_ci(vals)
-                sd = float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan
-                rows.append(
-                    {
-                        "point": p.index,
-                        "point_id": p.id,
-                        **p.labels,
-                        "kpi": kpi,
-                        "mean": m,
-                        "ci_low": lo,
-                        "ci_high": hi,
-                        "sd": sd,
-                        "reps": len(vals),
-                    }
-                )
+                stats = estimate([k.get(kpi) for k in p.kpis]).as_row()
+                rows.append({"point": p.index, "point_id": p.id, **p.labels, "kpi": kpi, **stats})
         return rows
 
     def gate_failures(self, gates: Iterable[Gate]) -> list[tuple[Gate, PointResult, float | None]]:
@@ -158,44 +145,18 @@ class SweepResult:
 
 
 # ----------------------------------------------------------------------------- outputs
-def _num(x) -> str:
-    """A number for CSV: 12 significant digits, empty when missing (deterministic text)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if isinstance(x, bool):
-        return str(int(x))
-    if isinstance(x, int):
-        return str(x)
-    return format(float(x), ".12g")
-
-
-def short_label(text: str) -> str:
-    """A factor value for people: long decimals cut to four significant digits."""
-    try:
-        x = float(text)
-    except ValueError:
-        return text
-    return f"{x:.4g}" if "." in text and len(text) > 8 else text
-
-
-def _short(x) -> str:
-    """A number for people: thousands grouped, four significant digits below 1000."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"
-
-
 def best_points(result: SweepResult, top: int = 3) -> list[tuple[str, str, list[PointResult]]]:
-    """For each ranked KPI: (kpi, 'max'|'min', best points)."""
+    """For each ranked KPI: (kpi, 'max'|'min', best points).
+
+    The KPIs of `BEST` the points report, or every KPI (higher is better) when none is.
+    """
     names = result.kpi_names()
-    ranked = [(k, d) for k, d in BEST if k in names] or [(k, max) for k in names]
+    ranked = [(k, find(k).better) for k in BEST if k in names] or [(k, "max") for k in names]
     out = []
-    for kpi, direction in ranked:
+    for kpi, better in ranked:
         ok = [p for p in result.points if p.status == "ok" and p.mean(kpi) is not None]
-        ok.sort(key=lambda p: (-p.mean(kpi) if direction is max else p.mean(kpi), p.index))
-        out.append((kpi, direction.__name__, ok[:top]))
+        ok.sort(key=lambda p: (-p.mean(kpi) if better == "max" else p.mean(kpi), p.index))
+        out.append((kpi, better, ok[:top]))
     return out
 
 
@@ -239,7 +200,7 @@ def summary_markdown(result: SweepResult, gates: list[Gate] = (), sobol_rows=Non
             verdict = "pass" if not bad else f"FAIL at {len(bad)} point(s)"
             lines.append(f"* `{g.text}`: {verdict}")
             for p, v in bad:
-                lines.append(f"  * point {p.index} ({p.label()}): {g.kpi} = {_short(v)}")
+                lines.append(f"  * point {p.index} ({p.label()}): {g.kpi} = {short_number(v)}")
         lines.append("")
     cols = [f.path for f in d.factors]
     lines += [
@@ -254,7 +215,7 @@ def summary_markdown(result: SweepResult, gates: list[Gate] = (), sobol_rows=Non
             lines.append(
                 f"| {kpi} | {direction} | {p.index} | "
                 + " | ".join(short_label(p.labels[c]) for c in cols)
-                + f" | {_short(m)} | [{_short(lo)}, {_short(hi)}] |"
+                + f" | {short_number(m)} | [{short_number(lo)}, {short_number(hi)}] |"
             )
     lines.append("")
     if d.kind == "sobol":
@@ -266,7 +227,7 @@ def summary_markdown(result: SweepResult, gates: list[Gate] = (), sobol_rows=Non
                 + ("some points failed." if failures else "no KPI varies across the points."),
                 "",
             ]
-        shown = [k for k, _ in BEST if any(r["kpi"] == k for r in rows)] or list(
+        shown = [k for k in BEST if any(r["kpi"] == k for r in rows)] or list(
             dict.fromkeys(r["kpi"] for r in rows)
         )
         for kpi in shown:
@@ -329,7 +290,10 @@ def write_outputs(
     factor_cols = [f.path for f in result.plan.design.factors]
     _write_rows(
         out / "sweep.csv",
-        [{k: (_num(v) if k in _FLOAT_COLS else v) for k, v in r.items()} for r in result.rows()],
+        [
+            {k: (csv_number(v) if k in _FLOAT_COLS else v) for k, v in r.items()}
+            for r in result.rows()
+        ],
         ["point", "point_id", *factor_cols, "kpi", "mean", "ci_low", "ci_high", "sd", "reps"],
     )
     sobol_rows = result.sobol()
@@ -337,7 +301,7 @@ def write_outputs(
         _write_rows(
             out / "sobol.csv",
             [
-                {k: (_num(v) if isinstance(v, float) else v) for k, v in r.items()}
+                {k: (csv_number(v) if isinstance(v, float) else v) for k, v in r.items()}
                 for r in sobol_rows
             ],
             [

@@ -1,8 +1,9 @@
 """Measuring a target in a run: the KPI over the target's days, against the baseline if asked.
 
-A target's KPI is a `compute_kpis` key, one of `DERIVED` here, `reach_touch_<touch>` or a daily
-counter. What the fit must know about each KPI is kept here: which need the no-campaign run
-(`NEEDS_BASELINE`) and which do not grow with the number of shoppers (`INTENSIVE`).
+A target's KPI is a `compute_kpis` key, a targets-only KPI of the registry (`TARGET_ONLY`),
+`reach_touch_<touch>` or a daily counter. What the fit must know about each KPI (whether it
+needs the no-campaign run, whether it grows with the number of shoppers) is read from the KPI
+registry (`simulator.analysis.kpi_registry`).
 """
 
 from __future__ import annotations
@@ -11,39 +12,15 @@ import dataclasses
 
 import numpy as np
 
-from simulator.analysis.kpis import compute_kpis, kpi_names, ratio
+from simulator.analysis.kpi_registry import REGISTRY, find
+from simulator.analysis.kpis import compute_kpis, compute_target_kpis, kpi_names, ratio
 from simulator.engine.counters import Layout
 from simulator.engine.run import RunResult
 from simulator.fitting.targets.spec import TargetSpec
 from simulator.scenario.schema import Scenario
 
-# KPIs that need the no-campaign run itself (never compared with it again)
-NEEDS_BASELINE = frozenset({"baseline_gmv", "incremental_gmv", "incremental_member_gmv", "roi"})
-# KPIs that do not grow with the number of shoppers; every other KPI is a count or money
-INTENSIVE = frozenset(
-    {
-        "member_gmv_penetration",
-        "new_member_first_purchase_rate",
-        "old_member_gmv_share",
-        "member_arpu",
-        "old_member_arpu",
-        "non_member_arpu",
-        "old_member_premium",
-        "presale_member_gmv_share",
-        "roi",
-        "old_customer_share",
-        "old_member_order_share",
-    }
-)
-# KPIs computed here from the daily counters, with what they mean
-DERIVED = {
-    "new_customers": "first purchases ever (shoppers who had never bought from the store)",
-    "old_customers": "purchases by shoppers who had bought before (orders − new_customers)",
-    "old_customer_share": "old_customers / orders: on one day, the share of that day's buyers "
-    "who had bought before",
-    "old_member_order_share": "orders by old members / orders: on one day, the share of that "
-    "day's buyers who were members before the campaign",
-}
+# KPIs only a targets fit measures (in the KPI registry with reported=False)
+TARGET_ONLY = tuple(k.name for k in REGISTRY if not k.reported)
 REACH = "reach_touch_"  # reach_touch_<touch>: most shoppers the touch contacted on one day
 
 
@@ -62,18 +39,9 @@ def _slice(run: RunResult, mask: np.ndarray) -> RunResult:
 
 
 def measure(run: RunResult, kpi: str, baseline: RunResult | None = None) -> float | None:
-    """A KPI of a (sliced) run: compute_kpis key, DERIVED one, reach_touch_<t> or counter."""
-    if kpi in DERIVED:
-        first = float(run.total("first_purchases"))
-        orders = float(
-            sum(run.total(f"orders_{k}") for k in ("old_member", "new_member", "nonmember"))
-        )
-        return {
-            "new_customers": first,
-            "old_customers": orders - first,
-            "old_customer_share": ratio(orders - first, orders),
-            "old_member_order_share": ratio(run.total("orders_old_member"), orders),
-        }[kpi]
+    """A KPI of a (sliced) run: compute_kpis key, targets-only KPI, reach_touch_<t> or counter."""
+    if kpi in TARGET_ONLY:
+        return compute_target_kpis(run)[kpi]
     if kpi.startswith(REACH):
         daily = run.series("contacts_touch_" + kpi.removeprefix(REACH))
         return float(daily.max()) if len(daily) else 0.0
@@ -88,7 +56,7 @@ def target_value(t: TargetSpec, run: RunResult, baseline: RunResult | None) -> f
     mask = np.isin(run.phases, t.phases) if t.phases else np.ones(len(run.dates), bool)
     r = _slice(run, mask)
     b = _slice(baseline, mask) if baseline is not None else None
-    x = measure(r, t.kpi, b if t.kpi in NEEDS_BASELINE else None)
+    x = measure(r, t.kpi, b if needs_baseline(t.kpi) else None)
     if t.compare is None or x is None:
         return x
     y = measure(b, t.kpi)
@@ -97,13 +65,20 @@ def target_value(t: TargetSpec, run: RunResult, baseline: RunResult | None) -> f
     return ratio(x, y) if t.compare == "ratio" else x - y
 
 
+def needs_baseline(kpi: str) -> bool:
+    """Whether the KPI is measured against the no-campaign run itself (ROI, incremental GMV)."""
+    k = find(kpi)
+    return k is not None and k.needs_baseline
+
+
 def extensive(t: TargetSpec) -> bool:
     """Whether the target grows with the number of shoppers (counts and money)."""
-    return t.compare != "ratio" and t.kpi not in INTENSIVE
+    k = find(t.kpi)
+    return t.compare != "ratio" and not (k is not None and k.intensive)
 
 
 def known_kpis(sc: Scenario) -> list[str]:
     """Every KPI name a target may use with this scenario."""
     lay = Layout(tuple(sc.benefits), tuple(sc.channels), tuple(sc.plan))
-    names = kpi_names(sc) + list(DERIVED) + [REACH + t for t in sc.plan]
+    names = kpi_names(sc) + list(TARGET_ONLY) + [REACH + t for t in sc.plan]
     return names + [n for n in lay.int_names() + lay.float_names() if n not in names]

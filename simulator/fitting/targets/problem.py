@@ -21,10 +21,10 @@ from simulator.engine.population import draw_population
 from simulator.engine.rng import replication_seed
 from simulator.engine.run import no_campaign, simulate
 from simulator.fitting.targets.measure import (
-    DERIVED,
-    NEEDS_BASELINE,
+    TARGET_ONLY,
     extensive,
     known_kpis,
+    needs_baseline,
     target_value,
 )
 from simulator.fitting.targets.spec import TargetsError, TargetsFile, read_targets
@@ -52,10 +52,10 @@ def check_targets(
                     where + ("kpi",),
                     f"unknown KPI '{t.kpi}' for this scenario{hint} "
                     "(compute_kpis keys in docs/kpis.md, "
-                    f"{', '.join(DERIVED)}, reach_touch_<touch> or a daily counter)",
+                    f"{', '.join(TARGET_ONLY)}, reach_touch_<touch> or a daily counter)",
                 )
             )
-        if t.compare and t.kpi in NEEDS_BASELINE:
+        if t.compare and needs_baseline(t.kpi):
             problems.append(
                 (
                     where + ("relative_to_baseline",),
@@ -145,7 +145,7 @@ class Problem:
     @property
     def needs_baseline(self) -> bool:
         """Whether some target needs the no-campaign run."""
-        return any(t.compare or t.kpi in NEEDS_BASELINE for t in self.spec.targets.values())
+        return any(t.compare or needs_baseline(t.kpi) for t in self.spec.targets.values())
 
     @property
     def base_dir(self) -> Path:

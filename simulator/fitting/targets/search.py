@@ -14,17 +14,13 @@ import numpy as np
 
 from simulator.fitting.targets.measure import extensive
 from simulator.fitting.targets.problem import Evaluation, Problem
+from simulator.formatting import round_sig
 
 AT_BOUND = 1e-3  # a parameter within this share of its range from a bound is "at the bound"
 
 
 class _Budget(Exception):
     """The evaluation budget is spent."""
-
-
-def round_sig(x: float, digits: int = 4) -> float:
-    """The value rounded to `digits` significant digits (as fitted values are written)."""
-    return float(f"{x:.{digits}g}") if x else 0.0
 
 
 @dataclass

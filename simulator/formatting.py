@@ -1,0 +1,84 @@
+"""Numbers as text: for CSV files, for people (tables, summaries, chart labels), rounded values.
+
+One formatter per purpose, so a number reads the same in every table and file:
+
+* `csv_number`: exact enough to recompute from (12 significant digits), empty when missing;
+* `table_number`: a terminal table cell (thousands grouped, small values to 4 decimals);
+* `short_number`: a summary cell (thousands grouped, 4 significant digits below 1000);
+* `short_label`: a factor value typed by a person, long decimals cut to 4 significant digits;
+* `tick_number`: a log-axis tick (30, 100, 10,000; 0.5 below one);
+* `significant` / `round_sig`: a value to a few significant digits, as text or as a number.
+
+Missing values (None, NaN, ±inf) read "n/a" for people and "" in CSV.
+"""
+
+from __future__ import annotations
+
+import math
+
+NA = "n/a"
+
+
+def missing(x) -> bool:
+    """Whether a value is undefined: None, NaN or ±inf."""
+    return x is None or (isinstance(x, float) and not math.isfinite(x))
+
+
+def grouped(x: float) -> str:
+    """A whole number with thousands separators: 1234.6 -> "1,235"."""
+    return f"{x:,.0f}"
+
+
+def significant(x: float, digits: int = 4) -> str:
+    """The value to `digits` significant digits: 0.123456 -> "0.1235", 123456 -> "1.235e+05"."""
+    return f"{x:.{digits}g}"
+
+
+def round_sig(x: float, digits: int = 4) -> float:
+    """The value rounded to `digits` significant digits (as fitted values are written)."""
+    return float(significant(x, digits)) if x else 0.0
+
+
+def csv_number(x) -> str:
+    """A number for CSV: 12 significant digits, empty when missing (deterministic text)."""
+    if missing(x):
+        return ""
+    if isinstance(x, bool):
+        return str(int(x))
+    if isinstance(x, int):
+        return str(x)
+    return significant(float(x), 12)
+
+
+def table_number(x) -> str:
+    """A KPI value for a terminal table: ints grouped, |x| < 10 to 4 decimals, else grouped."""
+    if missing(x):
+        return NA
+    if isinstance(x, int):
+        return f"{x:,}"
+    if abs(x) < 10:
+        return f"{x:.4f}"
+    return grouped(x)
+
+
+def short_number(x) -> str:
+    """A number for people: thousands grouped, four significant digits below 1000."""
+    if missing(x):
+        return NA
+    if abs(x) >= 1000:
+        return grouped(x)
+    return significant(x)
+
+
+def short_label(text: str) -> str:
+    """A factor value for people: long decimals cut to four significant digits."""
+    try:
+        x = float(text)
+    except ValueError:
+        return text
+    return significant(x) if "." in text and len(text) > 8 else text
+
+
+def tick_number(x: float) -> str:
+    """A tick label on a log axis: plain grouped numbers (30, 10,000), 0.5 below one."""
+    return grouped(x) if x >= 1 else f"{x:g}"

@@ -1,0 +1,52 @@
+"""What every chart shares: saving a figure safely, date axes, log axes read as plain numbers.
+
+Charts are `matplotlib.figure.Figure` objects, never pyplot's global figures, so drawing one
+changes no state of the caller (its backend, its open figures) and needs no display.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import matplotlib.ticker as mticker
+from matplotlib.figure import Figure
+
+from simulator.files import atomic_write_bytes
+from simulator.formatting import tick_number
+
+
+def save_png(fig: Figure, path: str | Path, dpi: int, tight: bool = False) -> None:
+    """Render the figure to PNG in memory and write it atomically (never a half-written chart).
+
+    tight: crop the image to what is drawn (`bbox_inches="tight"`).
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def format_dates(ax) -> None:
+    """Month-day tick labels on a date axis."""
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+
+
+def plain_log_ticks(axis) -> None:
+    """Plain numbers (30, 100, 10,000) on a log axis instead of 3x10^1.
+
+    Easier to read, and matplotlib's math-text labels were half the time of drawing a chart.
+    Minor ticks at 2, 3 and 5 x 10^k are labelled when the axis spans at most two decades.
+    """
+
+    def minor(v: float, _pos) -> str:
+        lo, hi = axis.get_view_interval()
+        if v <= 0 or hi > 100 * max(lo, 1e-300):
+            return ""
+        mantissa = v / 10 ** math.floor(math.log10(v) + 1e-9)
+        return tick_number(v) if round(mantissa) in (2, 3, 5) else ""
+
+    axis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: tick_number(v)))
+    axis.set_minor_formatter(mticker.FuncFormatter(minor))
