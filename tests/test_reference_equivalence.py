@@ -17,8 +17,9 @@ import pytest
 from simulator.domain.lifecycle import ALIVE
 from simulator.engine import rng
 from simulator.engine.model import PromotionModel
-from simulator.engine.population import Shoppers, draw_population
-from simulator.engine.reference import ReferenceModel
+from simulator.engine.population import draw_population
+from simulator.engine.reference.model import ReferenceModel
+from simulator.engine.shoppers import Shoppers
 from simulator.scenario.schema import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
