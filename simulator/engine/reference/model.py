@@ -16,6 +16,7 @@ from simulator.engine.plan import NO_CAPACITY, compile_plan
 from simulator.engine.population import resolve_params
 from simulator.engine.reference.numbers import priority_bin, stream_key, substream
 from simulator.engine.reference.shopper import Day, ShopperAgent
+from simulator.engine.reference.shopper_state import initial_draw_keys
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.shoppers import FIELDS, ShopperField, Shoppers, shape
 from simulator.scenario.schema import Scenario
@@ -66,19 +67,7 @@ class ReferenceModel(mesa.Model):
         self.daily_float = np.zeros((self.n_days, self.layout.n_float), np.float64)
         self.ints: list[int] = []
         self.floats: list[float] = []
-        population_seed = self.population_seed
-        k_seg = stream_key(population_seed, rng.INIT_SEGMENT, 0)
-        k_drop = stream_key(population_seed, rng.INIT_DROPOUT, 0)
-        self.init_keys = {
-            "state": stream_key(population_seed, rng.INIT_STATE, 0),
-            "segment": [substream(k_seg, g) for g in range(len(self.params.seg_share))],
-            "rate": stream_key(population_seed, rng.INIT_RATE, 0),
-            "dropout_a": substream(k_drop, 0),
-            "dropout_b": substream(k_drop, 1),
-            "basket": stream_key(population_seed, rng.INIT_BASKET, 0),
-            "recency": stream_key(population_seed, rng.INIT_RECENCY, 0),
-            "alive": stream_key(population_seed, rng.INIT_ALIVE, 0),
-        }
+        self.init_keys = initial_draw_keys(self.population_seed, len(self.params.seg_share))
         self.shopper_agents = [ShopperAgent(self, i, population) for i in range(n)]
 
     @property

@@ -18,11 +18,35 @@ from simulator.domain.lifecycle import (
     SEGMENTS,
     STATES,
 )
+from simulator.engine import rng
 from simulator.engine.population import LAST_STATE
-from simulator.engine.reference.numbers import birthday_of, f32, gamma, uniform
+from simulator.engine.reference.numbers import (
+    birthday_of,
+    f32,
+    gamma,
+    stream_key,
+    substream,
+    uniform,
+)
 from simulator.engine.shoppers import DRAWN, FIELDS, NEVER, Shoppers
 
 STATE_TAG = [AUDIENCES[name] for name in STATES]  # tag-word bit of each lifecycle state
+
+
+def initial_draw_keys(population_seed: int, n_segments: int) -> dict:
+    """Stream keys of the shoppers' initial draws (and derived traits), by attribute."""
+    k_seg = stream_key(population_seed, rng.INIT_SEGMENT, 0)
+    k_drop = stream_key(population_seed, rng.INIT_DROPOUT, 0)
+    return {
+        "state": stream_key(population_seed, rng.INIT_STATE, 0),
+        "segment": [substream(k_seg, g) for g in range(n_segments)],
+        "rate": stream_key(population_seed, rng.INIT_RATE, 0),
+        "dropout_a": substream(k_drop, 0),
+        "dropout_b": substream(k_drop, 1),
+        "basket": stream_key(population_seed, rng.INIT_BASKET, 0),
+        "recency": stream_key(population_seed, rng.INIT_RECENCY, 0),
+        "alive": stream_key(population_seed, rng.INIT_ALIVE, 0),
+    }
 
 
 class ShopperState(mesa.Agent):
