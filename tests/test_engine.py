@@ -348,7 +348,7 @@ def test_relabelled_is_observed_state_changing():
 
 
 def test_priority_bin_is_the_uniforms_bin():
-    """The kernel's integer priority bin equals the reference model's int(uniform x NBINS)."""
+    """The kernel's integer priority bin equals the reference's int(uniform x PRIORITY_BINS)."""
     from simulator.engine import rng
 
     for key in (0, 1, 2**63 + 5, 0x9E3779B97F4A7C15):

@@ -1,8 +1,9 @@
 """The steps of one shopper's day, in the order `kernel.day_chunk` takes them.
 
 Each step is a small function inlined into the day kernel (`jit.hot_inline`): it reads the
-shopper's arrays and today's plan, adds to the chunk's counters, and returns what it changed of
-the shopper's day (state, flags, held benefits), which the kernel writes back once at the end.
+shopper's arrays and today's plan and adds to the chunk's counters. What later steps read (state,
+flags, held benefits) it returns, and `write_back` stores it once at the end of the shopper's
+day; the contact counts and fatigue it stores as they change.
 `counters` is the chunk's `Counters`: `counts` (integer row), `amounts` (float row) and the
 offsets of the per-channel, per-touch and per-benefit `blocks`; `keys` the day's `DrawKeys`.
 """
