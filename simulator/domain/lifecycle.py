@@ -4,7 +4,8 @@ This is the one place that names the lifecycle. A shopper's observed state is on
 (int8 in the population arrays); segments are bits of a uint8; flags record history. Audiences
 (who a channel reaches, who a touch targets, who a benefit is for) are bit masks over a 32-bit
 *tag word* that the kernel derives per shopper and day from state, segments, flags and recency, so
-nothing derived is stored.
+nothing derived is stored. Every code and bit below is derived from its list of names
+(`layouts`): a name added to a list shifts the others or fails loudly, it never takes another's bit.
 """
 
 from __future__ import annotations
