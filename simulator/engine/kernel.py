@@ -1,6 +1,6 @@
 """The day step: one Numba kernel over the shopper arrays, parallel over fixed chunks of shoppers.
 
-Order of a shopper's day (docs/model.md explains each step; `steps` has one function for each):
+Order of a shopper's day (docs/model.md explains each step; `steps` has their functions):
 1. observed label: a member idle for `dormant_after` days is dormant, for `churn_after` churned
 2. contacts: each of the day's touches, in plan order, reaches the shopper if the audience,
    the channel's reach, the benefit's target and the frequency cap allow, and the shopper's keyed
