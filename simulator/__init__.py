@@ -32,6 +32,7 @@ _API = {
     "STATES": ("simulator.domain.lifecycle", "STATES"),
     # running
     "PromotionModel": ("simulator.engine.model", "PromotionModel"),
+    "ReferenceModel": ("simulator.engine.reference.model", "ReferenceModel"),
     "simulate": ("simulator.engine.run", "simulate"),
     "no_campaign": ("simulator.engine.run", "no_campaign"),
     "RunResult": ("simulator.engine.run", "RunResult"),

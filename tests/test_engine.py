@@ -16,11 +16,12 @@ from simulator.domain.lifecycle import (
     OLD_MEMBER,
     SEGMENTS,
 )
-from simulator.engine.counters import F_GMV_NEW, F_GMV_NON, F_GMV_OLD
+from simulator.engine.counters import AMOUNT
 from simulator.engine.model import PromotionModel
 from simulator.engine.plan import compile_plan
-from simulator.engine.population import allocate, initialise, resolve_params
+from simulator.engine.population import initialise, resolve_params
 from simulator.engine.run import no_campaign, simulate
+from simulator.engine.shoppers import allocate
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +268,7 @@ def test_model_is_a_mesa_model_with_datacollector(sc):
         m.step()
     df = m.datacollector.get_model_vars_dataframe()
     assert len(df) == len(sc.days)
-    gmv = m.daily_float[:, [F_GMV_OLD, F_GMV_NEW, F_GMV_NON]].sum(axis=1)
+    gmv = m.daily_float[:, list(AMOUNT)].sum(axis=1)
     assert np.allclose(df["gmv"], gmv, rtol=1e-12)  # day by day, not only the total
 
 
@@ -347,12 +348,11 @@ def test_relabelled_is_observed_state_changing():
 
 
 def test_priority_bin_is_the_uniforms_bin():
-    """The kernel's integer priority bin equals the reference model's int(uniform x NBINS)."""
+    """The kernel's integer priority bin equals the reference's int(uniform x PRIORITY_BINS)."""
     from simulator.engine import rng
-    from simulator.engine.kernel import NBINS
 
     for key in (0, 1, 2**63 + 5, 0x9E3779B97F4A7C15):
         for i in range(0, 200_000, 997):
             assert rng.priority_bin(np.uint64(key), i) == int(
-                rng.uniform(np.uint64(key), i) * NBINS
+                rng.uniform(np.uint64(key), i) * rng.PRIORITY_BINS
             )

@@ -17,8 +17,9 @@ import pytest
 from simulator.domain.lifecycle import ALIVE
 from simulator.engine import rng
 from simulator.engine.model import PromotionModel
-from simulator.engine.population import Shoppers, draw_population
-from simulator.engine.reference import ReferenceModel
+from simulator.engine.population import draw_population
+from simulator.engine.reference.model import ReferenceModel
+from simulator.engine.shoppers import FIELDS, Shoppers
 from simulator.scenario.load import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
@@ -158,6 +159,16 @@ def test_reference_matches_engine_on_every_feature(tmp_path):
 def test_scenarios_folder_is_not_empty():
     """The glob found the shipped scenarios (an empty folder would make the test above vacuous)."""
     assert SCENARIOS
+
+
+def test_reference_agent_has_every_field():
+    """Each row of the field table is an attribute of the reference shopper, with its dtype."""
+    _, ref = models(SCENARIOS[0], shoppers=50)
+    agent = ref.shopper_agents[0]
+    missing = [f.name for f in FIELDS if not hasattr(agent, f.name)]
+    assert not missing, f"the reference agent lacks {missing}"
+    for field, array in zip(FIELDS, ref.to_arrays(), strict=True):
+        assert array.dtype == field.dtype, field.name
 
 
 def test_comparison_detects_a_perturbed_shopper():

@@ -100,7 +100,7 @@ def run_bench(
             row.update(compile_s_cold=cold, compile_s_warm=warm)
             out["sizes"].append(row)
     say(f"Mesa reference at {reference_shoppers:,} shoppers")
-    from simulator.engine.reference import reference_agent_days_per_s
+    from simulator.engine.reference.model import reference_agent_days_per_s
     from simulator.scenario.load import load_scenario
 
     # the same days as the engine: quiet early days alone would flatter the reference

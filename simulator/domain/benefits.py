@@ -10,13 +10,18 @@ it (a scenario offering it to any other state is rejected) and its default deliv
 - ``on_enrol``: granted to each shopper who enrols during the campaign, usable from the next day
   (new-member gift pack).
 
-Effects and costs are per benefit in the scenario; the engine applies them in `kernel.py`.
+A type may also carry special mechanics the engine honours (`BenefitType.only_on_birthday`).
+Effects and costs are per benefit in the scenario; the engine applies them in its day steps
+(`simulator/engine/steps.py`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from simulator.domain.layouts import codes
 from simulator.domain.lifecycle import MEMBER_STATES, STATES
 
 NON_MEMBERS = ("prospect", "nonmember_buyer")
@@ -24,16 +29,25 @@ LAPSED = ("dormant", "churned")
 BUYER_MEMBERS = ("first_purchase", "repeat")
 
 DELIVERIES = ("store", "touch", "on_enrol")
+DELIVERY = codes(DELIVERIES, np.int8)  # code of each delivery in the compiled plan
+STORE = DELIVERY["store"]
+ON_ENROL = DELIVERY["on_enrol"]
+
 COST_KINDS = ("per_redemption", "per_grant", "share_of_basket")
+COST_KIND = codes(COST_KINDS, np.int8)  # code of each cost kind in the compiled plan
+PER_REDEMPTION = COST_KIND["per_redemption"]  # the cost's value for each order that uses it
+PER_GRANT = COST_KIND["per_grant"]  # the value for each shopper it is delivered or granted to
+SHARE_OF_BASKET = COST_KIND["share_of_basket"]  # the value x the basket of each order using it
 
 
 @dataclass(frozen=True)
 class BenefitType:
-    """A kind of benefit: its family, the states that can use it and its default delivery."""
+    """A kind of benefit: its family, who can use it, its default delivery and special mechanics."""
 
     family: str  # "price" (discount) or "mind_share" (non-discount)
     states: tuple[str, ...]
     delivery: str
+    only_on_birthday: bool = False  # usable only on the shopper's birthday
 
 
 BENEFIT_TYPES: dict[str, BenefitType] = {
@@ -49,7 +63,7 @@ BENEFIT_TYPES: dict[str, BenefitType] = {
     "trial": BenefitType("price", NON_MEMBERS + ("enrolled",), "touch"),
     # mind-share / non-discount
     "points": BenefitType("mind_share", MEMBER_STATES, "store"),
-    "birthday_gift": BenefitType("mind_share", MEMBER_STATES, "store"),
+    "birthday_gift": BenefitType("mind_share", MEMBER_STATES, "store", only_on_birthday=True),
     "member_day": BenefitType("mind_share", MEMBER_STATES, "store"),
     "priority_purchase": BenefitType("mind_share", MEMBER_STATES, "store"),
     "challenge_plan": BenefitType("mind_share", MEMBER_STATES, "store"),

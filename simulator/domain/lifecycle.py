@@ -4,7 +4,8 @@ This is the one place that names the lifecycle. A shopper's observed state is on
 (int8 in the population arrays); segments are bits of a uint8; flags record history. Audiences
 (who a channel reaches, who a touch targets, who a benefit is for) are bit masks over a 32-bit
 *tag word* that the kernel derives per shopper and day from state, segments, flags and recency, so
-nothing derived is stored.
+nothing derived is stored. Every code and bit below is derived from its list of names
+(`layouts`): a name added to a list shifts the others or fails loudly, it never takes another's bit.
 """
 
 from __future__ import annotations
@@ -12,26 +13,34 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-# Observed lifecycle states, in the order a shopper moves through them.
-PROSPECT = 0  # knows the store at most (fans, browsers, cart users): never bought
-NONMEMBER_BUYER = 1  # has bought, never enrolled
-ENROLLED = 2  # member with zero purchases as a member
-FIRST_PURCHASE = 3  # member who has made exactly one purchase as a member
-REPEAT = 4  # member with two or more purchases as a member (active old member)
-DORMANT = 5  # member with no purchase or enrolment for `dormant_after_days`
-CHURNED = 6  # member with no purchase or enrolment for `churn_after_days`
-STATES = (
-    "prospect",
-    "nonmember_buyer",
-    "enrolled",
-    "first_purchase",
-    "repeat",
-    "dormant",
-    "churned",
-)
-MEMBER_STATES = ("enrolled", "first_purchase", "repeat", "dormant", "churned")
+from simulator.domain.layouts import LayoutError, bit_masks, codes
 
-# Segments: one bit each of the uint8 `segments` array. They cut across states.
+# Observed lifecycle states, in the order a shopper moves through them; a shopper's state is the
+# int8 code of its name.
+STATES = (
+    "prospect",  # knows the store at most (fans, browsers, cart users): never bought
+    "nonmember_buyer",  # has bought, never enrolled
+    "enrolled",  # member with zero purchases as a member
+    "first_purchase",  # member who has made exactly one purchase as a member
+    "repeat",  # member with two or more purchases as a member (active old member)
+    "dormant",  # member with no purchase or enrolment for `dormant_after_days`
+    "churned",  # member with no purchase or enrolment for `churn_after_days`
+)
+STATE = codes(STATES, np.int8)
+PROSPECT = STATE["prospect"]
+NONMEMBER_BUYER = STATE["nonmember_buyer"]
+ENROLLED = STATE["enrolled"]
+FIRST_PURCHASE = STATE["first_purchase"]
+REPEAT = STATE["repeat"]
+DORMANT = STATE["dormant"]
+CHURNED = STATE["churned"]
+# Members are the states from `enrolled` on: the engine tests membership as state >= ENROLLED.
+MEMBER_STATES = ("enrolled", "first_purchase", "repeat", "dormant", "churned")
+if STATES[ENROLLED:] != MEMBER_STATES:
+    raise LayoutError("the member states must be the last states, from enrolled on")
+
+# Segments: one bit each of a shopper's segments byte (and the low bits of the tag word). They
+# cut across states.
 SEGMENTS = (
     "sms_sensitive",  # responded to SMS in the last 180 days and bought
     "fan",  # follows the store
@@ -42,44 +51,52 @@ SEGMENTS = (
     "points_user",  # interacts with points games
 )
 
-# Flags: bits of the uint8 `flags` array (history, not observable labels).
-ALIVE = np.uint8(1)  # latent BG/NBD activity: an inactive shopper buys no more unless reactivated
-EVER_BOUGHT = np.uint8(2)  # any purchase before or during the campaign
-OLD_MEMBER = np.uint8(4)  # member before the campaign's first day (never changes)
-BOUGHT_AS_MEMBER = np.uint8(8)  # made a member purchase during the campaign
-BOUGHT_AS_NONMEMBER = np.uint8(16)  # made a non-member purchase during the campaign
-JOINED = np.uint8(32)  # enrolled during the campaign (a new member)
-MEMBER_BUYER = np.uint8(64)  # has made a member purchase (before or during the campaign)
-
-# Tag word bits, derived per shopper and day (see `tags`).
-_SEG0 = 0  # bits 0-6: segments
-SEGMENT_BITS = (1 << len(SEGMENTS)) - 1  # the tag bits that are segments
-TAG_RECENT_BUYER = 1 << 7  # last purchase within `recent_buyer_days`
-STATE0 = 8  # bits 8-14: one bit per state (also in benefit state masks)
-TAG_MEMBER = 1 << 15
-TAG_BUYER = 1 << 16  # has ever bought
-TAG_CAMPAIGN_BUYER = 1 << 17  # has bought during this campaign
-TAG_OLD_MEMBER = 1 << 18
-TAG_NEW_MEMBER = 1 << 19  # enrolled during this campaign
-TAG_ALL = 1 << 20  # every shopper
-
-# Audience names a scenario may use, and their tag bits.
-AUDIENCES: dict[str, int] = {name: 1 << (_SEG0 + k) for k, name in enumerate(SEGMENTS)}
-AUDIENCES.update({name: 1 << (STATE0 + k) for k, name in enumerate(STATES)})
-AUDIENCES.update(
-    recent_buyers=TAG_RECENT_BUYER,
-    members=TAG_MEMBER,
-    buyers=TAG_BUYER,
-    campaign_buyers=TAG_CAMPAIGN_BUYER,
-    old_members=TAG_OLD_MEMBER,
-    new_members=TAG_NEW_MEMBER,
-    all=TAG_ALL,
+# Flags: bits of a shopper's uint8 flags (history, not observable labels).
+FLAGS = (
+    "alive",
+    "ever_bought",
+    "old_member",
+    "bought_as_member",
+    "bought_as_nonmember",
+    "joined",
+    "member_buyer",
 )
+FLAG = bit_masks(FLAGS, width=8)
+ALIVE = np.uint8(FLAG["alive"])  # latent BG/NBD activity: an inactive shopper no longer buys
+EVER_BOUGHT = np.uint8(FLAG["ever_bought"])  # any purchase before or during the campaign
+OLD_MEMBER = np.uint8(FLAG["old_member"])  # member before the campaign's first day (never changes)
+BOUGHT_AS_MEMBER = np.uint8(FLAG["bought_as_member"])  # made a member purchase in the campaign
+BOUGHT_AS_NONMEMBER = np.uint8(FLAG["bought_as_nonmember"])  # made a non-member purchase in it
+JOINED = np.uint8(FLAG["joined"])  # enrolled during the campaign (a new member)
+MEMBER_BUYER = np.uint8(FLAG["member_buyer"])  # has made a member purchase (ever)
+
+# The tag word: a uint32 the kernel derives per shopper and day (see `tags`), one bit per audience
+# name a scenario may use: the segments (first, so a shopper's segments byte is its low bits), the
+# states, then the tags derived from flags and recency.
+DERIVED_TAGS = (
+    "recent_buyers",  # last purchase within `recent_buyer_days`
+    "members",
+    "buyers",  # has ever bought
+    "campaign_buyers",  # has bought during this campaign
+    "old_members",
+    "new_members",  # enrolled during this campaign
+    "all",  # every shopper
+)
+AUDIENCES: dict[str, int] = bit_masks(SEGMENTS + STATES + DERIVED_TAGS, width=32)
+SEGMENT_BITS = sum(AUDIENCES[name] for name in SEGMENTS)  # the tag bits that are segments
+STATE0 = AUDIENCES[STATES[0]].bit_length() - 1  # the tag bit of state k is STATE0 + k
+TAG_RECENT_BUYER = AUDIENCES["recent_buyers"]
+TAG_MEMBER = AUDIENCES["members"]
+TAG_BUYER = AUDIENCES["buyers"]
+TAG_CAMPAIGN_BUYER = AUDIENCES["campaign_buyers"]
+TAG_OLD_MEMBER = AUDIENCES["old_members"]
+TAG_NEW_MEMBER = AUDIENCES["new_members"]
+TAG_ALL = AUDIENCES["all"]
 
 
 def state_bit(state: str) -> int:
     """Tag bit of a lifecycle state."""
-    return 1 << (STATE0 + STATES.index(state))
+    return AUDIENCES[state]
 
 
 def audience_mask(names: list[str]) -> int:

@@ -2,18 +2,21 @@
 
 The kernel adds into one row per chunk of shoppers; rows are summed in chunk order after the
 worker threads finish, so totals are identical whatever the thread count. The fixed counters
-come first; per-channel, per-touch and per-benefit blocks follow at offsets that depend on the
-scenario.
+come first, named in `INT_FIXED` and `FLOAT_FIXED`; the kernel finds them by name as
+`COUNT.visits`, `AMOUNT.gmv_nonmember`, ... Per-channel, per-touch and per-benefit blocks follow
+at offsets that depend on the scenario (`Layout.blocks`).
 """
 
 from __future__ import annotations
 
 import functools
+from collections import namedtuple
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from simulator.domain.lifecycle import STATES
 
-# Fixed integer counters (after the 7 state counts).
+# Fixed integer counters: the shoppers in each state, then events of the day.
 INT_FIXED = STATES + (
     "visits",
     "enrolments",
@@ -30,25 +33,24 @@ INT_FIXED = STATES + (
     "dropouts",  # BG/NBD dropouts after a purchase
     "contacts",
 )
-I_VISITS = INT_FIXED.index("visits")
-I_ENROL = INT_FIXED.index("enrolments")
-I_ORD_OLD = INT_FIXED.index("orders_old_member")
-I_ORD_NEW = INT_FIXED.index("orders_new_member")
-I_ORD_NON = INT_FIXED.index("orders_nonmember")
-I_MB = INT_FIXED.index("new_member_buyers")
-I_OMB = INT_FIXED.index("new_old_member_buyers")
-I_NMB = INT_FIXED.index("new_nonmember_buyers")
-I_B = INT_FIXED.index("new_buyers")
-I_JB = INT_FIXED.index("new_joined_buyers")
-I_FIRST = INT_FIXED.index("first_purchases")
-I_REACT = INT_FIXED.index("reactivations")
-I_DROP = INT_FIXED.index("dropouts")
-I_CONTACTS = INT_FIXED.index("contacts")
-
 FLOAT_FIXED = ("gmv_old_member", "gmv_new_member", "gmv_nonmember")
-F_GMV_OLD = 0
-F_GMV_NEW = 1
-F_GMV_NON = 2
+
+# Column of each fixed counter, by name: COUNT.visits, AMOUNT.gmv_old_member, ... (named tuples of
+# ints, which the kernel reads as constants). The state counts are columns 0..6: COUNT.prospect + k.
+COUNT = namedtuple("IntCounters", INT_FIXED)(*range(len(INT_FIXED)))
+AMOUNT = namedtuple("FloatCounters", FLOAT_FIXED)(*range(len(FLOAT_FIXED)))
+
+
+class CounterBlocks(NamedTuple):
+    """First column of each variable counter block (a channel, touch or benefit adds its index)."""
+
+    enrol_by_channel: int  # integer row; slot 0 is organic, channel c is slot c + 1
+    contacts_by_channel: int
+    contacts_by_touch: int
+    redemptions_by_benefit: int
+    cost_by_benefit: int  # float row
+    cost_by_channel: int
+    cost_by_touch: int
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,19 @@ class Layout:
     def n_float(self) -> int:
         """Length of a float row."""
         return self.cost_by_touch + len(self.touches)
+
+    @property
+    def blocks(self) -> CounterBlocks:
+        """The offsets of the variable blocks, for the kernel."""
+        return CounterBlocks(
+            self.enrol_by_channel,
+            self.contacts_by_channel,
+            self.contacts_by_touch,
+            self.redemptions_by_benefit,
+            self.cost_by_benefit,
+            self.cost_by_channel,
+            self.cost_by_touch,
+        )
 
     @functools.cached_property
     def columns(self) -> dict[str, tuple[bool, int]]:

@@ -15,22 +15,20 @@ import numba as nb
 import numpy as np
 
 from simulator.domain.lifecycle import STATES
-from simulator.engine import kernel, rng
-from simulator.engine.counters import F_GMV_NEW, F_GMV_NON, F_GMV_OLD, Layout
+from simulator.engine import rng
+from simulator.engine.counters import AMOUNT, COUNT, Layout
+from simulator.engine.eligible import CountedTouches, count_eligible
+from simulator.engine.kernel import Counters, Today, WorkerBuffers, step_day
 from simulator.engine.plan import NO_CAPACITY, compile_plan
-from simulator.engine.population import (
-    CHUNK,
-    Shoppers,
-    allocate,
-    initialise,
-    n_chunks,
-    resolve_params,
-    state_counts,
-)
+from simulator.engine.population import CHUNK, initialise, n_chunks, resolve_params, state_counts
+from simulator.engine.rng import PRIORITY_BINS
+from simulator.engine.shoppers import Shoppers, allocate
 from simulator.engine.workers import n_workers, on_workers
 from simulator.scenario.schema import Scenario
 
 N_STATES = len(STATES)
+MEMBER_GMV = [AMOUNT.gmv_old_member, AMOUNT.gmv_new_member]  # float counter columns
+GMV = MEMBER_GMV + [AMOUNT.gmv_nonmember]
 
 
 class PromotionModel(mesa.Model):
@@ -78,18 +76,6 @@ class PromotionModel(mesa.Model):
             tuple(scenario.benefits), tuple(scenario.channels), tuple(scenario.plan)
         )
         lay = self.layout
-        self.offsets = np.array(
-            [
-                lay.enrol_by_channel,
-                lay.contacts_by_channel,
-                lay.contacts_by_touch,
-                lay.redemptions_by_benefit,
-                lay.cost_by_benefit,
-                lay.cost_by_channel,
-                lay.cost_by_touch,
-            ],
-            np.int64,
-        )
         self.shoppers = allocate(n, int((self.plan.ch_cap_slot >= 0).sum()))
         if population is None:
             initialise(self.shoppers, self.params)
@@ -101,28 +87,30 @@ class PromotionModel(mesa.Model):
         self.daily_int = np.zeros((self.n_days, lay.n_int), np.int64)
         self.daily_float = np.zeros((self.n_days, lay.n_float), np.float64)
         chunks = n_chunks(n)
-        self._ints = np.zeros((chunks, lay.n_int), np.int64)
-        self._floats = np.zeros((chunks, lay.n_float), np.float64)
-        # per-worker buffers of the busy-shopper filter (kernel.busy_shoppers)
-        self._flag = np.zeros((nb.config.NUMBA_NUM_THREADS, CHUNK), np.uint8)
-        self._work = np.zeros((nb.config.NUMBA_NUM_THREADS, CHUNK), np.int64)
-        P = self.plan
-        cost = P.ch_cost[P.t_channel]
-        self._limited = (P.ch_capacity[P.t_channel] != NO_CAPACITY) | (
-            np.isfinite(P.t_budget) & (cost > 0)
+        self._counters = Counters(
+            counts=np.zeros((chunks, lay.n_int), np.int64),
+            amounts=np.zeros((chunks, lay.n_float), np.float64),
+            blocks=lay.blocks,
+        )
+        # per-worker buffers of the busy-shopper filter (busy.busy_shoppers)
+        self._is_busy = np.zeros((nb.config.NUMBA_NUM_THREADS, CHUNK), np.uint8)
+        self._busy = np.zeros((nb.config.NUMBA_NUM_THREADS, CHUNK), np.int64)
+        plan = self.plan
+        cost = plan.ch_cost[plan.t_channel]
+        self._limited = (plan.ch_capacity[plan.t_channel] != NO_CAPACITY) | (
+            np.isfinite(plan.t_budget) & (cost > 0)
         )
         self._pending: dict = {}  # touch -> (priority histogram, bin bound) for _pending_day
         self._pending_day = -1
         self._eligible: dict = {}  # touch -> shoppers it could reach when last sent
-        i_names = lay.int_names()
         reporters = {
-            "gmv": lambda m: m.today_float[[F_GMV_OLD, F_GMV_NEW, F_GMV_NON]].sum(),
-            "member_gmv": lambda m: m.today_float[[F_GMV_OLD, F_GMV_NEW]].sum(),
+            "gmv": lambda m: m.today_float[GMV].sum(),
+            "member_gmv": lambda m: m.today_float[MEMBER_GMV].sum(),
             "cost": lambda m: m.today_float[lay.cost_by_benefit : lay.cost_by_touch].sum(),
         }
         for name in ("visits", "enrolments", "contacts"):
-            j = i_names.index(name)
-            reporters[name] = lambda m, j=j: int(m.today_int[j])
+            column = getattr(COUNT, name)
+            reporters[name] = lambda m, j=column: int(m.today_int[j])
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
 
     @property
@@ -147,45 +135,42 @@ class PromotionModel(mesa.Model):
             self.running = False
             return
         seed = np.uint64(self.run_seed)
-        today = np.flatnonzero(self.plan.touch_on[d]).astype(np.int64)
-        keys = rng.touch_keys(seed, d, today)
-        thr = self._thresholds(d, today)
-        nxt = self._limited_touches(d + 1)
-        nkeys = rng.touch_keys(seed, d + 1, nxt)
-        nbounds = np.array([self._bin_bound(t, d) for t in nxt], np.int64)
-        hist = self._histograms(len(nxt))
-        self._ints.fill(0)
-        self._floats.fill(0.0)
-        args = (
-            self.shoppers,
-            self.plan,
-            self.params,
-            d,
-            seed,
-            today,
-            thr,
-            keys,
-            self._ints,
-            self._floats,
-            self.offsets,
-            nxt,
-            nkeys,
-            nbounds,
+        touches = np.flatnonzero(self.plan.touch_on[d]).astype(np.int64)
+        thresholds = self._thresholds(d, touches)  # before the bounds: it updates _eligible
+        following = self._limited_touches(d + 1)
+        tomorrow = CountedTouches(
+            touches=following,
+            keys=rng.touch_keys(seed, d + 1, following),
+            bounds=np.array([self._bin_bound(t, d) for t in following], np.int64),
         )
+        today = Today(
+            day=d,
+            seed=seed,
+            touches=touches,
+            thresholds=thresholds,
+            priority_keys=rng.touch_keys(seed, d, touches),
+            tomorrow=tomorrow,
+        )
+        hist = self._histograms(len(following))
+        self._counters.counts.fill(0)
+        self._counters.amounts.fill(0.0)
+        args = (self.shoppers, self.plan, self.params, today, self._counters)
         on_workers(
-            kernel.step_day,
-            n_workers(len(self._ints)),
-            lambda w: (*args, hist[w], self._flag[w], self._work[w]),
+            step_day,
+            n_workers(len(self._counters.counts)),
+            lambda w: (*args, WorkerBuffers(hist[w], self._is_busy[w], self._busy[w])),
         )
         self._pending = {
             t: (row, b)
-            for t, row, b in zip(nxt.tolist(), hist.sum(axis=0), nbounds.tolist(), strict=True)
+            for t, row, b in zip(
+                following.tolist(), hist.sum(axis=0), tomorrow.bounds.tolist(), strict=True
+            )
         }
         self._pending_day = d + 1
-        self.daily_int[d] = self._ints.sum(axis=0)
+        self.daily_int[d] = self._counters.counts.sum(axis=0)
         self._state_counts += self.daily_int[d, :N_STATES]  # the kernel counts changes
         self.daily_int[d, :N_STATES] = self._state_counts
-        self.daily_float[d] = self._floats.sum(axis=0)
+        self.daily_float[d] = self._counters.amounts.sum(axis=0)
         self.datacollector.collect(self)
         if d == self.n_days - 1:
             self.running = False
@@ -198,28 +183,29 @@ class PromotionModel(mesa.Model):
 
     def _cap(self, t: int, d: int, left: float = math.inf) -> float:
         """Most contacts touch t may make on day d: channel capacity left and budget left."""
-        P = self.plan
-        ch = P.t_channel[t]
-        cap = min(left, P.ch_capacity[ch]) if P.ch_capacity[ch] != NO_CAPACITY else left
+        plan = self.plan
+        ch = plan.t_channel[t]
+        cap = min(left, plan.ch_capacity[ch]) if plan.ch_capacity[ch] != NO_CAPACITY else left
         # (left: what earlier touches today left of the channel's capacity)
-        cost = P.ch_cost[ch]
-        if math.isfinite(P.t_budget[t]) and cost > 0:
+        cost = plan.ch_cost[ch]
+        if math.isfinite(plan.t_budget[t]) and cost > 0:
             spent = self.daily_float[:d, self.layout.cost_by_touch + t].sum()
-            cap = min(cap, max(0, math.floor((P.t_budget[t] - spent) / cost + 1e-9)))
+            cap = min(cap, max(0, math.floor((plan.t_budget[t] - spent) / cost + 1e-9)))
         return cap
 
     def _bin_bound(self, t: int, d: int) -> int:
         """Priority bins worth counting for touch t tomorrow: with room above the expected cut.
 
         From the shoppers the touch could reach last time, the cap binds around bin
-        NBINS x cap / eligible; bins well above cannot be taken. If tomorrow's cut lands beyond
-        the bound after all, `_thresholds` counts again in full, so results never depend on it.
+        PRIORITY_BINS x cap / eligible; bins well above cannot be taken. If tomorrow's cut lands
+        beyond the bound after all, `_thresholds` counts again in full, so results never depend
+        on it.
         """
         eligible = self._eligible.get(int(t))
         cap = self._cap(t, d + 1)
         if eligible is None or not math.isfinite(cap):
-            return kernel.NBINS
-        return min(kernel.NBINS, int(kernel.NBINS * 1.5 * cap / max(eligible, 1.0)) + 64)
+            return PRIORITY_BINS
+        return min(PRIORITY_BINS, int(PRIORITY_BINS * 1.5 * cap / max(eligible, 1.0)) + 64)
 
     def _histograms(self, k: int) -> np.ndarray:
         """Zeroed per-worker priority histograms for k touches.
@@ -227,17 +213,21 @@ class PromotionModel(mesa.Model):
         Always a fresh C-contiguous array: a strided view would make Numba compile a second
         version of the kernel mid-run.
         """
-        return np.zeros((nb.config.NUMBA_NUM_THREADS, k, kernel.NBINS), np.int64)
+        return np.zeros((nb.config.NUMBA_NUM_THREADS, k, PRIORITY_BINS), np.int64)
 
     def _count_eligible(self, d: int, touches: np.ndarray) -> dict:
         """Full priority histograms of touches on day d, by a pass over the shoppers."""
-        keys = rng.touch_keys(np.uint64(self.run_seed), d, touches)
-        bounds = np.full(len(touches), kernel.NBINS, np.int64)
+        counted = CountedTouches(
+            touches=touches,
+            keys=rng.touch_keys(np.uint64(self.run_seed), d, touches),
+            bounds=np.full(len(touches), PRIORITY_BINS, np.int64),
+        )
         hist = self._histograms(len(touches))
-        args = (self.shoppers, self.plan, self.params, d, touches, keys, bounds)
-        on_workers(kernel.count_eligible, n_workers(len(self._ints)), lambda w: (*args, hist[w]))
+        args = (self.shoppers, self.plan, self.params, d, counted)
+        workers = n_workers(len(self._counters.counts))
+        on_workers(count_eligible, workers, lambda w: (*args, hist[w]))
         return {
-            t: (row, kernel.NBINS)
+            t: (row, PRIORITY_BINS)
             for t, row in zip(touches.tolist(), hist.sum(axis=0), strict=True)
         }
 
@@ -249,26 +239,28 @@ class PromotionModel(mesa.Model):
         does not depend on how the loop is split over threads. The histograms of the shoppers
         each touch may reach were counted during yesterday's step (up to a bin bound).
         """
-        P = self.plan
-        thr = np.full(len(today), kernel.NBINS, np.int64)
+        plan = self.plan
+        thresholds = np.full(len(today), PRIORITY_BINS, np.int64)
         counts = self._pending if self._pending_day == d else {}
         missing = [t for t in today if self._limited[t] and t not in counts]
         if missing:
             counts = {**counts, **self._count_eligible(d, np.array(missing, np.int64))}
-        left = np.where(P.ch_capacity != NO_CAPACITY, P.ch_capacity, np.inf)
+        left = np.where(plan.ch_capacity != NO_CAPACITY, plan.ch_capacity, np.inf)
         for k, t in enumerate(today):
             if not self._limited[t]:
                 continue
-            ch = P.t_channel[t]
+            ch = plan.t_channel[t]
             cap = self._cap(t, d, left[ch])
             row, bound = counts[t]
             cum = np.cumsum(row)
-            thr[k] = int(np.searchsorted(cum, cap, side="right"))
-            if thr[k] >= bound and bound < kernel.NBINS:  # the cut lies beyond what was counted
+            thresholds[k] = int(np.searchsorted(cum, cap, side="right"))
+            if (
+                thresholds[k] >= bound and bound < PRIORITY_BINS
+            ):  # the cut lies beyond what was counted
                 row, bound = self._count_eligible(d, np.array([t], np.int64))[t]
                 cum = np.cumsum(row)
-                thr[k] = int(np.searchsorted(cum, cap, side="right"))
-            self._eligible[int(t)] = cum[-1] * kernel.NBINS / bound
-            if P.ch_capacity[ch] != NO_CAPACITY:
-                left[ch] -= cum[thr[k] - 1] if thr[k] > 0 else 0
-        return thr
+                thresholds[k] = int(np.searchsorted(cum, cap, side="right"))
+            self._eligible[int(t)] = cum[-1] * PRIORITY_BINS / bound
+            if plan.ch_capacity[ch] != NO_CAPACITY:
+                left[ch] -= cum[thresholds[k] - 1] if thresholds[k] > 0 else 0
+        return thresholds

@@ -12,15 +12,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from simulator.domain.benefits import COST_KINDS, DELIVERIES
+from simulator.domain.benefits import BENEFIT_TYPES, COST_KIND, DELIVERY
 from simulator.domain.channels import CHANNEL_KINDS
 from simulator.domain.lifecycle import SEGMENT_BITS, audience_mask, state_bit
 from simulator.scenario.schema import WEEKDAYS, Scenario, Window
 
 NO_CAPACITY = -1  # channel without a daily capacity
 NO_CAP = 256  # frequency cap that the uint8 contact counters never reach
-D_STORE, D_ON_ENROL = DELIVERIES.index("store"), DELIVERIES.index("on_enrol")
-C_PER_REDEMPTION, C_PER_GRANT, C_SHARE = (COST_KINDS.index(x) for x in COST_KINDS)
 
 
 class Plan(NamedTuple):
@@ -36,14 +34,14 @@ class Plan(NamedTuple):
     # benefits
     ben_states: np.ndarray  # uint32[B]: tag bits of the states that may use it
     ben_segments: np.ndarray  # uint32[B]: segment bits (any of); 0 = every shopper
-    ben_delivery: np.ndarray  # int8[B]
+    ben_delivery: np.ndarray  # int8[B]: benefits.DELIVERY code
     ben_enrol: np.ndarray  # float64[B]: relative lift of the enrolment probability
     ben_purchase: np.ndarray  # float64[B]: relative lift of the purchase probability
     ben_basket: np.ndarray  # float64[B]: relative lift of the basket value
     ben_react: np.ndarray  # float64[B]: reactivation probability of an inactive shopper
-    ben_cost_kind: np.ndarray  # int8[B]
+    ben_cost_kind: np.ndarray  # int8[B]: benefits.COST_KIND code
     ben_cost: np.ndarray  # float64[B]
-    ben_birthday: np.ndarray  # bool[B]: only on the shopper's birthday
+    ben_only_on_birthday: np.ndarray  # bool[B]: usable only on the shopper's birthday
     # channels
     ch_reach: np.ndarray  # uint32[C]: scenario reach (any of)
     ch_kind_reach: np.ndarray  # uint32[C]: what the channel kind can reach (any of)
@@ -163,14 +161,16 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         touch_on=touch_on,
         ben_states=np.array([sum(state_bit(s) for s in b.states) for b in benefits], np.uint32),
         ben_segments=np.array([audience_mask(b.target.segments) for b in benefits], np.uint32),
-        ben_delivery=np.array([DELIVERIES.index(b.how_delivered) for b in benefits], np.int8),
+        ben_delivery=np.array([DELIVERY[b.how_delivered] for b in benefits], np.int8),
         ben_enrol=np.array([b.effects.enrol for b in benefits], np.float64),
         ben_purchase=np.array([b.effects.purchase for b in benefits], np.float64),
         ben_basket=np.array([b.effects.basket for b in benefits], np.float64),
         ben_react=np.array([b.effects.reactivation for b in benefits], np.float64),
-        ben_cost_kind=np.array([COST_KINDS.index(b.cost.kind) for b in benefits], np.int8),
+        ben_cost_kind=np.array([COST_KIND[b.cost.kind] for b in benefits], np.int8),
         ben_cost=np.array([b.cost.value for b in benefits], np.float64),
-        ben_birthday=np.array([b.type == "birthday_gift" for b in benefits], dtype=bool),
+        ben_only_on_birthday=np.array(
+            [BENEFIT_TYPES[b.type].only_on_birthday for b in benefits], dtype=bool
+        ),
         ch_reach=np.array(
             [audience_mask(c.reach or list(CHANNEL_KINDS[c.kind])) for c in channels], np.uint32
         ),

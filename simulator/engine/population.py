@@ -1,8 +1,5 @@
-"""Shopper state as struct-of-arrays, and its initial draw from the scenario's population.
+"""The initial draw of the shoppers (`shoppers.Shoppers`) from the scenario's population section.
 
-Each shopper is a slot in ten narrow numpy arrays: 21 bytes, plus one per frequency-capped channel.
-Attributes needed only when the shopper buys (dropout p, basket scale) are derived on demand
-from their keyed draws rather than stored.
 Initial attributes are counter-based draws keyed by (seed, shopper), so shopper i is the same
 shopper in every scenario run on the same seed, whatever the population size or thread count.
 Heterogeneity follows BG/NBD (purchase rate lambda ~ Gamma(r, alpha) per day, dropout
@@ -21,9 +18,12 @@ import numpy as np
 
 from simulator.domain.lifecycle import (
     ALIVE,
+    CHURNED,
+    DORMANT,
     ENROLLED,
     EVER_BOUGHT,
     MEMBER_BUYER,
+    NONMEMBER_BUYER,
     OLD_MEMBER,
     PROSPECT,
     SEGMENTS,
@@ -33,38 +33,14 @@ from simulator.domain.lifecycle import (
 )
 from simulator.engine import rng
 from simulator.engine.jit import hot_inline
+from simulator.engine.shoppers import NEVER, Shoppers, allocate, set_start_values
 from simulator.engine.workers import n_workers, on_workers
 from simulator.scenario.schema import Population
 
-NEVER = -32000  # "long before the campaign" for int16 day fields
+LAST_STATE = len(STATES) - 1
 # shoppers per chunk: the unit a worker thread takes and a counter row sums; fixed, so float
 # sums never depend on the thread count
 CHUNK = 8192
-
-
-class Shoppers(NamedTuple):
-    """Per-shopper state arrays (one slot per shopper)."""
-
-    state: np.ndarray  # int8: lifecycle state (lifecycle.STATES)
-    segments: np.ndarray  # uint8: segment bits (lifecycle.SEGMENTS)
-    flags: np.ndarray  # uint8: history bits (lifecycle.ALIVE, ...)
-    rate: np.ndarray  # float32: purchase rate lambda per day
-    last_purchase: np.ndarray  # int16: day of the last purchase (campaign day 0 = first day)
-    enrol_day: np.ndarray  # int16: day of enrolment
-    held: np.ndarray  # uint32: bits of benefits held (touch-delivered or granted on enrolment)
-    fatigue: np.ndarray  # float32: decayed count of contacts, as of the day of the last contact
-    last_contact: np.ndarray  # int16: day of the last contact (fatigue decays from it)
-    contacts: np.ndarray  # uint8[N, K]: contacts received per frequency-capped channel
-
-    @property
-    def n(self) -> int:
-        """Number of shoppers."""
-        return len(self.state)
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the arrays."""
-        return sum(a.nbytes for a in self)
 
 
 class PopulationParams(NamedTuple):
@@ -164,41 +140,25 @@ def decay_powers(decay: float) -> np.ndarray:
 
 
 @hot_inline
-def basket_scale(pp, key, i, segments):
+def basket_scale(params, key, i, segments):
     """1/nu of shopper i (Gamma-Gamma) times its segments' basket multipliers.
 
     Derived from the keyed draw when the shopper buys instead of stored: purchases are rare, and
     memory per shopper is what limits the population size. key: stream INIT_BASKET, day 0.
     """
     mult = 1.0
-    for g in range(len(pp.seg_basket)):
+    for g in range(len(params.seg_basket)):
         if (segments >> g) & 1:
-            mult *= pp.seg_basket[g]
-    return mult / (rng.gamma(key, i, pp.q) / pp.v)
+            mult *= params.seg_basket[g]
+    return mult / (rng.gamma(key, i, params.q) / params.v)
 
 
 @hot_inline
-def dropout_probability(pp, key, i):
+def dropout_probability(params, key, i):
     """BG/NBD dropout p ~ Beta(a, b) of shopper i, derived like `basket_scale` (INIT_DROPOUT)."""
-    x = rng.gamma(rng.substream(key, 0), i, pp.a)
-    y = rng.gamma(rng.substream(key, 1), i, pp.b)
+    x = rng.gamma(rng.substream(key, 0), i, params.a)
+    y = rng.gamma(rng.substream(key, 1), i, params.b)
     return x / (x + y)
-
-
-def allocate(n: int, n_capped: int) -> Shoppers:
-    """Empty arrays for n shoppers (allocated once; runs reuse them)."""
-    return Shoppers(
-        state=np.empty(n, np.int8),
-        segments=np.empty(n, np.uint8),
-        flags=np.empty(n, np.uint8),
-        rate=np.empty(n, np.float32),
-        last_purchase=np.empty(n, np.int16),
-        enrol_day=np.empty(n, np.int16),
-        held=np.empty(n, np.uint32),
-        fatigue=np.empty(n, np.float32),
-        last_contact=np.empty(n, np.int16),
-        contacts=np.empty((n, n_capped), np.uint8),
-    )
 
 
 @nb.njit(cache=True)
@@ -229,66 +189,65 @@ def n_chunks(n):
 
 
 def initialise(shoppers: Shoppers, params: PopulationParams, first: int = 0) -> None:
-    """Draw every shopper's initial state in place from params.seed; slot k is shopper first+k."""
+    """Set every shopper's initial state in place from params.seed; slot k is shopper first+k.
+
+    Fields with a start value (`shoppers.FIELDS`) are filled with it; the others are drawn.
+    """
+    set_start_values(shoppers)
     on_workers(
-        _initialise_chunks,
+        draw_chunks,
         n_workers(n_chunks(len(shoppers.state))),
         lambda w: (shoppers, params, np.uint64(params.seed), first),
     )
 
 
 @nb.njit(cache=True, nogil=True)
-def _initialise_chunks(s, pp, seed, first, w, step):
-    """Draw the slots of chunks w, w + step, ... (one worker's share, `workers.on_workers`)."""
+def draw_chunks(shoppers, params, seed, first, w, step):
+    """Draw the fields without a start value for chunks w, w + step, ... (`workers.on_workers`)."""
     k_state = rng.stream_key(seed, rng.INIT_STATE, 0)
     k_seg = rng.stream_key(seed, rng.INIT_SEGMENT, 0)
     k_rate = rng.stream_key(seed, rng.INIT_RATE, 0)
     k_rec = rng.stream_key(seed, rng.INIT_RECENCY, 0)
     k_alive = rng.stream_key(seed, rng.INIT_ALIVE, 0)
-    n_seg = len(pp.seg_share)
-    n = len(s.state)
+    n = len(shoppers.state)
     for c in range(w, n_chunks(n), step):
         for j in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             i = first + j
             u = rng.uniform(k_state, i)
-            st = 0
-            while st < 6 and u >= pp.mix_cdf[st]:
-                st += 1
-            seg = 0
+            state = PROSPECT
+            while state < LAST_STATE and u >= params.mix_cdf[state]:
+                state += 1
+            # segments, each drawn only for the states it may hold; multipliers compound
+            segments = 0
             rate_mult = 1.0
-            for g in range(n_seg):
-                if pp.seg_share[g] > 0.0 and (pp.seg_states[g] >> np.uint32(STATE0 + st)) & 1:
-                    if rng.uniform(rng.substream(k_seg, g), i) < pp.seg_share[g]:
-                        seg |= 1 << g
-                        rate_mult *= pp.seg_rate[g]
-            lam = rng.gamma(k_rate, i, pp.r) / pp.alpha_day * rate_mult
-            s.state[j] = st
-            s.segments[j] = seg
-            s.rate[j] = lam
+            for g in range(len(params.seg_share)):
+                share = params.seg_share[g]
+                if share > 0.0 and (params.seg_states[g] >> np.uint32(STATE0 + state)) & 1:
+                    if rng.uniform(rng.substream(k_seg, g), i) < share:
+                        segments |= 1 << g
+                        rate_mult *= params.seg_rate[g]
+            shoppers.state[j] = state
+            shoppers.segments[j] = segments
+            shoppers.rate[j] = rng.gamma(k_rate, i, params.r) / params.alpha_day * rate_mult
             # recency consistent with the observed label: active < dormant_after <= dormant < churn
             ur = rng.uniform(k_rec, i)
-            if st == 5:
-                ago = pp.dormant_after + int(ur * (pp.churn_after - pp.dormant_after))
-            elif st == 6:
-                ago = pp.churn_after + int(ur * pp.churn_after)
-            elif st == 1:
-                ago = 1 + int(ur * (pp.churn_after - 1))
+            if state == DORMANT:
+                ago = params.dormant_after + int(ur * (params.churn_after - params.dormant_after))
+            elif state == CHURNED:
+                ago = params.churn_after + int(ur * params.churn_after)
+            elif state == NONMEMBER_BUYER:
+                ago = 1 + int(ur * (params.churn_after - 1))
             else:
-                ago = 1 + int(ur * (pp.dormant_after - 1))
-            fl = 0
-            if rng.uniform(k_alive, i) < pp.alive0[st]:
-                fl |= ALIVE
-            if st >= ENROLLED:
-                fl |= OLD_MEMBER
-            if st != PROSPECT and st != ENROLLED:
-                fl |= EVER_BOUGHT
-            if st > ENROLLED:
-                fl |= MEMBER_BUYER
-            s.flags[j] = fl
-            s.last_purchase[j] = -ago if fl & EVER_BOUGHT else NEVER
-            s.enrol_day[j] = -ago if st == ENROLLED else NEVER
-            s.held[j] = 0
-            s.fatigue[j] = 0.0
-            s.last_contact[j] = NEVER
-            for k in range(s.contacts.shape[1]):
-                s.contacts[j, k] = 0
+                ago = 1 + int(ur * (params.dormant_after - 1))
+            flags = 0
+            if rng.uniform(k_alive, i) < params.alive0[state]:
+                flags |= ALIVE
+            if state >= ENROLLED:
+                flags |= OLD_MEMBER
+            if state != PROSPECT and state != ENROLLED:
+                flags |= EVER_BOUGHT
+            if state > ENROLLED:  # dormant and churned members had bought as members
+                flags |= MEMBER_BUYER
+            shoppers.flags[j] = flags
+            shoppers.last_purchase[j] = -ago if flags & EVER_BOUGHT else NEVER
+            shoppers.enrol_day[j] = -ago if state == ENROLLED else NEVER

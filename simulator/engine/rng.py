@@ -40,7 +40,8 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
-PRIORITY_BITS = 12  # contact-priority bins: 2**12
+PRIORITY_BITS = 12
+PRIORITY_BINS = 1 << PRIORITY_BITS  # contact-priority bins (capacity thresholds are bin numbers)
 _PRIORITY_SHIFT = np.uint64(64 - PRIORITY_BITS)
 
 
@@ -75,7 +76,7 @@ def uniform(key, shopper):
 
 @nb.njit(cache=True)
 def priority_bin(key, shopper):
-    """The top PRIORITY_BITS of the shopper's hash in `key`: int(uniform(key, shopper) x 2**bits).
+    """The top PRIORITY_BITS of the shopper's hash in `key`: int(uniform x PRIORITY_BINS).
 
     Integer shifts give exactly the bin of the uniform, without a float conversion: the priority
     test runs for every shopper and every capacity-limited touch.

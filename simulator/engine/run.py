@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from simulator.engine.counters import Layout
 from simulator.engine.model import PromotionModel
-from simulator.engine.population import Shoppers
+from simulator.engine.shoppers import Shoppers
 from simulator.scenario.schema import Scenario
 
 

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from simulator.analysis.kpis import compute_kpis, incremental
 from simulator.engine.plan import n_capped
-from simulator.engine.population import Shoppers, draw_population
+from simulator.engine.population import draw_population
 from simulator.engine.rng import replication_seed
 from simulator.engine.run import no_campaign, simulate
+from simulator.engine.shoppers import Shoppers
 from simulator.scenario.schema import Population, Scenario
 from simulator.sweeps import fork_server
 from simulator.sweeps.design import SweepError

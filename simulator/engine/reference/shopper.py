@@ -1,0 +1,266 @@
+"""A reference shopper's day: the steps of the kernel's documented order, one shopper at a time."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.domain.benefits import ON_ENROL, PER_GRANT, PER_REDEMPTION, SHARE_OF_BASKET, STORE
+from simulator.domain.lifecycle import (
+    CHURNED,
+    DORMANT,
+    ENROLLED,
+    FIRST_PURCHASE,
+    NONMEMBER_BUYER,
+    PROSPECT,
+    REPEAT,
+    TAG_ALL,
+    TAG_BUYER,
+    TAG_CAMPAIGN_BUYER,
+    TAG_MEMBER,
+    TAG_NEW_MEMBER,
+    TAG_OLD_MEMBER,
+    TAG_RECENT_BUYER,
+)
+from simulator.engine.counters import AMOUNT, COUNT
+from simulator.engine.reference.numbers import decay_factor, f32, gamma, lift, priority_bin, uniform
+from simulator.engine.reference.shopper_state import STATE_TAG, ShopperState
+from simulator.engine.rng import PRIORITY_BINS
+
+
+@dataclass(frozen=True)
+class Day:
+    """What every shopper needs to know about one campaign day: calendar, touches and keys."""
+
+    d: int
+    traffic: float
+    online: int  # bits of the benefits online today
+    day_of_year: int
+    touches: list[int]  # the touches sent today, in plan order
+    threshold: list[int]  # their priority-bin thresholds (PRIORITY_BINS = no limit)
+    priority_keys: list[np.uint64]  # their contact-priority stream keys
+    react_keys: list[np.uint64]  # their reactivation stream keys
+    visit: np.uint64
+    enrol: np.uint64
+    buy: np.uint64
+    basket: np.uint64
+    dropout: np.uint64
+
+
+class ShopperAgent(ShopperState):
+    """One shopper: its state (`ShopperState`), what it is today, and its day, step by step."""
+
+    # --- what the shopper is today
+    def observed_state(self, d: int) -> int:
+        """Lifecycle label on day d: a member idle long enough is dormant, then churned."""
+        if self.state < ENROLLED:
+            return self.state
+        idle = d - max(self.last_purchase, self.enrol_day)
+        if idle >= self.model.params.churn_after:
+            return CHURNED
+        if idle >= self.model.params.dormant_after:
+            return DORMANT
+        return self.state
+
+    def tag_word(self, st: int, d: int) -> int:
+        """Audience tags: segments, state, member, buyer, recent/campaign buyer, old/new member."""
+        t = self.segments | STATE_TAG[st] | TAG_ALL
+        if st >= ENROLLED:
+            t |= TAG_MEMBER
+        if self.ever_bought:
+            t |= TAG_BUYER
+            if d - self.last_purchase < self.model.params.recent_days:
+                t |= TAG_RECENT_BUYER
+        if self.bought_as_member or self.bought_as_nonmember:
+            t |= TAG_CAMPAIGN_BUYER
+        if self.old_member:
+            t |= TAG_OLD_MEMBER
+        if self.joined:
+            t |= TAG_NEW_MEMBER
+        return t
+
+    def targeted_by(self, b: int, st: int) -> bool:
+        """Benefit b is for shoppers in state st with (any of) its segments."""
+        plan = self.model.plan
+        if not plan.ben_states[b] & STATE_TAG[st]:
+            return False
+        return plan.ben_segments[b] == 0 or (self.segments & plan.ben_segments[b]) != 0
+
+    def reachable(self, t: int, st: int, tags: int) -> bool:
+        """Touch t may contact the shopper: audience, channel reach, benefit target, cap."""
+        plan = self.model.plan
+        ch = plan.t_channel[t]
+        if not tags & plan.t_audience[t] or tags & plan.t_exclude[t]:
+            return False
+        if not tags & plan.ch_reach[ch] or not tags & plan.ch_kind_reach[ch]:
+            return False
+        b = plan.t_benefit[t]
+        if b >= 0 and not self.targeted_by(b, st):
+            return False
+        slot = plan.ch_cap_slot[ch]
+        return slot < 0 or self.contacts[slot] < plan.ch_freq_cap[ch]
+
+    def usable(self, day: Day, st: int, birthday: bool) -> list[int]:
+        """Benefits usable today as state st: online, and held, or a store benefit for st."""
+        plan = self.model.plan
+        out = []
+        for b in range(len(plan.ben_states)):
+            if not day.online >> b & 1:
+                continue
+            if plan.ben_only_on_birthday[b] and not birthday:
+                continue
+            if plan.ben_delivery[b] != STORE:
+                if b in self.benefits_held:  # the holder keeps it whatever their state now
+                    out.append(b)
+            elif self.targeted_by(b, st):
+                out.append(b)
+        return out
+
+    # --- the day
+    def step_day(self, day: Day) -> None:
+        """One day of this shopper, in the kernel's documented order; counters go to the model."""
+        st = self.observed_state(day.d)  # 1. the label is stored: dormant stays dormant
+        contact_lift, first_channel = self.receive_contacts(day, st)  # 2.
+        if self.alive:
+            st = self.visit(day, st, contact_lift, first_channel)  # 3.-7.
+        self.model.ints[COUNT.prospect + st] += 1  # the state counts come first
+        self.state = st
+
+    def receive_contacts(self, day: Day, st: int) -> tuple[float, int]:
+        """Today's touches in plan order; returns the contact lift and the first channel (-1)."""
+        plan, lay = self.model.plan, self.model.layout
+        ints, floats = self.model.ints, self.model.floats
+        contact_lift = 1.0
+        first_channel = -1
+        load = None  # fatigue load: decayed from the last contact day at the first contact today
+        tags = self.tag_word(st, day.d) if day.touches else 0
+        for k, t in enumerate(day.touches):
+            if not self.reachable(t, st, tags):
+                continue
+            limit = day.threshold[k]
+            if limit < PRIORITY_BINS and priority_bin(day.priority_keys[k], self.index) >= limit:
+                continue  # over the touch's capacity or budget today
+            ch = plan.t_channel[t]
+            if plan.ch_cap_slot[ch] >= 0:  # counted only for frequency-capped channels
+                self.contacts[plan.ch_cap_slot[ch]] += 1
+            if load is None:
+                days = day.d - self.last_contact
+                load = self.fatigue * decay_factor(self.model.params.fatigue_decay, days)
+            response = math.exp(-plan.ch_fatigue[ch] * load)  # fatigue damps the response
+            contact_lift *= 1.0 + plan.ch_lift[ch] * response
+            load += 1.0
+            if first_channel < 0:
+                first_channel = ch
+            ints[COUNT.contacts] += 1
+            ints[lay.contacts_by_channel + ch] += 1
+            ints[lay.contacts_by_touch + t] += 1
+            floats[lay.cost_by_channel + ch] += plan.ch_cost[ch]
+            floats[lay.cost_by_touch + t] += plan.ch_cost[ch]
+            b = plan.t_benefit[t]
+            if b < 0:
+                continue  # a bare reminder
+            if plan.ben_delivery[b] != STORE and b not in self.benefits_held:
+                self.benefits_held.add(b)  # a benefit already held is not granted (or costed) twice
+                if plan.ben_cost_kind[b] == PER_GRANT:
+                    floats[lay.cost_by_benefit + b] += plan.ben_cost[b]
+            if not self.alive and plan.ben_react[b] > 0.0:
+                if uniform(day.react_keys[k], self.index) < plan.ben_react[b] * response:
+                    self.alive = True
+                    ints[COUNT.reactivations] += 1
+        if load is not None:  # contacted today: fatigue is kept as of its last contact
+            self.fatigue = f32(load)
+            self.last_contact = day.d
+        return contact_lift, first_channel
+
+    def visit(self, day: Day, st: int, contact_lift: float, first_channel: int) -> int:
+        """Visit, enrolment, purchase and on-enrol grants of a latent-active shopper; new state."""
+        plan, params, lay = self.model.plan, self.model.params, self.model.layout
+        ints, floats = self.model.ints, self.model.floats
+        i = self.index
+        rate = self.rate * (params.prospect_scale if st == PROSPECT else 1.0)
+        if uniform(day.visit, i) >= rate * (day.traffic / params.conversion) * contact_lift:
+            return st
+        ints[COUNT.visits] += 1
+        birthday = self.birthday == day.day_of_year
+        # 4. enrolment: what the shopper could use now or as a member draws them in
+        joined_today = False
+        if st < ENROLLED:
+            now = self.usable(day, st, birthday)
+            as_member = self.usable(day, ENROLLED, birthday)
+            draw_in = sorted(set(now) | set(as_member))
+            if uniform(day.enrol, i) < params.enrol_rate * lift(draw_in, plan.ben_enrol):
+                st = ENROLLED
+                self.enrol_day = day.d
+                self.joined = True
+                joined_today = True
+                ints[COUNT.enrolments] += 1
+                ints[lay.enrol_by_channel + first_channel + 1] += 1  # slot 0: organic
+        # 5. purchase with the benefits usable in the (possibly new) state
+        used = self.usable(day, st, birthday)
+        if uniform(day.buy, i) < params.conversion * lift(used, plan.ben_purchase):
+            st = self.purchase(day, st, used)
+        # 7. benefits granted on enrolment, usable from tomorrow
+        if joined_today:
+            for b in range(len(plan.ben_states)):
+                if plan.ben_delivery[b] == ON_ENROL and self.targeted_by(b, ENROLLED):
+                    self.benefits_held.add(b)
+                    if plan.ben_cost_kind[b] == PER_GRANT:
+                        floats[lay.cost_by_benefit + b] += plan.ben_cost[b]
+        return st
+
+    def purchase(self, day: Day, st: int, used: list[int]) -> int:
+        """An order: basket, GMV and buyer counters, redemptions, lifecycle, dropout; new state."""
+        plan, params, lay = self.model.plan, self.model.params, self.model.layout
+        ints, floats = self.model.ints, self.model.floats
+        basket = (
+            gamma(day.basket, self.index, params.p)
+            * self.basket_scale
+            * lift(used, plan.ben_basket)
+        )
+        if not (self.bought_as_member or self.bought_as_nonmember):
+            ints[COUNT.new_buyers] += 1
+        if st < ENROLLED:
+            floats[AMOUNT.gmv_nonmember] += basket
+            ints[COUNT.orders_nonmember] += 1
+            if not self.bought_as_nonmember:
+                ints[COUNT.new_nonmember_buyers] += 1
+            self.bought_as_nonmember = True
+        else:
+            if self.old_member:
+                floats[AMOUNT.gmv_old_member] += basket
+                ints[COUNT.orders_old_member] += 1
+            else:
+                floats[AMOUNT.gmv_new_member] += basket
+                ints[COUNT.orders_new_member] += 1
+            if not self.bought_as_member:
+                ints[COUNT.new_member_buyers] += 1
+                if self.old_member:
+                    ints[COUNT.new_old_member_buyers] += 1
+                if self.joined:
+                    ints[COUNT.new_joined_buyers] += 1
+            self.bought_as_member = True
+        for b in used:
+            ints[lay.redemptions_by_benefit + b] += 1
+            if plan.ben_cost_kind[b] == PER_REDEMPTION:
+                floats[lay.cost_by_benefit + b] += plan.ben_cost[b]
+            elif plan.ben_cost_kind[b] == SHARE_OF_BASKET:
+                floats[lay.cost_by_benefit + b] += plan.ben_cost[b] * basket
+            if plan.ben_delivery[b] != STORE:
+                self.benefits_held.discard(b)  # single use
+        # 6. lifecycle after the purchase; BG/NBD dropout after a repeat purchase
+        if st == PROSPECT:
+            st = NONMEMBER_BUYER
+        elif st >= ENROLLED:
+            st = REPEAT if self.member_buyer else FIRST_PURCHASE
+            self.member_buyer = True
+        if self.ever_bought:
+            if uniform(day.dropout, self.index) < self.dropout:
+                self.alive = False
+                ints[COUNT.dropouts] += 1
+        else:
+            ints[COUNT.first_purchases] += 1
+        self.ever_bought = True
+        self.last_purchase = day.d
+        return st

@@ -1,0 +1,163 @@
+"""A reference shopper's state: the engine's per-shopper fields as agent attributes."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import mesa
+import numpy as np
+
+from simulator.domain.lifecycle import (
+    AUDIENCES,
+    CHURNED,
+    DORMANT,
+    ENROLLED,
+    FLAG,
+    NONMEMBER_BUYER,
+    PROSPECT,
+    SEGMENTS,
+    STATES,
+)
+from simulator.engine import rng
+from simulator.engine.population import LAST_STATE
+from simulator.engine.reference.numbers import (
+    birthday_of,
+    f32,
+    gamma,
+    stream_key,
+    substream,
+    uniform,
+)
+from simulator.engine.shoppers import DRAWN, FIELDS, NEVER, Shoppers
+
+STATE_TAG = [AUDIENCES[name] for name in STATES]  # tag-word bit of each lifecycle state
+
+
+def initial_draw_keys(population_seed: int, n_segments: int) -> dict:
+    """Stream keys of the shoppers' initial draws (and derived traits), by attribute."""
+    k_seg = stream_key(population_seed, rng.INIT_SEGMENT, 0)
+    k_drop = stream_key(population_seed, rng.INIT_DROPOUT, 0)
+    return {
+        "state": stream_key(population_seed, rng.INIT_STATE, 0),
+        "segment": [substream(k_seg, g) for g in range(n_segments)],
+        "rate": stream_key(population_seed, rng.INIT_RATE, 0),
+        "dropout_a": substream(k_drop, 0),
+        "dropout_b": substream(k_drop, 1),
+        "basket": stream_key(population_seed, rng.INIT_BASKET, 0),
+        "recency": stream_key(population_seed, rng.INIT_RECENCY, 0),
+        "alive": stream_key(population_seed, rng.INIT_ALIVE, 0),
+    }
+
+
+class ShopperState(mesa.Agent):
+    """A shopper's state: an attribute for each per-shopper field (`shoppers.FIELDS`).
+
+    Attributes are Python values: ints, floats rounded to float32 (`f32`) where the engine stores
+    float32, a list for a field per capped channel. Two are views: `flags` packs the history
+    booleans (`alive`, `ever_bought`, ..., one per `lifecycle.FLAGS` name) and `held` the set
+    `benefits_held`. `shopper.ShopperAgent` adds the day's steps.
+    """
+
+    def __init__(self, model: mesa.Model, index: int, population: Shoppers | None = None):
+        """Draw the initial attributes from the keyed streams, or take slot `index` of arrays.
+
+        model: the `ReferenceModel` (its params, population seed, keys and capped channels).
+        """
+        super().__init__(model)
+        self.index = index  # shopper id: the key of every draw (Mesa's unique_id starts at 1)
+        self.birthday = birthday_of(model.population_seed, index)
+        if population is None:
+            self.take_start_values(model.n_contact_slots)
+            self.draw_initial(model.params, model.init_keys)
+        else:
+            self.take_slot(population)
+        self.derive_purchase_traits(model.params, model.init_keys)
+
+    def take_start_values(self, n_slots: int) -> None:
+        """Every field with a start value takes it."""
+        for field in FIELDS:
+            if field.start is not DRAWN:
+                start = [field.start] * n_slots if field.per_capped_channel else field.start
+                setattr(self, field.name, start)
+
+    def take_slot(self, arrays: Shoppers) -> None:
+        """Every field from the shopper's slot of already drawn arrays (`draw_population`)."""
+        for field in FIELDS:
+            value = getattr(arrays, field.name)[self.index]
+            if field.per_capped_channel:
+                value = value[: self.model.n_contact_slots]
+            setattr(self, field.name, value.tolist())
+
+    def draw_initial(self, params: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
+        """State, segments, purchase rate, recency and flags on day 0, from their keyed draws."""
+        i = self.index
+        u = uniform(keys["state"], i)
+        st = PROSPECT
+        while st < LAST_STATE and u >= params.mix_cdf[st]:
+            st += 1
+        self.state = st
+        # segments, each drawn only for the states it may hold; multipliers compound
+        self.segments = 0
+        rate_mult = 1.0
+        for g in range(len(params.seg_share)):
+            if params.seg_share[g] > 0.0 and params.seg_states[g] & STATE_TAG[st]:
+                if uniform(keys["segment"][g], i) < params.seg_share[g]:
+                    self.segments |= 1 << g
+                    rate_mult *= params.seg_rate[g]
+        # BG/NBD: lambda ~ Gamma(r, alpha)
+        self.rate = f32(gamma(keys["rate"], i, params.r) / params.alpha_day * rate_mult)
+        # days since the last activity, consistent with the label: active < dormant <= churned
+        ur = uniform(keys["recency"], i)
+        if st == DORMANT:
+            ago = params.dormant_after + int(ur * (params.churn_after - params.dormant_after))
+        elif st == CHURNED:
+            ago = params.churn_after + int(ur * params.churn_after)
+        elif st == NONMEMBER_BUYER:
+            ago = 1 + int(ur * (params.churn_after - 1))
+        else:
+            ago = 1 + int(ur * (params.dormant_after - 1))
+        self.alive = uniform(keys["alive"], i) < params.alive0[st]
+        self.ever_bought = st not in (PROSPECT, ENROLLED)
+        self.old_member = st >= ENROLLED
+        self.bought_as_member = False
+        self.bought_as_nonmember = False
+        self.joined = False
+        self.member_buyer = st > ENROLLED  # dormant and churned members had bought as members
+        self.last_purchase = -ago if self.ever_bought else NEVER
+        self.enrol_day = -ago if st == ENROLLED else NEVER
+
+    def derive_purchase_traits(self, params: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
+        """Dropout p ~ Beta(a, b) and basket scale 1/nu x segment multipliers, from their draws."""
+        i = self.index
+        x = gamma(keys["dropout_a"], i, params.a)
+        y = gamma(keys["dropout_b"], i, params.b)
+        self.dropout = x / (x + y)
+        mult = 1.0
+        for g in range(len(params.seg_basket)):
+            if self.segments >> g & 1:
+                mult *= params.seg_basket[g]
+        self.basket_scale = mult / (gamma(keys["basket"], i, params.q) / params.v)
+
+    @property
+    def flags(self) -> int:
+        """The history booleans as the engine's flag bits."""
+        return sum(bit for name, bit in FLAG.items() if getattr(self, name))
+
+    @flags.setter
+    def flags(self, bits: int) -> None:
+        for name, bit in FLAG.items():
+            setattr(self, name, bool(bits & bit))
+
+    @property
+    def held(self) -> int:
+        """The benefits held (delivered by a touch or granted on enrolment) as the engine's bits."""
+        return sum(1 << b for b in self.benefits_held)
+
+    @held.setter
+    def held(self, bits: int) -> None:
+        self.benefits_held = {b for b in range(bits.bit_length()) if bits >> b & 1}
+
+    @property
+    def segment_names(self) -> list[str]:
+        """Names of the shopper's segments."""
+        return [name for g, name in enumerate(SEGMENTS) if self.segments >> g & 1]
