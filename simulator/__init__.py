@@ -11,11 +11,13 @@ command line does not pay for charts or Dask it does not use.
     base = ps.simulate(ps.no_campaign(sc), shoppers=100_000)
     ps.compute_kpis(run, base)["roi"]
 
-Where each concept lives: `simulator.domain` (lifecycle, benefits, channels), `.scenario`
-(YAML schema and loading), `.engine` (random numbers, shopper state, plan, the Numba day step,
-the Mesa model), `.analysis` (KPIs, replications, comparison), `.clv` and `.fitting` (BG/NBD,
-Gamma-Gamma, backtest, calibration to targets), `.sweeps`, `.reports` (charts and tables),
-`.cli` (the `promosim` command). Imports go only downward in that list (CLI first).
+Where each concept lives, in layers from the top (a module imports only from layers below its
+own; `tests/test_architecture.py` checks it): `simulator.cli` (the `promosim` command) >
+`.sweeps` > `.reports` (charts) > `.fitting` (BG/NBD calibration, backtest, targets) >
+`.analysis` (KPI registry, replications, comparison) > `.engine` (random numbers, shopper
+fields, plan, the Numba day step, the Mesa and reference models) > `.scenario` (YAML schema and
+loading) > `.clv` (transaction logs, BG/NBD, Gamma-Gamma) and `.domain` (lifecycle, benefits,
+channels) > `files`, `yamlfiles`, `formatting` > `errors`.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ _API = {
     "plot_lifecycle": ("simulator.reports.run_plots", "plot_lifecycle"),
     "plot_daily_gmv": ("simulator.reports.run_plots", "plot_daily_gmv"),
     "shade_phases": ("simulator.reports.run_plots", "shade_phases"),
-    "format_dates": ("simulator.reports.run_plots", "format_dates"),
+    "format_dates": ("simulator.reports.charts", "format_dates"),
     "plot_comparison": ("simulator.reports.compare_plots", "plot_comparison"),
     "plot_tracking": ("simulator.reports.backtest_plots", "plot_tracking"),
     "plot_conditional": ("simulator.reports.backtest_plots", "plot_conditional"),

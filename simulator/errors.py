@@ -1,7 +1,7 @@
 """The base class of every error a user's input causes (a scenario, a data file, an option).
 
-`promosim` catches it in one place (`cli.main`): the message on stderr, exit code 2, no
-traceback. Each module raises its own subclass, so the API can still tell them apart.
+`promosim` catches it in one place (`simulator.cli.app.main`): the message on stderr, exit
+code 2, no traceback. Each module raises its own subclass, so the API can still tell them apart.
 """
 
 

@@ -6,7 +6,18 @@ import numpy as np
 import pytest
 from helpers import scenario
 
-from simulator.domain.benefits import BENEFIT_TYPES, COST_KIND, COST_KINDS, DELIVERIES, DELIVERY
+from simulator.domain.benefits import (
+    BENEFIT_TYPES,
+    COST_KIND,
+    COST_KINDS,
+    DELIVERIES,
+    DELIVERY,
+    ON_ENROL,
+    PER_GRANT,
+    PER_REDEMPTION,
+    SHARE_OF_BASKET,
+    STORE,
+)
 from simulator.domain.layouts import LayoutError, bit_masks, codes
 from simulator.domain.lifecycle import (
     AUDIENCES,
@@ -69,14 +80,25 @@ def test_tag_word_layout():
 
 
 def test_codes_are_bound_by_name():
-    assert [DELIVERY[d] for d in DELIVERIES] == list(range(len(DELIVERIES)))
-    assert [COST_KIND[c] for c in COST_KINDS] == list(range(len(COST_KINDS)))
+    """The constants the kernel tests are the codes of their names, and the plan compiles them."""
+    assert (STORE, ON_ENROL) == (DELIVERY["store"], DELIVERY["on_enrol"])
+    assert (PER_REDEMPTION, PER_GRANT, SHARE_OF_BASKET) == tuple(
+        COST_KIND[k] for k in ("per_redemption", "per_grant", "share_of_basket")
+    )
+    assert sorted(DELIVERY.values()) == list(range(len(DELIVERIES)))
+    assert sorted(COST_KIND.values()) == list(range(len(COST_KINDS)))
+    sc = scenario()
+    plan = compile_plan(sc)
+    benefits = list(sc.benefits.values())
+    assert plan.ben_delivery.tolist() == [DELIVERY[b.how_delivered] for b in benefits]
+    assert plan.ben_cost_kind.tolist() == [COST_KIND[b.cost.kind] for b in benefits]
+    assert len({b.how_delivered for b in benefits}) > 1  # the check compares different codes
 
 
 def test_counters_are_named_after_their_lists():
-    assert COUNT._fields == INT_FIXED and list(COUNT) == list(range(len(INT_FIXED)))
-    assert AMOUNT._fields == FLOAT_FIXED and list(AMOUNT) == list(range(len(FLOAT_FIXED)))
-    assert COUNT.prospect == 0  # the state counts come first: state k is column k
+    assert COUNT._fields == INT_FIXED and AMOUNT._fields == FLOAT_FIXED
+    # the state counts come first, state k in column k: the model adds the day's changes there
+    assert [getattr(COUNT, s) for s in STATES] == list(range(len(STATES)))
 
 
 def test_birthday_is_a_property_of_the_benefit_type():

@@ -162,13 +162,11 @@ def test_scenarios_folder_is_not_empty():
 
 
 def test_reference_agent_has_every_field():
-    """Each row of the field table is an attribute of the reference shopper, with its dtype."""
+    """Each row of the field table is an attribute of the reference shopper."""
     _, ref = models(SCENARIOS[0], shoppers=50)
     agent = ref.shopper_agents[0]
     missing = [f.name for f in FIELDS if not hasattr(agent, f.name)]
     assert not missing, f"the reference agent lacks {missing}"
-    for field, array in zip(FIELDS, ref.to_arrays(), strict=True):
-        assert array.dtype == field.dtype, field.name
 
 
 def test_comparison_detects_a_perturbed_shopper():

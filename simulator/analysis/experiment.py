@@ -208,13 +208,19 @@ def comparison_rows(results: list[Replicated]) -> list[dict]:
             rows.append(_row(res.name, kpi, values, _paired(values, ref)))
         if j == 0:
             continue
-        d_gmv = _paired(res.values("gmv"), base.values("gmv"))
-        d_cost = _paired(res.values("cost"), base.values("cost"))
-        roi = [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
-        rows.append(_row(res.name, "incremental_gmv", d_gmv, None))
-        rows.append(_row(res.name, "incremental_cost", d_cost, None))
-        rows.append(_row(res.name, "roi", roi, None))
+        rows += [_row(res.name, kpi, v, None) for kpi, v in increments(res, base).items()]
     return rows
+
+
+def increments(res: Replicated, ref: Replicated) -> dict[str, list[float]]:
+    """Per replication: incremental GMV and cost of `res` over `ref`, and their ratio (ROI).
+
+    Replications whose incremental cost is zero have no ROI.
+    """
+    d_gmv = _paired(res.values("gmv"), ref.values("gmv"))
+    d_cost = _paired(res.values("cost"), ref.values("cost"))
+    roi = [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
+    return {"incremental_gmv": d_gmv, "incremental_cost": d_cost, "roi": roi}
 
 
 def touch_marginal_rows(
@@ -246,10 +252,7 @@ def touch_marginal_rows(
     )
     rows = []
     for t, without in zip(touches, res[1:], strict=True):
-        d_gmv = _paired(res[0].values("gmv"), without.values("gmv"))
-        d_cost = _paired(res[0].values("cost"), without.values("cost"))
-        roi = [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
-        for kpi, values in (("incremental_gmv", d_gmv), ("incremental_cost", d_cost), ("roi", roi)):
+        for kpi, values in increments(res[0], without).items():
             row = _row(name, kpi, values, None)
             row["touch"] = t
             rows.append(row)

@@ -66,11 +66,7 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
         "presale_member_gmv_share": ratio(p_old + p_new, p_old + p_new + p_non),
         "active_members": int(run.series("first_purchase")[-1] + run.series("repeat")[-1]),
         "buyers": int(run.total("new_buyers")),
-        "orders": int(
-            run.total("orders_old_member")
-            + run.total("orders_new_member")
-            + run.total("orders_nonmember")
-        ),
+        "orders": int(run.daily_orders().sum()),
         "visits": int(run.total("visits")),
         "contacts": int(run.total("contacts")),
         "reactivations": int(run.total("reactivations")),
@@ -100,7 +96,7 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
 def compute_target_kpis(run: RunResult) -> dict[str, float | None]:
     """The KPIs only a targets fit measures (registry entries with `reported=False`)."""
     first = float(run.total("first_purchases"))
-    orders = float(sum(run.total(f"orders_{k}") for k in ("old_member", "new_member", "nonmember")))
+    orders = float(run.daily_orders().sum())
     return {
         "new_customers": first,
         "old_customers": orders - first,

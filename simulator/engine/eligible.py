@@ -16,7 +16,7 @@ from simulator.domain.lifecycle import observed_state, tags
 from simulator.engine import rng
 from simulator.engine.audience import reachable
 from simulator.engine.jit import hot, hot_inline
-from simulator.engine.population import CHUNK, n_chunks
+from simulator.engine.workers import CHUNK, n_chunks
 
 
 class CountedTouches(NamedTuple):

@@ -33,7 +33,6 @@ from simulator.engine.busy import busy_shoppers
 from simulator.engine.counters import COUNT, CounterBlocks
 from simulator.engine.eligible import CountedTouches, add_eligible
 from simulator.engine.jit import hot, hot_inline
-from simulator.engine.population import CHUNK, n_chunks
 from simulator.engine.steps import (
     after_purchase,
     basket_value,
@@ -48,6 +47,7 @@ from simulator.engine.steps import (
     visits,
     write_back,
 )
+from simulator.engine.workers import CHUNK, n_chunks
 
 
 class Today(NamedTuple):

@@ -20,10 +20,10 @@ from simulator.engine.counters import AMOUNT, COUNT, Layout
 from simulator.engine.eligible import CountedTouches, count_eligible
 from simulator.engine.kernel import Counters, Today, WorkerBuffers, step_day
 from simulator.engine.plan import NO_CAPACITY, compile_plan
-from simulator.engine.population import CHUNK, initialise, n_chunks, resolve_params, state_counts
+from simulator.engine.population import initialise, resolve_params, state_counts
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.shoppers import Shoppers, allocate
-from simulator.engine.workers import n_workers, on_workers
+from simulator.engine.workers import CHUNK, n_chunks, n_workers, on_workers, set_threads
 from simulator.scenario.schema import Scenario
 
 N_STATES = len(STATES)
@@ -63,8 +63,7 @@ class PromotionModel(mesa.Model):
         """
         self.run_seed = int(scenario.seed if seed is None else seed)
         super().__init__(seed=self.run_seed)
-        if threads is not None:
-            nb.set_num_threads(int(threads))
+        set_threads(threads)
         self.scenario = scenario
         n = int(shoppers or scenario.population.shoppers)
         self.plan = compile_plan(scenario, scale=n / scenario.population.shoppers)

@@ -34,19 +34,16 @@ from simulator.domain.lifecycle import (
 from simulator.engine import rng
 from simulator.engine.jit import hot_inline
 from simulator.engine.shoppers import NEVER, Shoppers, allocate, set_start_values
-from simulator.engine.workers import n_workers, on_workers
+from simulator.engine.workers import CHUNK, n_chunks, n_workers, on_workers
 from simulator.scenario.schema import Population
 
 LAST_STATE = len(STATES) - 1
-# shoppers per chunk: the unit a worker thread takes and a counter row sums; fixed, so float
-# sums never depend on the thread count
-CHUNK = 8192
 
 
 class PopulationParams(NamedTuple):
     """Numbers of the population section, resolved (params file, per-day rates) for the kernel."""
 
-    mix_cdf: np.ndarray  # float64[7]: cumulative state shares
+    mix_cdf: np.ndarray  # float64[len(STATES)]: cumulative state shares
     seg_share: np.ndarray  # float64[S]
     seg_states: np.ndarray  # uint32[S]: tag bits of the states a segment can hold
     seg_rate: np.ndarray  # float64[S]: purchase-rate multiplier
@@ -58,7 +55,7 @@ class PopulationParams(NamedTuple):
     p: float
     q: float
     v: float
-    alive0: np.ndarray  # float64[7]: chance that a shopper of each initial state is active
+    alive0: np.ndarray  # float64[len(STATES)]: chance a shopper of each initial state is active
     dormant_after: int
     churn_after: int
     recent_days: int
@@ -180,12 +177,6 @@ def draw_population(
     s = allocate(n, n_capped)
     initialise(s, resolve_params(pop, base_dir)._replace(seed=np.uint64(seed)))
     return s
-
-
-@nb.njit(cache=True)
-def n_chunks(n):
-    """Number of chunks (and counter rows) for n shoppers; at least one."""
-    return max(1, (n + CHUNK - 1) // CHUNK)
 
 
 def initialise(shoppers: Shoppers, params: PopulationParams, first: int = 0) -> None:

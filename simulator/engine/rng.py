@@ -135,7 +135,7 @@ def touch_keys(seed, day, touches):
 
 
 def uniforms(seed: int, decision: int, day: int, n: int) -> np.ndarray:
-    """Vector of the stream's uniforms for shoppers 0..n-1 (for tests and the reference model)."""
+    """Vector of the stream's uniforms for shoppers 0..n-1 (a vectorised view, for tests)."""
     return _uniforms(np.uint64(seed), decision, day, n)
 
 

@@ -49,6 +49,19 @@ class RunResult:
             + self.series("gmv_nonmember")
         )
 
+    def daily_orders(self) -> np.ndarray:
+        """Orders per day: old members + new members + non-members."""
+        return (
+            self.series("orders_old_member")
+            + self.series("orders_new_member")
+            + self.series("orders_nonmember")
+        )
+
+    def daily_cost(self) -> np.ndarray:
+        """Cost per day: every benefit, channel and touch cost counter of the day."""
+        lay = self.layout
+        return self.daily_float[:, lay.cost_by_benefit : lay.cost_by_touch].sum(axis=1)
+
     def total(self, name: str) -> float:
         """Sum of a daily counter over the calendar."""
         return self.series(name).sum()

@@ -16,9 +16,38 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 
+from simulator.errors import UserError
+
+# shoppers per chunk: the unit a worker thread takes and a counter row sums; fixed, so float
+# sums never depend on the thread count
+CHUNK = 8192
+
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = -1  # the process that started the pool (a forked child must start its own)
 _pool_lock = threading.Lock()  # Dask may run tasks on several threads of one process
+
+
+class ThreadsError(UserError):
+    """A thread count the machine cannot give."""
+
+
+@nb.njit(cache=True)
+def n_chunks(n):
+    """Number of chunks (and counter rows) for n shoppers; at least one."""
+    return max(1, (n + CHUNK - 1) // CHUNK)
+
+
+def set_threads(threads: int | None) -> None:
+    """Set the number of worker threads (Numba's setting); None leaves it as it is.
+
+    Results never depend on it (chunks, not threads, own the counter rows).
+    """
+    if threads is None:
+        return
+    top = nb.config.NUMBA_NUM_THREADS
+    if not 1 <= threads <= top:
+        raise ThreadsError(f"threads must be between 1 and {top} on this machine, got {threads}")
+    nb.set_num_threads(int(threads))
 
 
 def n_workers(n_chunks: int) -> int:

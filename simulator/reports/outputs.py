@@ -8,12 +8,9 @@ from simulator.engine.run import RunResult
 
 def daily_rows(run: RunResult, baseline: RunResult | None = None) -> list[dict]:
     """One row per day: date, phase, shoppers per state, activity, GMV split, cost."""
-    lay = run.layout
-    cost = run.daily_float[:, lay.cost_by_benefit : lay.cost_by_touch].sum(axis=1)
+    cost = run.daily_cost()
     old, new, non = (run.series(n) for n in ("gmv_old_member", "gmv_new_member", "gmv_nonmember"))
-    orders = sum(
-        run.series(n) for n in ("orders_old_member", "orders_new_member", "orders_nonmember")
-    )
+    orders = run.daily_orders()
     base = None
     if baseline is not None:
         base = baseline.daily_gmv()

@@ -15,7 +15,6 @@ from simulator.domain.lifecycle import (
     FLAG,
     NONMEMBER_BUYER,
     PROSPECT,
-    SEGMENTS,
     STATES,
 )
 from simulator.engine import rng
@@ -156,8 +155,3 @@ class ShopperState(mesa.Agent):
     @held.setter
     def held(self, bits: int) -> None:
         self.benefits_held = {b for b in range(bits.bit_length()) if bits >> b & 1}
-
-    @property
-    def segment_names(self) -> list[str]:
-        """Names of the shopper's segments."""
-        return [name for g, name in enumerate(SEGMENTS) if self.segments >> g & 1]
