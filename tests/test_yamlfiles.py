@@ -315,6 +315,13 @@ def test_control_characters_in_text_are_refused_and_shown_escaped(tmp_path):
     assert message.startswith("F:3: section.x\\x00y: control character \\x00 in a key"), message
 
 
+def test_lone_surrogates_are_refused_and_shown_escaped(tmp_path):
+    """A lone surrogate ("\\ud800") is not text a file, a path or a terminal can hold."""
+    path = tmp_path / "f.yaml"
+    path.write_text('a: 1\nextends: "\\ud800"\n')
+    assert read_error(path).startswith("F:2: extends: lone surrogate \\ud800 in text")
+
+
 def test_tabs_and_newlines_in_values_are_text(tmp_path):
     """A description may hold tabs and line breaks."""
     path = tmp_path / "f.yaml"

@@ -19,6 +19,8 @@ from simulator.scenario.schema import Scenario
 from simulator.yamlfiles import YamlFileError, locate, pydantic_problem, read_yaml
 
 EXPECTED = "a mapping of sections (name, population, calendar, ...)"
+MAX_EXTENDS = 10
+"""Most files in a chain of `extends:` (a file, its parent, the parent's parent...)."""
 
 
 class ScenarioError(YamlFileError):
@@ -99,7 +101,13 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:
         raise ScenarioError(
             name, [(("extends",), f"{parent} extends this file again (a cycle)")], root
         )
-    if not parent_path.is_file():
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            name,
+            [(("extends",), f"more than {MAX_EXTENDS} files extend one another; expected fewer")],
+            root,
+        )
+    if not parent_path.exists():
         raise ScenarioError(
             name, [(("extends",), f"file not found: {parent} (relative to {path.parent})")], root
         )

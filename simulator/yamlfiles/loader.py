@@ -21,15 +21,19 @@ MAX_YAML_DEPTH = 100
 MAX_YAML_VALUES = 100_000
 """Most values (keys, scalars, mappings, lists) in a file once its aliases are expanded."""
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: terminal escapes, NUL
+# C0, DEL and C1 controls (terminal escapes, NUL) and lone surrogates (not encodable as UTF-8)
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 AMBIGUOUS = "tag:promosim:yaml-1.1-literal"  # resolved for a literal YAML 1.1 reads otherwise
 MERGE = "tag:yaml.org,2002:merge"
 READ_TAGS = {"!", "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 def printable(text: str) -> str:
-    r"""Text with control characters escaped (ESC as `\x1b`): a message cannot drive a terminal."""
-    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    r"""Text with control characters and lone surrogates escaped (ESC as `\x1b`).
+
+    A message can then neither drive the terminal nor fail to print.
+    """
+    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class BeyondLimit(yaml.MarkedYAMLError):
@@ -167,8 +171,9 @@ def check_nodes(root: Any) -> list[tuple[tuple, str, int]]:
     """Problems YAML lets pass, as (path, message, line); each node is visited once.
 
     Duplicate keys (YAML silently keeps the last; a merge key `<<` is not a duplicate), keys
-    that are not plain values, YAML 1.1 literals, and control characters: none in a key, only
-    tabs and line breaks in a value. An aliased node is checked where it is defined.
+    that are not plain values, YAML 1.1 literals, and control characters or lone surrogates (none
+    in a key; tabs and line breaks only in a value). An aliased node is checked where it is
+    defined.
     """
     found: list[tuple[tuple, str, int]] = []
     seen: set[int] = set()
@@ -177,10 +182,11 @@ def check_nodes(root: Any) -> list[tuple[tuple, str, int]]:
         line = node.start_mark.line + 1
         if node.tag == AMBIGUOUS:
             found.append((path, ambiguous_literal(node.value), line))
-        bad = next((c for c in CONTROL.findall(node.value) if c not in allowed), None)
+        bad = next((c for c in UNPRINTABLE.findall(node.value) if c not in allowed), None)
         if bad is not None:
+            kind = "lone surrogate" if bad >= "\ud800" else "control character"
             where = "in text; expected printable text" if allowed else "in a key; expected a name"
-            found.append((path, f"control character {printable(bad)} {where}", line))
+            found.append((path, f"{kind} {printable(bad)} {where}", line))
         return node.tag != AMBIGUOUS and bad is None
 
     def walk(node: Any, path: tuple) -> None:
