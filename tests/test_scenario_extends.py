@@ -62,6 +62,7 @@ def test_error_in_inherited_value_names_parent_file(tmp_path):
     with pytest.raises(ScenarioError) as e:
         load_scenario(child)
     assert f"{bad_base}:" in str(e.value) and "channels.sms.cost_per_contact" in str(e.value)
+    assert str(e.value).endswith(f"(extended by {child})")
 
 
 def test_cycles_and_missing_parents_are_rejected(tmp_path):
@@ -89,8 +90,12 @@ def test_extending_a_fifo_does_not_hang(tmp_path):
     """A parent that is a named pipe is refused by its type, never opened for reading."""
     os.mkfifo(tmp_path / "pipe.yaml")
     child = write(tmp_path, "child.yaml", "extends: pipe.yaml\nname: c\n")
-    with pytest.raises(ScenarioError, match="not a regular file"):
+    with pytest.raises(ScenarioError, match="not a regular file") as e:
         load_scenario(child)
+    assert str(e.value).endswith(f"(extended by {child})")
+    empty = write(tmp_path, "empty.yaml", "extends: ''\nname: c\n")
+    with pytest.raises(ScenarioError, match="expected the path of another scenario file"):
+        load_scenario(empty)
 
 
 def test_a_parent_path_that_is_not_text_is_refused(tmp_path):

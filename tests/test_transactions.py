@@ -151,6 +151,13 @@ def test_customer_ids_are_whole_numbers_within_int64(tmp_path, written, problem)
     assert str(info.value).startswith(f"{path}, line 2: {problem}")
 
 
+def test_year_zero_is_not_a_date(tmp_path):
+    """Pandas reads 00000101 as year 0, which no calendar (nor Python's date) has."""
+    path = write(tmp_path, "tx.txt", "7 19970101 1 1.00\n7 00000101 1 1.00\n")
+    with pytest.raises(TransactionFileError, match=r"line 2: date '00000101' is not a valid date"):
+        load_transactions(path)
+
+
 def test_amounts_are_bounded(tmp_path):
     """An amount whose sums would overflow (1e308) is refused at its line."""
     path = write(tmp_path, "tx.txt", "7 19970101 1 1.00\n7 19970102 1 1e308\n")

@@ -264,9 +264,12 @@ def _numbers(path: Path, col: pd.Series, lines: np.ndarray, what: str, expected:
 
 
 def _days(path: Path, col: pd.Series, lines: np.ndarray, fmt: str, shown: str) -> np.ndarray:
-    """Convert a string column of dates in ``fmt`` to int32 day numbers, reporting bad lines."""
+    """Convert a string column of dates in ``fmt`` to int32 day numbers, reporting bad lines.
+
+    Year 0, which pandas reads, is not a date either (no calendar date of Python has it).
+    """
     stamps = pd.to_datetime(col, format=fmt, errors="coerce")
-    bad = stamps.isna().to_numpy()
+    bad = (stamps.isna() | (stamps.dt.year < 1)).to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
         raise _fail(

@@ -90,7 +90,7 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:
     sources = [(name, root)]
     if parent is None:
         return data, sources
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent:
         raise ScenarioError(
             name,
             [(("extends",), f"expected the path of another scenario file, got {parent!r}")],
@@ -111,7 +111,10 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:
         raise ScenarioError(
             name, [(("extends",), f"file not found: {parent} (relative to {path.parent})")], root
         )
-    base, base_sources = read_merged(parent_path, chain + (path.resolve(),))
+    try:
+        base, base_sources = read_merged(parent_path, chain + (path.resolve(),))
+    except ScenarioError as exc:  # reported in the parent, and naming this file too
+        raise ScenarioError(name, exc.problems, lines=exc.lines, files=exc.files) from None
     return merge(base, data), sources + base_sources
 
 

@@ -95,12 +95,16 @@ class YamlFileError(UserError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        """One line per problem, FILE:LINE: path: message, control characters escaped."""
+        """One line per problem, FILE:LINE: path: message, control characters escaped.
+
+        A problem placed in a file the given one extends also names the given one.
+        """
         out = []
         for (path, msg), line, file in zip(self.problems, self.lines, self.files, strict=True):
             where = f"{file}:{line}" if line else file
             dotted = ".".join(str(p) for p in path) or "(top level)"
-            out.append(printable(f"{where}: {dotted}: {msg}"))
+            inherited = f" (extended by {self.file})" if file != self.file else ""
+            out.append(printable(f"{where}: {dotted}: {msg}{inherited}"))
         return "\n".join(out)
 
 
