@@ -136,6 +136,16 @@ for _first, _rules in yaml.resolver.Resolver.yaml_implicit_resolvers.items():  #
             YamlLoader.add_implicit_resolver(_tag, _regexp, [_first])
 
 
+class YamlDumper(yaml.SafeDumper):
+    """Safe dumper that quotes any text `YamlLoader` would read as something else.
+
+    It resolves plain scalars by the loader's rules, so a text such as `1e6` (a number in YAML
+    1.2) or `0o17` (a YAML 1.1 literal) is written quoted and reads back as the same text.
+    """
+
+    yaml_implicit_resolvers = YamlLoader.yaml_implicit_resolvers
+
+
 def _children(node: Any) -> list:
     """The nodes directly inside a node (keys and values of a mapping)."""
     if isinstance(node, yaml.SequenceNode):
