@@ -162,7 +162,7 @@ def read_yaml(path: Path, error: type[YamlFileError], expected: str) -> tuple[di
     try:
         root, data = _parse(text)
     except NodeProblems as exc:
-        problems = [(path, message) for path, message, _ in exc.found]
+        problems = [(field, message) for field, message, _ in exc.found]
         raise error(name, problems, lines=[line for *_, line in exc.found]) from None
     except yaml.YAMLError as exc:
         message, line = _yaml_problem(exc, text)
@@ -180,13 +180,11 @@ def read_yaml(path: Path, error: type[YamlFileError], expected: str) -> tuple[di
 
 def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
     """A YAML error as (message, line): a limit, an unprintable character or a syntax error."""
-    if isinstance(exc, yaml.reader.ReaderError):
+    if isinstance(exc, yaml.reader.ReaderError):  # a raw character YAML does not allow
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - text.rfind("\n", 0, exc.position)
-        char = printable(chr(exc.character)) if isinstance(exc.character, int) else "?"
-        return f"unprintable character {char} at line {line}, column {column}; " + (
-            "expected printable UTF-8 text"
-        ), line
+        char = printable(chr(exc.character))
+        return f"unprintable character {char} at line {line}, column {column}; expected text", line
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     if isinstance(exc, BeyondLimit):

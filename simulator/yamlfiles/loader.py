@@ -143,7 +143,7 @@ class YamlDumper(yaml.SafeDumper):
     1.2) or `0o17` (a YAML 1.1 literal) is written quoted and reads back as the same text.
     """
 
-    yaml_implicit_resolvers = YamlLoader.yaml_implicit_resolvers
+    yaml_implicit_resolvers = {k: list(v) for k, v in YamlLoader.yaml_implicit_resolvers.items()}
 
 
 def _children(node: Any) -> list:
