@@ -9,6 +9,7 @@ for a scenario, `calibrate targets` for a targets file, `calibrate bgnbd` for a 
 
 from __future__ import annotations
 
+import resource
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from simulator.yamlfiles.loader import UNPRINTABLE
 
 CASES = corpus()
 SECONDS = 10.0  # most a command may take on any one file
+MEMORY_KB = 1_000_000  # most its peak memory may grow (ru_maxrss is in kB on Linux)
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +94,16 @@ def test_the_corpus_is_large_and_varied():
     ids=[c.name for c in CASES],
 )
 def test_a_hostile_input_is_refused_cleanly(case, folder, capsys):
-    """Exit 2 (0 where the file is valid) in under 10 s; the message names the file, escaped."""
+    """Exit 2 (0 where valid) in under 10 s and 1 GB; the message names the file, escaped."""
     path = make(case, folder)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     code = run(command(case, path, folder))
     elapsed = time.perf_counter() - t0
     out, err = capsys.readouterr()
     assert code in case.codes, f"exit {code}: {err or out}"
     assert elapsed < SECONDS, f"{elapsed:.1f} s"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < MEMORY_KB
     assert "Traceback" not in out + err
     if code == 2:
         assert err.startswith("error: ") and str(path) in err, err
