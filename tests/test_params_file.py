@@ -169,3 +169,23 @@ def test_a_scenario_and_its_models_read_the_file_once(tmp_path, monkeypatch):
     for _ in range(3):
         resolve_params(sc.population, tmp_path)
     assert reads == [tmp_path / "fitted.yaml"]
+
+
+@pytest.mark.parametrize("source", ["1e6", "0o17", "017", "yes", "1:00:00", "~", "2021-01-01"])
+def test_any_source_text_reads_back(tmp_path, source):
+    """The writer quotes text the reader would take for a number, a date or a YAML 1.1 literal."""
+    params = FittedParams.model_validate(example(source=source))
+    assert read_params(write_params(tmp_path / "fit.yaml", params)).source == source
+
+
+def test_special_and_hostile_files_are_refused_quickly(tmp_path):
+    """A FIFO is not opened for reading; an alias bomb is refused while it is read."""
+    os.mkfifo(tmp_path / "pipe.yaml")
+    with pytest.raises(ParamsFileError, match="not a regular file"):
+        read_params(tmp_path / "pipe.yaml")
+    bomb = tmp_path / "bomb.yaml"
+    levels = ["l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"l{k}: &l{k} [{', '.join([f'*l{k - 1}'] * 10)}]" for k in range(1, 9)]
+    bomb.write_text(SHIPPED.read_text() + "\n".join(levels) + "\n")
+    with pytest.raises(ParamsFileError, match="values once aliases are expanded"):
+        read_params(bomb)

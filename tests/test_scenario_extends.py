@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from helpers import ROOT
 
-from simulator.scenario.load import ScenarioError, load_scenario, merge
+from simulator.scenario.load import MAX_EXTENDS, ScenarioError, load_scenario, merge
 
 D11 = (ROOT / "scenarios" / "double11_2021.yaml").resolve()
 
@@ -60,6 +62,7 @@ def test_error_in_inherited_value_names_parent_file(tmp_path):
     with pytest.raises(ScenarioError) as e:
         load_scenario(child)
     assert f"{bad_base}:" in str(e.value) and "channels.sms.cost_per_contact" in str(e.value)
+    assert str(e.value).endswith(f"(extended by {child})")
 
 
 def test_cycles_and_missing_parents_are_rejected(tmp_path):
@@ -70,3 +73,33 @@ def test_cycles_and_missing_parents_are_rejected(tmp_path):
     write(tmp_path, "c.yaml", "extends: nowhere.yaml\nname: c\n")
     with pytest.raises(ScenarioError, match="file not found"):
         load_scenario(tmp_path / "c.yaml")
+
+
+def test_a_long_chain_of_extends_is_refused(tmp_path):
+    """Each file extends the next, 1,000 deep: a clear error, not a RecursionError."""
+    for k in range(1000):
+        write(tmp_path, f"s{k}.yaml", f"extends: s{k + 1}.yaml\nname: s{k}\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(tmp_path / "s0.yaml")
+    message = str(e.value)
+    assert message.startswith(f"{tmp_path / f's{MAX_EXTENDS}.yaml'}:1: extends: ")
+    assert f"more than {MAX_EXTENDS} files extend one another" in message
+
+
+def test_extending_a_fifo_does_not_hang(tmp_path):
+    """A parent that is a named pipe is refused by its type, never opened for reading."""
+    os.mkfifo(tmp_path / "pipe.yaml")
+    child = write(tmp_path, "child.yaml", "extends: pipe.yaml\nname: c\n")
+    with pytest.raises(ScenarioError, match="not a regular file") as e:
+        load_scenario(child)
+    assert str(e.value).endswith(f"(extended by {child})")
+    empty = write(tmp_path, "empty.yaml", "extends: ''\nname: c\n")
+    with pytest.raises(ScenarioError, match="expected the path of another scenario file"):
+        load_scenario(empty)
+
+
+def test_a_parent_path_that_is_not_text_is_refused(tmp_path):
+    """`extends: "\\ud800"` names no file any system can open: an error, not a traceback."""
+    child = write(tmp_path, "child.yaml", 'extends: "\\ud800"\nname: c\n')
+    with pytest.raises(ScenarioError, match="extends: lone surrogate"):
+        load_scenario(child)

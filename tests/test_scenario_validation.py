@@ -5,10 +5,13 @@ naming what was expected.
 """
 
 import difflib
+import math
+import os
 import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -271,10 +274,10 @@ PROBABILITIES = [
     "population.segments.fan.share",
     "benefits.member_coupon.effects.reactivation",
 ]
-NON_NEGATIVE = [
-    "benefits.member_coupon.cost.value",
-    "channels.sms.cost_per_contact",
-    "benefits.member_coupon.effects.purchase",
+NON_NEGATIVE = [  # (field, the largest value it takes)
+    ("benefits.member_coupon.cost.value", schema.MAX_MONEY),
+    ("channels.sms.cost_per_contact", schema.MAX_MONEY),
+    ("benefits.member_coupon.effects.purchase", schema.MAX_FACTOR),
 ]
 finite = {"allow_nan": False, "allow_infinity": False}
 FAST = settings(
@@ -286,7 +289,10 @@ def loaded_value(path, field, value):
     """The value at the dotted path `field` of the scenario loaded with it overridden."""
     node = load_scenario(path, overrides={field: value})
     for key in field.split("."):
-        node = node[key] if isinstance(node, dict) else getattr(node, key)
+        if isinstance(node, dict | list):
+            node = node[int(key) if isinstance(node, list) else key]
+        else:
+            node = getattr(node, key)
     return node
 
 
@@ -312,10 +318,11 @@ def test_probabilities_out_of_range_are_rejected(minimal, field, value):
 
 
 @FAST
-@given(field=st.sampled_from(NON_NEGATIVE), value=st.floats(0.0, 1e9))
-def test_non_negative_values_are_accepted(minimal, field, value):
-    """Costs and lifts of 0 or more load and are kept as given."""
-    assert loaded_value(minimal, field, value) == value
+@given(field=st.sampled_from(NON_NEGATIVE), fraction=st.floats(0.0, 1.0))
+def test_non_negative_values_are_accepted(minimal, field, fraction):
+    """Costs and lifts from 0 to their maximum load and are kept as given."""
+    field, top = field
+    assert loaded_value(minimal, field, fraction * top) == fraction * top
 
 
 @FAST
@@ -325,6 +332,7 @@ def test_non_negative_values_are_accepted(minimal, field, value):
 )
 def test_negative_values_are_rejected(minimal, field, value):
     """A negative (or infinite) cost or lift is rejected with its path named."""
+    field, _ = field
     err = problem_of(minimal, {field: value})
     assert [".".join(map(str, p)) for p, _ in err.problems] == [field]
 
@@ -357,6 +365,191 @@ def test_phase_end_inside_or_outside_the_calendar(minimal, days):
     else:
         message = str(problem_of(minimal, overrides))
         assert "calendar.phases.1: phase 'peak'" in message and "lies outside" in message
+
+
+# ----------------------------------------------------------------------------- bounds
+BOUNDS = [  # (field, the largest value the engine represents, a value beyond it)
+    ("population.shoppers", schema.MAX_SHOPPERS, schema.MAX_SHOPPERS + 1),
+    ("channels.sms.daily_capacity", schema.MAX_SHOPPERS, 10**30),
+    ("channels.sms.frequency_cap", 255, 256),
+    ("channels.sms.cost_per_contact", schema.MAX_MONEY, 1.0e308),
+    ("channels.sms.response_lift", schema.MAX_FACTOR, 1e300),
+    ("channels.sms.fatigue", schema.MAX_FACTOR, 1e300),
+    ("benefits.member_coupon.cost.value", schema.MAX_MONEY, 1.0e308),
+    ("benefits.member_coupon.effects.purchase", schema.MAX_FACTOR, 1e300),
+    ("plan.coupon_sms.budget", schema.MAX_BUDGET, 1e300),
+    ("calendar.phases.1.traffic", schema.MAX_FACTOR, 1e300),
+    ("population.segments.fan.rate_multiplier", schema.MAX_FACTOR, 1e300),
+    ("population.segments.fan.basket_multiplier", schema.MAX_FACTOR, 1e300),
+    ("population.prospect_rate_scale", schema.MAX_FACTOR, 1e300),
+    ("population.purchase_rate.r", schema.MAX_PARAMETER, 1e300),
+    ("population.purchase_rate.alpha", schema.MAX_PARAMETER, 1e300),
+    ("population.purchase_rate.time_unit_days", schema.MAX_PARAMETER, 1e300),
+    ("population.dropout.a", schema.MAX_PARAMETER, 1e300),
+    ("population.basket.q", schema.MAX_PARAMETER, 1e300),
+    ("population.basket.v", schema.MAX_PARAMETER, 1e300),
+    ("population.fatigue_half_life_days", schema.MAX_PARAMETER, 1e300),
+    ("seed", 2**63 - 1, 2**63),
+]
+
+
+@pytest.mark.parametrize(("field", "top", "beyond"), BOUNDS, ids=[b[0] for b in BOUNDS])
+def test_numbers_are_bounded_by_what_the_engine_represents(minimal, field, top, beyond):
+    """The maximum loads; beyond it `validate` refuses, naming the field and the bound."""
+    overrides = {field: top, "plan.coupon_sms.budget": 1000.0}
+    assert loaded_value(minimal, field, top) == top or field == "plan.coupon_sms.budget"
+    overrides[field] = beyond
+    message = str(problem_of(minimal, overrides))
+    assert f": {field}: Input should be less than or equal to " in message, message
+
+
+@pytest.mark.parametrize(
+    ("field", "tiny"),
+    [
+        ("population.purchase_rate.alpha", 1e-300),
+        ("population.dropout.b", 5e-324),
+        ("population.conversion_per_visit", 1e-9),
+        ("population.purchase_rate.time_unit_days", 1e-9),
+    ],
+)
+def test_rates_and_parameters_have_a_floor(minimal, field, tiny):
+    """A parameter a rate is divided by may not be so small that the rate overflows."""
+    message = str(problem_of(minimal, {field: tiny}))
+    assert f": {field}: Input should be greater than or equal to " in message, message
+
+
+def test_every_bound_at_once_runs_with_finite_kpis(minimal):
+    """Every number at its maximum: the run's costs, GMV and ROI stay finite numbers."""
+    from simulator.analysis.kpis import compute_kpis
+    from simulator.engine.plan import compile_plan
+    from simulator.engine.run import no_campaign, simulate
+
+    top = {field: value for field, value, _ in BOUNDS if field != "population.shoppers"}
+    top |= {"population.shoppers": 2000, "population.conversion_per_visit": 1e-6}
+    sc = load_scenario(minimal, overrides=top)
+    run = simulate(sc)
+    kpis = compute_kpis(run, simulate(no_campaign(sc)))
+    for name in ("gmv", "cost", "roi", "incremental_gmv"):
+        assert kpis[name] is not None and math.isfinite(kpis[name]), (name, kpis[name])
+    assert run.daily_float.max() < 1e300
+    # capacities and budgets rescaled to the largest population stay representable
+    plan = compile_plan(sc, scale=schema.MAX_SHOPPERS / 1)
+    assert plan.ch_capacity.max() == schema.MAX_SHOPPERS**2 < np.iinfo(np.int64).max
+    assert np.isfinite(plan.t_budget).all()
+
+
+def test_the_issue_examples_are_refused_by_validate(tmp_path):
+    """daily_capacity: 1e30 (an OverflowError in `run`) and cost.value: 1e308 (cost null)."""
+    for old, new, field in [
+        ("daily_capacity: 100", "daily_capacity: 1e30", "channels.sms.daily_capacity"),
+        ("value: 20}", "value: 1.0e+308}", "benefits.member_coupon.cost.value"),
+        ("value: 20}", "value: 1e308}", "benefits.member_coupon.cost.value"),
+    ]:
+        path = tmp_path / "big.yaml"
+        path.write_text(MINIMAL.replace(old, new), encoding="utf-8")
+        assert f"{path}:" in str(problem_of(path)) and field in str(problem_of(path))
+
+
+# ----------------------------------------------------------------------------- names and literals
+def test_an_empty_phase_name_is_refused(tmp_path):
+    """An empty phase name would read as "no phase" in the outputs."""
+    path = tmp_path / "empty_phase.yaml"
+    path.write_text(MINIMAL.replace("{name: warmup,", "{name: '',"), encoding="utf-8")
+    message = str(problem_of(path))
+    assert f"{path}:17: calendar.phases.0.name: String should have at least 1 character" in message
+
+
+@pytest.mark.parametrize("section", ["benefits", "channels", "plan"])
+def test_an_empty_name_is_refused(minimal, tmp_path, section):
+    """Benefit, channel and touch names are referenced by their text; '' is no name."""
+    data = yaml.safe_load(MINIMAL)
+    data[section][""] = data[section].popitem()[1]
+    path = tmp_path / "empty_name.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert "invalid key '': String should have at least 1 character" in str(problem_of(path))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line"),
+    [
+        ("shoppers: 1000", "shoppers: 017", "population.shoppers", 4),
+        ("shoppers: 1000", "shoppers: 0x10", "population.shoppers", 4),
+        ("shoppers: 1000", "shoppers: 1:00:00", "population.shoppers", 4),
+        ("traffic: 10.0}", "traffic: 10.0, presale: yes}", "calendar.phases.1.presale", 18),
+        ("name: minimal", "name: no", "name", 2),
+    ],
+)
+def test_yaml_1_1_literals_are_refused_at_their_field(tmp_path, old, new, field, line):
+    """`017` is 15 in YAML 1.1 and 17 in YAML 1.2; such literals are errors, not guesses."""
+    path = tmp_path / "literal.yaml"
+    path.write_text(MINIMAL.replace(old, new), encoding="utf-8")
+    message = str(problem_of(path))
+    assert message.startswith(f"{path}:{line}: {field}: ambiguous value "), message
+
+
+def test_a_number_is_not_a_date(tmp_path):
+    """`calendar.start: 1630454400` is not 2021-09-01: nothing is converted."""
+    path = tmp_path / "epoch.yaml"
+    path.write_text(MINIMAL.replace("start: 2021-11-01\n  end", "start: 1635724800\n  end"))
+    message = str(problem_of(path))
+    assert f"{path}:14: calendar.start: expected a date YYYY-MM-DD, got 1635724800" in message
+
+
+def test_a_merge_key_shares_settings(tmp_path):
+    """`<<: *defaults` is YAML's merge key: merged, and not a duplicate key."""
+    text = MINIMAL.replace(
+        "channels:\n  sms: {kind: sms, cost_per_contact: 0.05, daily_capacity: 100, "
+        "frequency_cap: 3}\n",
+        "channels:\n  sms: &sms {kind: sms, cost_per_contact: 0.05, daily_capacity: 100}\n"
+        "  sms2:\n    <<: *sms\n    daily_capacity: 50\n",
+    )
+    path = tmp_path / "merge.yaml"
+    path.write_text(text, encoding="utf-8")
+    sc = load_scenario(path)
+    assert sc.channels["sms2"].daily_capacity == 50
+    assert sc.channels["sms2"].cost_per_contact == sc.channels["sms"].cost_per_contact
+
+
+# ----------------------------------------------------------------------------- params files
+def params_scenario(tmp_path, fitted: dict) -> Path:
+    """The minimal scenario naming a params file holding `fitted`."""
+    (tmp_path / "fitted.yaml").write_text(yaml.safe_dump(fitted), encoding="utf-8")
+    path = tmp_path / "with_params.yaml"
+    path.write_text(
+        MINIMAL.replace(
+            "  purchase_rate: {r: 0.25, alpha: 5.0, time_unit_days: 7}\n"
+            "  dropout: {a: 0.8, b: 2.4}\n"
+            "  basket: {p: 6.0, q: 4.0, v: 80.0}\n",
+            "  params_file: fitted.yaml\n",
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [("bgnbd", "alpha", 1e300), ("bgnbd", "r", 1e-300), ("gamma_gamma", "v", 1e300)],
+)
+def test_fitted_values_are_bounded_like_inline_ones(tmp_path, section, key, value):
+    """A params file's estimates must lie where inline purchase_rate/dropout/basket may."""
+    fitted = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    fitted[section][key] = value
+    message = str(problem_of(params_scenario(tmp_path, fitted)))
+    assert ":8: population.params_file: " in message and f"{section}.{key}: Input should" in message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [os.urandom(4096), b"\xff\xfe" + "bgnbd: 1".encode("utf-16-le"), b"bgnbd:\x00\x01\x02"],
+    ids=["random", "utf16", "nul"],
+)
+def test_a_binary_params_file_is_a_clear_error(tmp_path, content):
+    """A binary params file is reported at the scenario's params_file line."""
+    path = params_scenario(tmp_path, {})
+    (tmp_path / "fitted.yaml").write_bytes(content)
+    message = str(problem_of(path))
+    assert f"{path}:8: population.params_file: invalid params file: " in message
 
 
 # ----------------------------------------------------------------------------- the documentation

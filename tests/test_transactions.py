@@ -1,5 +1,6 @@
 """Loading, checking and summarising transaction logs (simulator.clv.transactions, summaries)."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from simulator.clv.transactions import (
     CDNOW_CAL_END,
     CDNOW_END,
     CDNOW_START,
+    MAX_LOG_BYTES,
     TransactionFileError,
     date_of_day,
     day_number,
@@ -118,8 +120,69 @@ def test_csv_row_with_too_many_fields(tmp_path):
 
 def test_missing_file_is_a_transaction_file_error(tmp_path):
     """A path that does not exist is reported as a TransactionFileError too."""
-    with pytest.raises(TransactionFileError, match="cannot read the file"):
+    with pytest.raises(TransactionFileError, match="cannot read file: No such file"):
         load_transactions(tmp_path / "absent.txt")
+
+
+def test_customer_ids_above_2_to_the_53_stay_apart(tmp_path):
+    """2^53 and 2^53 + 1 are one number in float64; as ids they are two customers."""
+    big = 2**53
+    path = write(tmp_path, "tx.txt", f"{big} 19970101 1 1.00\n{big + 1} 19970102 1 2.00\n")
+    tx = load_transactions(path)
+    assert tx.n_customers == 2
+    assert [int(i) for i in tx.customer_ids] == [big, big + 1]
+    assert tx.customer_ids.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        (str(2**63), f"customer id '{2**63}' is beyond the int64 range"),
+        ("12.0", "customer id '12.0' is not an integer"),
+        ("1e3", "customer id '1e3' is not an integer"),
+        ("\u0661", "customer id '\u0661' is not a number"),
+    ],
+)
+def test_customer_ids_are_whole_numbers_within_int64(tmp_path, written, problem):
+    """A CDNOW id is an integer written in digits, kept exactly as an int64."""
+    path = write(tmp_path, "tx.txt", f"7 19970101 1 1.00\n{written} 19970102 1 2.00\n")
+    with pytest.raises(TransactionFileError) as info:
+        load_transactions(path)
+    assert str(info.value).startswith(f"{path}, line 2: {problem}")
+
+
+def test_year_zero_is_not_a_date(tmp_path):
+    """Pandas reads 00000101 as year 0, which no calendar (nor Python's date) has."""
+    path = write(tmp_path, "tx.txt", "7 19970101 1 1.00\n7 00000101 1 1.00\n")
+    with pytest.raises(TransactionFileError, match=r"line 2: date '00000101' is not a valid date"):
+        load_transactions(path)
+
+
+def test_amounts_are_bounded(tmp_path):
+    """An amount whose sums would overflow (1e308) is refused at its line."""
+    path = write(tmp_path, "tx.txt", "7 19970101 1 1.00\n7 19970102 1 1e308\n")
+    with pytest.raises(TransactionFileError, match=r"line 2: amount 1e308 is too large"):
+        load_transactions(path)
+
+
+def test_a_fifo_or_a_device_is_refused_without_blocking(tmp_path):
+    """A named pipe or /dev/zero is not read: a clear error at once."""
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    for special in (fifo, Path("/dev/zero")):
+        with pytest.raises(TransactionFileError, match="not a regular file"):
+            load_transactions(special)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+    """The limit comes from stat; a sparse file of 200 MB is refused at once."""
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as f:
+        f.truncate(MAX_LOG_BYTES + 1)
+    with pytest.raises(
+        TransactionFileError, match=r"expected at most 100 MB for a transaction log"
+    ):
+        load_transactions(path)
 
 
 def test_summary_counts_customer_days_once(tmp_path):

@@ -20,6 +20,7 @@ from simulator.clv.bgnbd import BGNBDFit
 from simulator.clv.gamma_gamma import GammaGammaFit
 from simulator.files import atomic_write_text
 from simulator.yamlfiles import Day, StrictModel, YamlFileError, pydantic_problem, read_yaml
+from simulator.yamlfiles.loader import YamlDumper
 
 EXPECTED = "a mapping of fields such as `bgnbd: {r: ...}`"
 
@@ -139,7 +140,9 @@ def dumps_params(params: FittedParams) -> str:
         f"# Fitted by `promosim calibrate bgnbd` on {params.source}; "
         f"BG/NBD rates are per {unit_name(params.time_unit_days)}.\n"
     )
-    return comment + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
+    return comment + yaml.dump(
+        body, Dumper=YamlDumper, sort_keys=False, default_flow_style=None, width=100
+    )
 
 
 def write_params(path: str | Path, params: FittedParams) -> Path:

@@ -3,8 +3,10 @@
 A log is one row per purchase (customer, day, amount). Two file formats are read: the CDNOW
 layout (whitespace-separated ``customer_id YYYYMMDD n_cds dollars``) and a CSV with a header
 naming ``customer_id,date,amount``. Every problem in a file is reported as a
-:class:`TransactionFileError` naming the file, the 1-based line and what was expected.
-Per-customer summaries of a log are in `summaries`.
+:class:`TransactionFileError` naming the file, the 1-based line and what was expected. Only a
+regular file of at most `MAX_LOG_BYTES` is read (a FIFO or /dev/zero is refused, not read), CDNOW
+customer ids are kept exact as int64, and amounts are bounded by `MAX_AMOUNT`. Per-customer
+summaries of a log are in `summaries`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import UserError
+from simulator.yamlfiles.inputs import UnreadableInput, read_input_bytes
 
 EPOCH = dt.date(1970, 1, 1)
 CDNOW_START = dt.date(1997, 1, 1)
@@ -31,6 +34,10 @@ CDNOW_END = dt.date(1998, 6, 30)
 
 CDNOW_FIELDS = "customer_id YYYYMMDD n_cds dollars"
 CSV_COLUMNS = ("customer_id", "date", "amount")
+MAX_LOG_BYTES = 100_000_000
+"""Largest log read: 100 MB (about 3 million rows); it is held in memory about ten times over."""
+MAX_AMOUNT = 1e12
+"""Largest amount of one purchase: sums and spend statistics over any log stay finite."""
 
 
 class TransactionFileError(UserError, ValueError):
@@ -125,11 +132,14 @@ def _fail(path: Path, line: int, problem: str, expected: str) -> TransactionFile
 
 
 def _read_text(path: Path) -> str:
-    """Read a file as UTF-8 text (a BOM is dropped); undecodable bytes are reported by line."""
+    """Read a file as UTF-8 text (a BOM is dropped); undecodable bytes are reported by line.
+
+    Only a regular file of at most `MAX_LOG_BYTES` is read (`yamlfiles.inputs`).
+    """
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TransactionFileError(f"{path}: cannot read the file ({exc.strerror})") from exc
+        data = read_input_bytes(path, MAX_LOG_BYTES, "a transaction log")
+    except UnreadableInput as exc:
+        raise TransactionFileError(f"{path}: {exc}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -254,9 +264,12 @@ def _numbers(path: Path, col: pd.Series, lines: np.ndarray, what: str, expected:
 
 
 def _days(path: Path, col: pd.Series, lines: np.ndarray, fmt: str, shown: str) -> np.ndarray:
-    """Convert a string column of dates in ``fmt`` to int32 day numbers, reporting bad lines."""
+    """Convert a string column of dates in ``fmt`` to int32 day numbers, reporting bad lines.
+
+    Year 0, which pandas reads, is not a date either (no calendar date of Python has it).
+    """
     stamps = pd.to_datetime(col, format=fmt, errors="coerce")
-    bad = stamps.isna().to_numpy()
+    bad = (stamps.isna() | (stamps.dt.year < 1)).to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
         raise _fail(
@@ -272,32 +285,45 @@ def _days(path: Path, col: pd.Series, lines: np.ndarray, fmt: str, shown: str) -
 def _amounts(path: Path, col: pd.Series, lines: np.ndarray, expected: str) -> np.ndarray:
     """Convert the amount column to non-negative floats, reporting the first bad line."""
     amount = _numbers(path, col, lines, "amount", expected)
-    negative = amount < 0
-    if negative.any():
-        i = int(np.argmax(negative))
-        raise _fail(
-            path, int(lines[i]), f"amount {col.iloc[i]} is negative", "an amount of 0 or more"
-        )
+    for bad, problem, hint in [
+        (amount < 0, "is negative", "an amount of 0 or more"),
+        (amount > MAX_AMOUNT, "is too large", f"an amount of at most {MAX_AMOUNT:g}"),
+    ]:
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise _fail(path, int(lines[i]), f"amount {col.iloc[i]} {problem}", hint)
     return amount
+
+
+def _customer_ids(path: Path, col: pd.Series, lines: np.ndarray) -> np.ndarray:
+    """CDNOW customer ids as exact int64s: never through float64, where 2^53 + 1 is 2^53."""
+    expected = "an integer customer id"
+    digits = col.str.fullmatch(r"[-+]?[0-9]+").to_numpy(dtype=bool)
+    if not digits.all():
+        i = int(np.argmax(~digits))
+        _numbers(path, col.iloc[i : i + 1], lines[i : i + 1], "customer id", expected)
+        raise _fail(path, int(lines[i]), f"customer id {col.iloc[i]!r} is not an integer", expected)
+    ids = [int(text) for text in col]
+    big = [k for k, v in enumerate(ids) if not -(2**63) <= v < 2**63]
+    if big:
+        i = big[0]
+        raise _fail(
+            path,
+            int(lines[i]),
+            f"customer id {col.iloc[i]!r} is beyond the int64 range",
+            f"{expected} of at most 19 digits",
+        )
+    return np.array(ids, dtype=np.int64)
 
 
 def _parse_cdnow(path: Path, table: pd.DataFrame, lines: np.ndarray):
     """Convert CDNOW string columns to (integer ids, days, amounts)."""
     cols = [table.iloc[:, k] for k in range(4)]
-    ids = _numbers(path, cols[0], lines, "customer id", "an integer customer id")
-    not_int = ids != np.round(ids)
-    if not_int.any():
-        i = int(np.argmax(not_int))
-        raise _fail(
-            path,
-            int(lines[i]),
-            f"customer id {cols[0].iloc[i]!r} is not an integer",
-            "an integer customer id",
-        )
+    ids = _customer_ids(path, cols[0], lines)
     day = _days(path, cols[1], lines, "%Y%m%d", "YYYYMMDD")
     _numbers(path, cols[2], lines, "number of CDs", "a number of CDs")
     amount = _amounts(path, cols[3], lines, "a dollar amount such as 11.77")
-    return ids.astype(np.int64), day, amount
+    return ids, day, amount
 
 
 def _parse_csv(path: Path, table: pd.DataFrame, lines: np.ndarray):

@@ -10,18 +10,24 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from simulator.clv.params_file import ParamsFileError, read_params
+from pydantic import ValidationError
+
+from simulator.clv.params_file import FittedParams, ParamsFileError, read_params
 from simulator.domain.benefits import BENEFIT_TYPES
 from simulator.domain.channels import CHANNEL_KINDS
 from simulator.scenario.schema import (
     MAX_BENEFITS,
     MAX_CHANNELS,
     MAX_DAYS,
+    Basket,
     Calendar,
+    Dropout,
     Population,
+    PurchaseRate,
     Scenario,
     Window,
 )
+from simulator.yamlfiles import pydantic_problem
 
 
 def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
@@ -177,7 +183,30 @@ def _check_params_file(path: Path) -> list[tuple[tuple, str]]:
                 f"p*v/(q-1) must be finite), got {fitted.gamma_gamma.q:g}",
             )
         ]
-    return []
+    return [(where, f"{path}: {problem}") for problem in _fitted_range_problems(fitted)]
+
+
+def _fitted_range_problems(fitted: FittedParams) -> list[str]:
+    """Fitted estimates must lie in the ranges inline purchase_rate, dropout and basket allow."""
+    bg = fitted.bgnbd
+    problems = []
+    for model, section, values in [
+        (
+            PurchaseRate,
+            "bgnbd",
+            {"r": bg.r, "alpha": bg.alpha, "time_unit_days": fitted.time_unit_days},
+        ),
+        (Dropout, "bgnbd", {"a": bg.a, "b": bg.b}),
+        (Basket, "gamma_gamma", fitted.gamma_gamma.model_dump()),
+    ]:
+        try:
+            model.model_validate(values)
+        except ValidationError as exc:
+            for err in exc.errors():
+                key = err["loc"][0]
+                field = key if key == "time_unit_days" else f"{section}.{key}"
+                problems.append(f"{field}: {pydantic_problem(err, model)[1]}")
+    return problems
 
 
 def _check_calendar(cal: Calendar) -> list[tuple[tuple, str]]:

@@ -19,6 +19,8 @@ from simulator.scenario.schema import Scenario
 from simulator.yamlfiles import YamlFileError, locate, pydantic_problem, read_yaml
 
 EXPECTED = "a mapping of sections (name, population, calendar, ...)"
+MAX_EXTENDS = 10
+"""Most files in a chain of `extends:` (a file, its parent, the parent's parent...)."""
 
 
 class ScenarioError(YamlFileError):
@@ -88,7 +90,7 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:
     sources = [(name, root)]
     if parent is None:
         return data, sources
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent:
         raise ScenarioError(
             name,
             [(("extends",), f"expected the path of another scenario file, got {parent!r}")],
@@ -99,11 +101,20 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:
         raise ScenarioError(
             name, [(("extends",), f"{parent} extends this file again (a cycle)")], root
         )
-    if not parent_path.is_file():
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            name,
+            [(("extends",), f"more than {MAX_EXTENDS} files extend one another; expected fewer")],
+            root,
+        )
+    if not parent_path.exists():
         raise ScenarioError(
             name, [(("extends",), f"file not found: {parent} (relative to {path.parent})")], root
         )
-    base, base_sources = read_merged(parent_path, chain + (path.resolve(),))
+    try:
+        base, base_sources = read_merged(parent_path, chain + (path.resolve(),))
+    except ScenarioError as exc:  # reported in the parent, and naming this file too
+        raise ScenarioError(name, exc.problems, lines=exc.lines, files=exc.files) from None
     return merge(base, data), sources + base_sources
 
 

@@ -22,14 +22,34 @@ MAX_BENEFITS = 32  # held benefits are bits of a uint32
 MAX_CHANNELS = 16
 MAX_DAYS = 3000  # days are int16 in the population arrays
 
+# Largest values, so that whatever a file holds the engine computes finite numbers; the reasons
+# are in docs/scenario.md ("Limits"). With at most 2e9 shoppers over 3000 days (6e12 shopper-
+# days), sums of costs, GMV and counts stay far below float64's 1.8e308 and int64's 9.2e18.
+MAX_SHOPPERS = 2_000_000_000
+"""Shoppers, and contacts a channel makes a day: rescaled by --shoppers up to 2e9 times, a
+daily capacity stays below 4e18, within the engine's int64 counters."""
+MAX_MONEY = 1e9
+"""Yuan per contact, redemption or grant."""
+MAX_BUDGET = 1e12
+"""Yuan a touch may spend (a budget), before rescaling."""
+MAX_FACTOR = 1000.0
+"""Multipliers and relative lifts: products of up to 32 benefit lifts, 16 channel lifts and 7
+segment multipliers stay finite, and a purchase rate within float32."""
+MIN_PARAMETER, MAX_PARAMETER = 1e-6, 1e6
+"""Range of the BG/NBD and Gamma-Gamma parameters, time units and half-lives: a rate
+r/alpha per day stays finite in the float32 the engine keeps it in."""
+
 StateName = Literal[STATES]  # type: ignore[valid-type]
 SegmentName = Literal[SEGMENTS]  # type: ignore[valid-type]
 AudienceName = Literal[tuple(AUDIENCES)]  # type: ignore[valid-type]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS = typing.get_args(Weekday)
+Name = Annotated[str, Field(min_length=1)]  # a phase, benefit, channel or touch name
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+Factor = Annotated[float, Field(gt=0.0, le=MAX_FACTOR)]  # multiplies a rate or a basket
+Lift = Annotated[float, Field(ge=0.0, le=MAX_FACTOR)]  # relative: 0.2 = +20%
+Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY)]
+Parameter = Annotated[float, Field(ge=MIN_PARAMETER, le=MAX_PARAMETER)]
 
 
 # ----------------------------------------------------------------------------- population
@@ -38,45 +58,45 @@ class SegmentSpec(StrictModel):
 
     share: Probability
     states: list[StateName] = Field(default_factory=lambda: list(STATES), min_length=1)
-    rate_multiplier: Positive = 1.0
-    basket_multiplier: Positive = 1.0
+    rate_multiplier: Factor = 1.0
+    basket_multiplier: Factor = 1.0
 
 
 class PurchaseRate(StrictModel):
     """BG/NBD purchase rate heterogeneity: lambda ~ Gamma(shape r, rate alpha) per time unit."""
 
-    r: Positive
-    alpha: Positive
-    time_unit_days: Positive = 1.0
+    r: Parameter
+    alpha: Parameter
+    time_unit_days: Annotated[float, Field(ge=1e-3, le=MAX_PARAMETER)] = 1.0
 
 
 class Dropout(StrictModel):
     """BG/NBD dropout heterogeneity: p ~ Beta(a, b), the chance to go inactive after a purchase."""
 
-    a: Positive
-    b: Positive
+    a: Parameter
+    b: Parameter
 
 
 class Basket(StrictModel):
     """Gamma-Gamma spend: z ~ Gamma(p, nu) per order, nu ~ Gamma(q, v); mean p*v/(q-1)."""
 
-    p: Positive
-    q: Annotated[float, Field(gt=1.0)]
-    v: Positive
+    p: Parameter
+    q: Annotated[float, Field(gt=1.0, le=MAX_PARAMETER)]
+    v: Parameter
 
 
 class Population(StrictModel):
     """The shoppers of one store at the campaign's start."""
 
-    shoppers: Annotated[int, Field(ge=1, le=2_000_000_000)]
+    shoppers: Annotated[int, Field(ge=1, le=MAX_SHOPPERS)]
     mix: dict[StateName, Probability]
     segments: dict[SegmentName, SegmentSpec] = Field(default_factory=dict)
     params_file: str | None = None
     purchase_rate: PurchaseRate | None = None
     dropout: Dropout | None = None
     basket: Basket | None = None
-    prospect_rate_scale: Positive = 0.3
-    conversion_per_visit: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    prospect_rate_scale: Factor = 0.3
+    conversion_per_visit: Annotated[float, Field(ge=MIN_PARAMETER, le=1.0)] = 0.1
     enrol_per_visit: Probability = 0.02
     dormant_after_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 180
     churn_after_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 365
@@ -84,17 +104,17 @@ class Population(StrictModel):
     initial_alive: dict[StateName, Probability] = Field(
         default_factory=lambda: {"dormant": 0.3, "churned": 0.05}
     )
-    fatigue_half_life_days: Positive = 7.0
+    fatigue_half_life_days: Annotated[float, Field(gt=0.0, le=MAX_PARAMETER)] = 7.0
 
 
 # ----------------------------------------------------------------------------- calendar
 class Phase(StrictModel):
     """A named window of the campaign with its platform traffic multiplier."""
 
-    name: str
+    name: Name
     start: Day
     end: Day
-    traffic: Positive = 1.0
+    traffic: Factor = 1.0
     presale: bool = False
 
 
@@ -104,7 +124,7 @@ class Calendar(StrictModel):
     start: Day
     end: Day
     phases: list[Phase] = Field(default_factory=list)
-    traffic_days: dict[Day, Positive] = Field(default_factory=dict)
+    traffic_days: dict[Day, Factor] = Field(default_factory=dict)
 
 
 class Window(StrictModel):
@@ -131,9 +151,9 @@ class Target(StrictModel):
 class Effects(StrictModel):
     """Relative lifts (0.2 = +20%) on enrolment, purchase and basket; reactivation probability."""
 
-    enrol: NonNegative = 0.0
-    purchase: NonNegative = 0.0
-    basket: NonNegative = 0.0
+    enrol: Lift = 0.0
+    purchase: Lift = 0.0
+    basket: Lift = 0.0
     reactivation: Probability = 0.0
 
 
@@ -141,7 +161,7 @@ class Cost(StrictModel):
     """Cost model: value per redemption, per grant, or as a share of the basket."""
 
     kind: Literal[COST_KINDS]  # type: ignore[valid-type]
-    value: NonNegative
+    value: Money
 
     @model_validator(mode="after")
     def _share_is_fraction(self) -> Cost:
@@ -183,11 +203,11 @@ class Channel(StrictModel):
 
     kind: Literal[tuple(CHANNEL_KINDS)]  # type: ignore[valid-type]
     reach: Annotated[list[AudienceName], Field(min_length=1)] | None = None
-    cost_per_contact: NonNegative = 0.0
-    daily_capacity: Annotated[int, Field(ge=0)] | None = None
+    cost_per_contact: Money = 0.0
+    daily_capacity: Annotated[int, Field(ge=0, le=MAX_SHOPPERS)] | None = None
     frequency_cap: Annotated[int, Field(ge=1, le=255)] | None = None
-    fatigue: NonNegative = 0.0
-    response_lift: NonNegative = 0.0
+    fatigue: Lift = 0.0
+    response_lift: Lift = 0.0
 
 
 class Touch(StrictModel):
@@ -198,7 +218,7 @@ class Touch(StrictModel):
     audience: list[AudienceName] = Field(default_factory=lambda: ["all"], min_length=1)
     exclude: list[AudienceName] = Field(default_factory=list)
     when: Window = Field(default_factory=Window)
-    budget: NonNegative | None = None
+    budget: Annotated[float, Field(ge=0.0, le=MAX_BUDGET)] | None = None
 
 
 class Scenario(StrictModel):
@@ -210,9 +230,9 @@ class Scenario(StrictModel):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     population: Population
     calendar: Calendar
-    benefits: dict[str, Benefit] = Field(default_factory=dict)
-    channels: dict[str, Channel] = Field(default_factory=dict)
-    plan: dict[str, Touch] = Field(default_factory=dict)
+    benefits: dict[Name, Benefit] = Field(default_factory=dict)
+    channels: dict[Name, Channel] = Field(default_factory=dict)
+    plan: dict[Name, Touch] = Field(default_factory=dict)
 
     @property
     def days(self) -> list[date]:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from simulator.scenario.schema import MAX_SHOPPERS
 from simulator.yamlfiles import StrictModel, YamlFileError, pydantic_problem, read_yaml
 
 
@@ -58,7 +59,7 @@ class TargetsFile(StrictModel):
     """A targets file: what to reach, and which scenario values may move to reach it."""
 
     description: str = ""
-    population: Annotated[int, Field(ge=1)] | None = None
+    population: Annotated[int, Field(ge=1, le=MAX_SHOPPERS)] | None = None
     targets: Annotated[dict[str, TargetSpec], Field(min_length=1)]
     params: Annotated[dict[str, ParamSpec], Field(min_length=1)]
 

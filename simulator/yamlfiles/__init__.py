@@ -1,15 +1,21 @@
-"""Reading YAML input files with line numbers, and reporting their problems where they are.
+"""Reading YAML input files safely, with line numbers, and reporting their problems where they are.
 
 Every file a user writes (a scenario, a targets file, a fitted-parameter file) is read by
 `read_yaml`, validated by a pydantic model built on `StrictModel`, and every problem becomes one
 line `FILE:LINE: field.path: what was expected` of a `YamlFileError` (`pydantic_problem` turns
 pydantic's errors into such messages). Nothing here knows what the files mean.
+
+A file is untrusted: `inputs` reads it only if it is a regular file of at most
+`MAX_YAML_BYTES`, and `loader` composes it within limits of nesting and expanded size (alias
+bombs), with YAML 1.2 scalars, and checks its node tree (`check_nodes`: duplicate keys, YAML 1.1
+literals such as `017` or `yes`, control characters) before any Python value is built.
+docs/scenario.md states these rules for users.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
+import re
 import types
 import typing
 from datetime import date
@@ -17,11 +23,27 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from simulator.errors import UserError
+from simulator.yamlfiles.inputs import UnreadableInput, read_input_bytes
+from simulator.yamlfiles.loader import BeyondLimit, YamlLoader, check_nodes, printable
 
-Day = Annotated[date, Field(strict=False)]  # accept quoted ISO dates as well as YAML dates
+MAX_YAML_BYTES = 1_000_000
+"""Largest YAML file read: 1 MB, over a hundred times the largest shipped scenario."""
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_only(value: Any) -> Any:
+    """Let a date, or a text written YYYY-MM-DD, through to pydantic; nothing else is a date."""
+    if isinstance(value, date) or (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+
+
+Day = Annotated[date, BeforeValidator(_date_only), Field(strict=False)]
+"""A date field: a YAML date or a quoted ISO date; never a number (1630454400 is not a day)."""
 
 
 class StrictModel(BaseModel):
@@ -32,23 +54,6 @@ class StrictModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
-
-
-class YamlLoader(yaml.SafeLoader):
-    """Safe loader that keeps an impossible date (2021-13-01) as text.
-
-    Pydantic then rejects it with its field path and line, instead of a bare ValueError.
-    """
-
-    def construct_yaml_timestamp(self, node):
-        """A YAML date, or its text when it is not a real date."""
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", YamlLoader.construct_yaml_timestamp)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -90,17 +95,25 @@ class YamlFileError(UserError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        """One line per problem: FILE:LINE: path: message."""
+        """One line per problem, FILE:LINE: path: message, control characters escaped.
+
+        A problem placed in a file the given one extends also names the given one.
+        """
         out = []
         for (path, msg), line, file in zip(self.problems, self.lines, self.files, strict=True):
             where = f"{file}:{line}" if line else file
             dotted = ".".join(str(p) for p in path) or "(top level)"
-            out.append(f"{where}: {dotted}: {msg}")
+            inherited = f" (extended by {self.file})" if file != self.file else ""
+            out.append(printable(f"{where}: {dotted}: {msg}{inherited}"))
         return "\n".join(out)
 
 
 def locate(node: Any, path: tuple) -> tuple[int, int | None]:
-    """How many keys of `path` the YAML tree holds, and the 1-based line of the deepest one."""
+    """How many keys of `path` the YAML tree holds, and the 1-based line of the deepest one.
+
+    Of equal keys the last counts: after a merge (`<<: *defaults`) a mapping's own keys follow
+    the merged ones and override them.
+    """
     if node is None:
         return 0, None
     line = node.start_mark.line + 1
@@ -110,9 +123,7 @@ def locate(node: Any, path: tuple) -> tuple[int, int | None]:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if str(k.value) == str(key):
-                    child = v
-                    line = k.start_mark.line + 1
-                    break
+                    child, line = v, k.start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             child = node.value[key]
             line = child.start_mark.line + 1
@@ -124,35 +135,38 @@ def locate(node: Any, path: tuple) -> tuple[int, int | None]:
 
 
 # ----------------------------------------------------------------------------- reading
+class NodeProblems(Exception):
+    """What `check_nodes` found in a file: (path, message, line) triples."""
+
+    def __init__(self, found: list[tuple[tuple, str, int]]):
+        super().__init__(found)
+        self.found = found
+
+
 def read_yaml(path: Path, error: type[YamlFileError], expected: str) -> tuple[dict, Any]:
     """Parse one YAML file into (mapping, node tree), with every failure an `error`.
 
-    Errors name the file and the line: unreadable, not UTF-8, syntax, empty, not a mapping,
-    duplicate keys. `expected` says what the top level should be.
+    Errors name the file and the line: unreadable or over a limit, not UTF-8, syntax, empty, not
+    a mapping, duplicate keys, YAML 1.1 literals, control characters. `expected` says what the
+    top level should be. Aliases are expanded: each use is a copy the caller may edit.
     """
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise error(name, [((), f"cannot read file: {exc.strerror}")]) from None
+        text = read_input_bytes(path, MAX_YAML_BYTES, "a YAML input file").decode("utf-8")
+    except UnreadableInput as exc:
+        raise error(name, [((), str(exc))]) from None
     except UnicodeDecodeError as exc:
         raise error(
             name, [((), f"not UTF-8 text (byte {exc.start}); expected a UTF-8 YAML file")]
         ) from None
     try:
         root, data = _parse(text)
+    except NodeProblems as exc:
+        problems = [(field, message) for field, message, _ in exc.found]
+        raise error(name, problems, lines=[line for *_, line in exc.found]) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and start and mark and start.line != mark.line:
-            problem += f" ({context} that starts at line {start.line + 1})"
-        raise error(
-            name,
-            [((), f"YAML syntax error{where}: {problem}")],
-            lines=[mark.line + 1] if mark else None,
-        ) from None
+        message, line = _yaml_problem(exc, text)
+        raise error(name, [((), message)], lines=[line] if line else None) from None
     if data is None:
         raise error(
             name, [((), f"the file has no content (empty or only comments); expected {expected}")]
@@ -161,52 +175,56 @@ def read_yaml(path: Path, error: type[YamlFileError], expected: str) -> tuple[di
         raise error(
             name, [((), f"expected {expected} at the top level, got a {type(data).__name__}")], root
         )
-    dups = _duplicate_keys(root)
-    if dups:
-        raise error(
-            name, [(path, msg) for path, msg, _ in dups], lines=[line for _, _, line in dups]
-        )
-    return copy.deepcopy(data), root  # a copy: callers merge and override in place
+    return _expanded(data), root
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
+    """A YAML error as (message, line): a limit, an unprintable character or a syntax error."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a raw character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        char = printable(chr(exc.character))
+        return f"unprintable character {char} at line {line}, column {column}; expected text", line
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, BeyondLimit):
+        return problem, mark.line + 1
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start and mark and start.line != mark.line:
+        problem += f" ({context} that starts at line {start.line + 1})"
+    return f"YAML syntax error{where}: {problem}", (mark.line + 1 if mark else None)
 
 
 @functools.lru_cache(maxsize=32)
 def _parse(text: str) -> tuple[Any, Any]:
     """(node tree, data) of a YAML text, parsed once.
 
-    A sweep validates every point against the same file, and the line-tracking pure-Python
-    parser takes about 0.1 s a scenario.
+    The tree is composed within the limits and checked (`check_nodes`) before anything is
+    constructed. A sweep validates every point against the same file, and the line-tracking
+    pure-Python parser takes about 0.1 s a scenario.
+
+    Raises:
+        NodeProblems: what `check_nodes` found.
     """
     loader = YamlLoader(text)
     try:
         root = loader.get_single_node()
+        found = check_nodes(root)
+        if found:
+            raise NodeProblems(found)
         return root, (None if root is None else loader.construct_document(root))
     finally:
         loader.dispose()
 
 
-def _duplicate_keys(node: Any, path: tuple = ()) -> list[tuple[tuple, str, int]]:
-    """YAML silently keeps the last of two equal keys; we reject them: (path, message, line)."""
-    found = []
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for k, v in node.value:
-            line = k.start_mark.line + 1
-            if k.value in seen:
-                found.append(
-                    (
-                        path + (k.value,),
-                        f"duplicate key (first at line {seen[k.value]}); "
-                        "expected each key once per mapping",
-                        line,
-                    )
-                )
-            else:
-                seen[k.value] = line
-            found += _duplicate_keys(v, path + (k.value,))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            found += _duplicate_keys(v, path + (i,))
-    return found
+def _expanded(value: Any) -> Any:
+    """A copy of parsed data in which every use of an alias is its own copy."""
+    if isinstance(value, dict):
+        return {k: _expanded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expanded(v) for v in value]
+    return value
 
 
 # ----------------------------------------------------------------------------- pydantic errors
