@@ -48,12 +48,12 @@ def calibrate(
     first, last = int(tx.day.min()), int(tx.day.max())
     if cal_end_day < first:
         raise BacktestError(
-            f"the calibration period ends on {date_of_day(cal_end_day)}, before "
+            f"{tx.source}: the calibration period ends on {date_of_day(cal_end_day)}, before "
             f"the first transaction ({date_of_day(first)})"
         )
     if cal_end_day > last:
         raise BacktestError(
-            f"the calibration period ends on {date_of_day(cal_end_day)}, after "
+            f"{tx.source}: the calibration period ends on {date_of_day(cal_end_day)}, after "
             f"the last transaction ({date_of_day(last)}); the log does not say "
             "whether customers bought in between"
         )
@@ -62,7 +62,7 @@ def calibrate(
     t1 = time.perf_counter()
     if rfm.x.sum() == 0:
         raise BacktestError(
-            f"no repeat transactions up to {date_of_day(cal_end_day)}: BG/NBD "
+            f"{tx.source}: no repeat transactions up to {date_of_day(cal_end_day)}: BG/NBD "
             "cannot be estimated; expected a calibration period in which "
             "some customers buy again"
         )

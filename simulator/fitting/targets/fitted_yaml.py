@@ -10,6 +10,7 @@ import yaml
 from simulator.fitting.targets.search import FitResult
 from simulator.scenario import paths
 from simulator.scenario.load import apply_override, read_merged
+from simulator.yamlfiles.loader import YamlDumper
 
 
 def fitted_yaml(result: FitResult, dest: str | Path) -> str:
@@ -41,7 +42,11 @@ def fitted_yaml(result: FitResult, dest: str | Path) -> str:
     ]
     head += [f"#   {k}: {result.start.theta[i]:g} -> {values[k]:g}" for i, k in enumerate(p.names)]
     body = {"extends": rel.as_posix(), "name": f"{p.scenario.name} (fitted)", **patch}
-    return "\n".join(head) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    return (
+        "\n".join(head)
+        + "\n"
+        + yaml.dump(body, Dumper=YamlDumper, sort_keys=False, allow_unicode=True)
+    )
 
 
 def _written_keys(data: dict, path: str) -> list[str]:
