@@ -14,6 +14,7 @@ from simulator import cli
 from simulator.analysis.kpis import HEADLINE
 from simulator.cli.app import build_parser
 from simulator.cli.common import options
+from simulator.files import write_marker
 from simulator.scenario.load import load_scenario
 
 SMALL = ["--shoppers", "3000"]
@@ -106,6 +107,7 @@ def test_crash_leaves_previous_output_intact(tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
     (out / "kpis.json").write_text('{"old": true}')
+    write_marker(out, "run")  # a previous result of `run`
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")

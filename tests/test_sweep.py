@@ -248,6 +248,24 @@ def test_gates_exit_1_and_name_failing_points(reference, capsys):
     assert (reference / "sweep.csv").read_bytes() == csv_before
 
 
+def test_temporaries_of_killed_writers_are_removed_on_the_next_run(reference, tmp_path):
+    """A chart or an output killed mid-write leaves a hidden temporary named by its writer's
+    pid: the next run into the folder removes those of dead processes, keeps a live one's."""
+    with subprocess.Popen([sys.executable, "-c", ""]) as proc:
+        proc.wait()
+    dead = [
+        reference / "plots" / f".roi.png.{proc.pid}.abcdefgh.tmp",
+        reference / f".summary.md.{proc.pid}.abcdefgh.tmp",
+        reference / "points" / f".x.json.{proc.pid}.abcdefgh.tmp",
+    ]
+    live = reference / "plots" / f".cost.png.{os.getpid()}.abcdefgh.tmp"
+    for path in [*dead, live]:
+        path.touch()
+    assert cli.main(sweep_args(reference, "--no-plots")) == 0
+    assert not any(p.exists() for p in dead) and live.exists()
+    live.unlink()
+
+
 def _gone(pid: int) -> bool:
     """Whether a process has exited (a zombie counts as gone)."""
     try:

@@ -1,4 +1,4 @@
-"""What the `promosim` commands share: the bad-input error, options, threads, loading, tables.
+"""What the `promosim` commands share: errors, exit codes, options and their bounds, memory, tables.
 
 The commands' modules import this one, never each other or `app`, so the CLI has no cycle.
 """
@@ -6,27 +6,134 @@ The commands' modules import this one, never each other or `app`, so the CLI has
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import time
 from pathlib import Path
 
 from simulator.errors import UserError
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it
+EXIT_TERMINATED = 143  # SIGTERM
+STATE_COPIES = 2  # a run holds the shoppers' drawn state and the running copy of it
 
 
 class BadInput(UserError):
     """A user error the CLI reports in one message with exit code 2."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds (and cleans up) like Ctrl-C."""
+
+
 def positive_int(text: str) -> int:
     """Parse a positive integer for argparse, accepting 1e6 and 1_000_000."""
     try:
         value = int(float(text.replace("_", "")))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1 or value != float(text.replace("_", "")):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def population_size(text: str) -> int:
+    """Parse --shoppers for argparse: a positive integer within a scenario's own limit."""
+    from simulator.scenario.schema import Population
+
+    value = positive_int(text)
+    top = _schema_bounds(Population, "shoppers")[1]
+    if value > top:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {top:,} shoppers (a scenario's limit), got {text!r}"
+        )
+    return value
+
+
+def seed_number(text: str) -> int:
+    """Parse --seed for argparse: a whole number in a scenario's seed range (0 to 2**63 - 1)."""
+    from simulator.scenario.schema import Scenario
+
+    low, high = _schema_bounds(Scenario, "seed")
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"expected a seed from {low} to {high} (2**63 - 1), got {text!r}"
+        )
+    return value
+
+
+def _schema_bounds(model, name: str) -> tuple[int, int]:
+    """The `ge` and `le` bounds of a scenario field, so that a flag has the field's limits."""
+    metadata = model.model_fields[name].metadata
+    low = next(m.ge for m in metadata if hasattr(m, "ge"))
+    high = next(m.le for m in metadata if hasattr(m, "le"))
+    return low, high
+
+
+def check_memory(shoppers: int, scenarios: list, copies: int = STATE_COPIES) -> None:
+    """Refuse, before any work, shoppers whose state would not fit in the memory available.
+
+    The state's size per shopper is that of the engine's arrays for one shopper with the most
+    contact counters any of the scenarios needs; `copies` is how many such populations the
+    command holds at once (all its processes together).
+    """
+    from simulator.engine.plan import n_capped
+    from simulator.engine.population import allocate
+
+    per_shopper = allocate(1, max(n_capped(sc) for sc in scenarios)).nbytes
+    need = shoppers * per_shopper * copies
+    free = available_memory()
+    if free is not None and need > free:
+        raise BadInput(
+            f"{shoppers:,} shoppers need about {need / 2**30:,.1f} GiB of state ({per_shopper} "
+            f"bytes each, {copies} copies) but {max(free, 0) / 2**30:,.1f} GiB is available; "
+            "use fewer --shoppers"
+        )
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still allocate, or None when unknown.
+
+    The system's available memory, within a container's limit (cgroup v2) and this process's
+    address-space limit (`ulimit -v`).
+    """
+    free = _meminfo_available()
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        if limit.isdigit() and used.isdigit():
+            free = min(free or int(limit), int(limit) - int(used))
+    except OSError:
+        pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        try:
+            mapped = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf(
+                "SC_PAGE_SIZE"
+            )
+        except OSError:
+            mapped = 0
+        free = min(free or soft, soft - mapped)
+    return free
+
+
+def _meminfo_available() -> int | None:
+    """MemAvailable of /proc/meminfo (Linux), else the free physical pages, else None."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return None
 
 
 # name -> (flag, settings); `options` makes parent parsers of them
@@ -42,11 +149,14 @@ SHARED_OPTIONS: dict[str, tuple[str, dict]] = {
     "shoppers": (
         "--shoppers",
         {
-            "type": positive_int,
+            "type": population_size,
             "help": "population size (rescales the mix, capacities and budgets)",
         },
     ),
-    "seed": ("--seed", {"type": int, "help": "base seed (default: the scenario's)"}),
+    "seed": (
+        "--seed",
+        {"type": seed_number, "help": "base seed, 0 to 2**63 - 1 (default: the scenario's)"},
+    ),
     "out": ("--out", {"help": "output folder"}),
     "threads": (
         "--threads",
@@ -55,6 +165,15 @@ SHARED_OPTIONS: dict[str, tuple[str, dict]] = {
     "no_plots": ("--no-plots", {"action": "store_true", "help": "skip the PNG charts"}),
     "quiet": ("--quiet", {"action": "store_true", "help": "no progress bar or summary"}),
 }
+
+
+def out_help(default: str) -> str:
+    """The help of a result folder's --out: its default and which folders it may name."""
+    return (
+        f"output folder (default: {default}); a new or empty folder, or a previous result of "
+        "this command, which is replaced whole. Any other folder is refused: promosim never "
+        "deletes or moves files it did not write"
+    )
 
 
 def options(*names: str, **helps: str) -> argparse.ArgumentParser:

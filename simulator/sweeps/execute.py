@@ -12,11 +12,13 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from simulator.engine.plan import n_capped
 from simulator.engine.population import Shoppers, draw_population
 from simulator.engine.rng import replication_seed
 from simulator.engine.run import no_campaign, simulate
+from simulator.files import process_alive
 from simulator.scenario.schema import Population, Scenario
 from simulator.sweeps import fork_server
 from simulator.sweeps.design import SweepError
@@ -126,21 +129,6 @@ def run_task(kind: str, key: str, fn: Callable, arg: tuple, threads: int | None)
 
 
 # ----------------------------------------------------------------------------- where tasks run
-def process_alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def _init_worker(threads: int, sweep_pid: int) -> None:
     """Worker set-up: Numba threads, and exit once the sweep process is gone (even kill -9)."""
     import numba
@@ -183,6 +171,7 @@ def _execute_local(tasks, on_done, workers, threads):
 
     Each uses one Numba thread unless told otherwise (no oversubscription of the cores).
     """
+    fork_server.start()
     pool = ProcessPoolExecutor(
         workers,
         mp_context=fork_server.context(),
@@ -190,7 +179,8 @@ def _execute_local(tasks, on_done, workers, threads):
         initargs=(threads or 1, os.getpid()),
     )
     try:
-        futures = {pool.submit(run_task, t.kind, t.key, t.fn, t.arg, None): t for t in tasks}
+        with _interrupts_deferred():  # submitting starts the workers
+            futures = {pool.submit(run_task, t.kind, t.key, t.fn, t.arg, None): t for t in tasks}
         # this process only waits from here: import the plotting code (matplotlib, about
         # 0.5 s) meanwhile, instead of after the last point
         threading.Thread(
@@ -208,6 +198,29 @@ def _execute_local(tasks, on_done, workers, threads):
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then act on them.
+
+    Interrupted while starting, a worker process would be left half-started, unknown to the
+    pool, and print a traceback once the sweep process has gone. Signal handlers belong to the
+    main thread: elsewhere the block runs as is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def _execute_dask(tasks, on_done, scheduler, threads):
