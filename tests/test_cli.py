@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from helpers import ROOT, SCENARIOS
@@ -14,6 +16,7 @@ from simulator import cli
 from simulator.analysis.kpis import HEADLINE
 from simulator.cli.app import build_parser
 from simulator.cli.common import options
+from simulator.cli.interrupts import Terminated, raised_as_exceptions
 from simulator.files import write_marker
 from simulator.scenario.load import load_scenario
 
@@ -142,3 +145,29 @@ def test_shared_options_parse_alike_in_every_command(capsys):
     assert parser.parse_args(commands["backtest"]).seed == 0  # backtest's own default
     with pytest.raises(ValueError, match="no shared option thread"):
         options("thread")
+
+
+def test_a_signal_is_held_while_numba_code_runs_then_raised():
+    """Ctrl-C inside Numba's (or llvmlite's) code would be swallowed and crash LLVM: the signal
+    waits until that code has returned. SIGTERM raises Terminated; the handlers are restored."""
+    source = (
+        "def load_kernel(done):\n"
+        "    signal.raise_signal(signal.SIGINT)\n"
+        "    start = time.monotonic()\n"
+        "    while time.monotonic() - start < 0.3:\n"
+        "        pass\n"
+        "    done.append(True)\n"
+    )
+    fake_numba = {"signal": signal, "time": time}
+    exec(compile(source, "/site-packages/numba/core/fake.py", "exec"), fake_numba)
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    done = []
+    with pytest.raises(KeyboardInterrupt), raised_as_exceptions():
+        fake_numba["load_kernel"](done)
+        assert done == [True]
+        time.sleep(5)  # the held signal is raised here
+    assert done == [True]
+    with pytest.raises(Terminated), raised_as_exceptions():
+        signal.raise_signal(signal.SIGTERM)
+        time.sleep(5)
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

@@ -10,17 +10,16 @@ so in one line and leaves no partial result.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 from simulator import __version__
 from simulator.cli import backtest, bench, calibrate, compare, run, sweep, targets, validate
-from simulator.cli.common import (
-    EXIT_BAD_INPUT,
+from simulator.cli.common import EXIT_BAD_INPUT
+from simulator.cli.interrupts import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     Terminated,
+    raised_as_exceptions,
 )
 from simulator.errors import UserError
 
@@ -47,11 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `promosim` command."""
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
-        args = build_parser().parse_args(argv)
-        return args.func(args)
+        with raised_as_exceptions():
+            args = build_parser().parse_args(argv)
+            return args.func(args)
     except UserError as exc:  # any bad input, from any command (simulator.errors)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -62,11 +60,3 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("error: out of memory; use fewer --shoppers, --reps or points", file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _terminate(signum, frame) -> None:
-    """SIGTERM handler: unwind like Ctrl-C (`Terminated`)."""
-    raise Terminated

@@ -1,4 +1,4 @@
-"""What the `promosim` commands share: errors, exit codes, options and their bounds, memory, tables.
+"""What the `promosim` commands share: the bad-input error, options, their bounds, memory, tables.
 
 The commands' modules import this one, never each other or `app`, so the CLI has no cycle.
 """
@@ -14,17 +14,11 @@ from pathlib import Path
 from simulator.errors import UserError
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it
-EXIT_TERMINATED = 143  # SIGTERM
 STATE_COPIES = 2  # a run holds the shoppers' drawn state and the running copy of it
 
 
 class BadInput(UserError):
     """A user error the CLI reports in one message with exit code 2."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that it unwinds (and cleans up) like Ctrl-C."""
 
 
 def positive_int(text: str) -> int:

@@ -1,7 +1,8 @@
 """`promosim sweep`: a scenario over a grid, random or Sobol design of overrides (docs/sweeps.md).
 
 Exit codes: 0 every point ran and every gate passed; 1 a point failed or a gate failed; 2 bad input
-(a value, a path, a point's scenario, a gate, or an output folder made by another sweep).
+(a value, a path, a point's scenario, a gate, a design too large, or an output folder that is not
+this sweep's or cannot be written); 130 (143) interrupted by Ctrl-C (SIGTERM).
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ import sys
 from pathlib import Path
 
 from simulator.cli.common import (
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
     STATE_COPIES,
     BadInput,
-    Terminated,
     available_memory,
     check_memory,
     load,
@@ -24,6 +22,7 @@ from simulator.cli.common import (
     print_table,
     set_threads,
 )
+from simulator.cli.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 from simulator.formatting import table_number
 
 SHOWN = ("roi", "incremental_gmv", "cost", "member_gmv_penetration", "new_members")
@@ -99,11 +98,14 @@ def _sweep(args) -> int:
         run_sweep,
         write_outputs,
     )
+    from simulator.sweeps.run import check_folder
 
     if args.scheduler and args.workers:
         raise BadInput(
             "--workers runs local processes; with --scheduler the cluster's workers run the points"
         )
+    out = Path(args.out or f"results/sweep_{Path(args.scenario).stem}")
+    check_folder(out)
     base = load(args.scenario)
     seed = base.seed if args.seed is None else args.seed
     design = build_design(args, seed)
@@ -131,7 +133,6 @@ def _sweep(args) -> int:
     if not args.scheduler:  # each worker process holds its own shoppers
         shoppers = plan.shoppers or max(sc.population.shoppers for sc in plan.scenarios)
         check_memory(shoppers, plan.scenarios, copies=STATE_COPIES * workers)
-    out = Path(args.out or f"results/sweep_{Path(args.scenario).stem}")
     result = run_sweep(
         plan,
         out,

@@ -12,13 +12,11 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,8 +177,7 @@ def _execute_local(tasks, on_done, workers, threads):
         initargs=(threads or 1, os.getpid()),
     )
     try:
-        with _interrupts_deferred():  # submitting starts the workers
-            futures = {pool.submit(run_task, t.kind, t.key, t.fn, t.arg, None): t for t in tasks}
+        futures = {pool.submit(run_task, t.kind, t.key, t.fn, t.arg, None): t for t in tasks}
         # this process only waits from here: import the plotting code (matplotlib, about
         # 0.5 s) meanwhile, instead of after the last point
         threading.Thread(
@@ -198,29 +195,6 @@ def _execute_local(tasks, on_done, workers, threads):
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-
-
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block ends, then act on them.
-
-    Interrupted while starting, a worker process would be left half-started, unknown to the
-    pool, and print a traceback once the sweep process has gone. Signal handlers belong to the
-    main thread: elsewhere the block runs as is.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if caught:
-            signal.raise_signal(caught[0])
 
 
 def _execute_dask(tasks, on_done, scheduler, threads):

@@ -34,18 +34,30 @@ from simulator.sweeps.report import PointResult, SweepResult
 SWEEP_FOLDERS = (".", "points", "baselines", "plots")  # where a sweep writes files
 
 
+def check_folder(out: Path) -> None:
+    """Refuse (SweepError) a file, or a folder holding anything but a sweep (no `sweep.json`).
+
+    Cheap and independent of the plan, so a caller checks before planning.
+    """
+    if os.path.lexists(out) and not out.is_dir():
+        raise SweepError(f"--out {out} is a file, not a folder; name a new folder")
+    if not (out / "sweep.json").exists() and out.exists() and any(out.iterdir()):
+        raise SweepError(
+            f"{out} exists and is not a sweep folder (no sweep.json); use another --out"
+        )
+
+
 def prepare_folder(plan: SweepPlan, out: Path) -> None:
     """Create the output folder with the sweep's definition, or check it is the same sweep.
 
     Also removes the temporary files killed writers left (points, baselines, outputs, charts)
     and the mark of a finished sweep (`files.MARKER`, written once every output is), which a
     resumed sweep earns again. Raises SweepError before anything runs when the folder is
-    another sweep's, is not a sweep's, is a file, or cannot be written.
+    another sweep's, is not a sweep's (`check_folder`), or cannot be written.
     """
+    check_folder(out)
     definition = plan.definition()
     meta_path = out / "sweep.json"
-    if os.path.lexists(out) and not out.is_dir():
-        raise SweepError(f"--out {out} is a file, not a folder; name a new folder")
     if meta_path.exists():
         try:
             stored = json.loads(meta_path.read_text(encoding="utf-8"))["definition"]
@@ -60,10 +72,6 @@ def prepare_folder(plan: SweepPlan, out: Path) -> None:
                 "it resumes only the same definition. Use another --out or "
                 "delete the folder"
             )
-    elif out.exists() and any(out.iterdir()):
-        raise SweepError(
-            f"{out} exists and is not a sweep folder (no sweep.json); use another --out"
-        )
     try:
         (out / "points").mkdir(parents=True, exist_ok=True)
         if plan.baseline:
