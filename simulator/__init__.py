@@ -72,7 +72,7 @@ _API = {
     "fit_targets": ("simulator.fitting.targets.search", "fit"),
     "fitted_yaml": ("simulator.fitting.targets.fitted_yaml", "fitted_yaml"),
     # charts and tables
-    "daily_rows": ("simulator.reports.outputs", "daily_rows"),
+    "daily_rows": ("simulator.reports.daily_table", "daily_rows"),
     "plot_run": ("simulator.reports.run_plots", "plot_run"),
     "plot_lifecycle": ("simulator.reports.run_plots", "plot_lifecycle"),
     "plot_daily_gmv": ("simulator.reports.run_plots", "plot_daily_gmv"),

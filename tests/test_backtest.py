@@ -176,30 +176,20 @@ def test_calibrate_bgnbd_writes_the_published_fit(sample_csv, tmp_path, capsys):
 
 
 def test_backtest_command_writes_its_files(tmp_path, capsys):
-    """A stale output folder is replaced whole."""
+    """A folder holding other files is refused untouched; an empty one gets the result."""
     out = tmp_path / "bt"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    assert (
-        cli.main(
-            [
-                "backtest",
-                str(MASTER),
-                "--sample",
-                "--cal-weeks",
-                "39",
-                "--reps",
-                "3",
-                "--seed",
-                "2",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    args = ["backtest", str(MASTER), "--sample", "--cal-weeks", "39", "--reps", "3"]
+    args += ["--seed", "2", "--out", str(out)]
+    assert cli.main(args) == 2
+    assert "stale.txt" in capsys.readouterr().err
+    assert (out / "stale.txt").read_text() == "old"
+    (out / "stale.txt").unlink()
+    assert cli.main(args) == 0
     assert "MAPE engine vs actual" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
+        ".promosim.json",
         "backtest.json",
         "conditional.csv",
         "conditional.png",

@@ -58,7 +58,7 @@ def test_gmv_and_orders_add_up(run):
     test_reference_equivalence; here the aggregation paths must agree with each other.)
     """
     from simulator.analysis.kpis import compute_kpis
-    from simulator.reports.outputs import daily_rows
+    from simulator.reports.daily_table import daily_rows
 
     k = compute_kpis(run)
     rows = daily_rows(run)

@@ -81,7 +81,9 @@ def run(argv: list[str], name: Path, capsys) -> None:
         code = int(exc.code)
     elapsed = time.perf_counter() - t0
     out, err = capsys.readouterr()
-    assert code in (0, 2), f"exit {code}: {err or out}"
+    # exit 1 is one documented outcome: a BG/NBD fit that did not converge is not written
+    unconverged = code == 1 and "did not converge" in err and "--allow-unconverged" in err
+    assert code in (0, 2) or unconverged, f"exit {code}: {err or out}"
     assert "Traceback" not in out + err
     assert elapsed < 10.0
     if code == 2:
@@ -204,7 +206,7 @@ def mutated_log(draw) -> bytes:
 @settings(FUZZ, max_examples=30)
 @given(data=mutated_log())
 def test_calibrate_never_fails_with_a_traceback(folder, capsys, data):
-    """A mutated log is fitted (exit 0) or refused with a message naming it (exit 2)."""
+    """A mutated log is fitted (exit 0, or 1 when the fit does not converge) or refused (2)."""
     path = folder / "fuzz.txt"
     path.write_bytes(data)
     run(["calibrate", "bgnbd", str(path), "--out", str(folder / "fuzz.params.yaml")], path, capsys)

@@ -16,13 +16,13 @@ from helpers import ROOT
 
 from simulator import cli
 from simulator.analysis.experiment import replicate
+from simulator.analysis.kpis import kpi_names
 from simulator.scenario.load import load_scenario
 from simulator.sweeps import (
     TRACE_ENV,
     Design,
     Factor,
     SweepError,
-    known_kpis,
     parse_gate,
     parse_grid,
     parse_range,
@@ -147,7 +147,7 @@ def test_points_match_replicate_with_one_shared_baseline(tmp_path, monkeypatch):
             [sc], ["x"], reps=2, shoppers=1500, with_baseline=True, base_dirs=[ROOT / "scenarios"]
         )
         assert result.points[i].kpis == rep.kpis
-        assert list(rep.kpis[0]) == known_kpis(sc)
+        assert list(rep.kpis[0]) == kpi_names(sc)
 
 
 def test_bad_override_exits_2_before_running(tmp_path, capsys):
@@ -246,6 +246,24 @@ def test_gates_exit_1_and_name_failing_points(reference, capsys):
         cli.main(sweep_args(reference, "--gate", f"roi >= {min(roi.values())}", "--no-plots")) == 0
     )
     assert (reference / "sweep.csv").read_bytes() == csv_before
+
+
+def test_temporaries_of_killed_writers_are_removed_on_the_next_run(reference, tmp_path):
+    """A chart or an output killed mid-write leaves a hidden temporary named by its writer's
+    pid: the next run into the folder removes those of dead processes, keeps a live one's."""
+    with subprocess.Popen([sys.executable, "-c", ""]) as proc:
+        proc.wait()
+    dead = [
+        reference / "plots" / f".roi.png.{proc.pid}.abcdefgh.tmp",
+        reference / f".summary.md.{proc.pid}.abcdefgh.tmp",
+        reference / "points" / f".x.json.{proc.pid}.abcdefgh.tmp",
+    ]
+    live = reference / "plots" / f".cost.png.{os.getpid()}.abcdefgh.tmp"
+    for path in [*dead, live]:
+        path.touch()
+    assert cli.main(sweep_args(reference, "--no-plots")) == 0
+    assert not any(p.exists() for p in dead) and live.exists()
+    live.unlink()
 
 
 def _gone(pid: int) -> bool:

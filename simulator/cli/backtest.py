@@ -10,23 +10,26 @@ import time
 from pathlib import Path
 
 from simulator.cli.common import (
-    BadInput,
     options,
+    out_help,
     positive_int,
     print_table,
     read_transactions,
-    set_threads,
 )
+from simulator.engine.workers import set_threads
 
 
 def cmd_backtest(args) -> int:
     """Fit on the calibration weeks, replay the cohort in the engine, write figures and charts."""
-    from simulator.files import atomic_dir, to_json, write_csv
+    from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.fitting.backtest.run import run_backtest
 
     set_threads(args.threads)
     t0 = time.perf_counter()
     tx, load_s = read_transactions(args.transactions, args.format, args.sample)
+    stem = Path(args.transactions).stem.lower() + ("_sample" if args.sample else "")
+    out = Path(args.out or f"results/backtest_{stem}_{args.cal_weeks}w")
+    check_output_dir(out, "backtest")
     res = run_backtest(
         tx,
         args.cal_weeks,
@@ -37,20 +40,15 @@ def cmd_backtest(args) -> int:
         threads=args.threads,
     )
     res.timings = {"load": load_s, **res.timings}
-    stem = Path(args.transactions).stem.lower() + ("_sample" if args.sample else "")
-    out = Path(args.out or f"results/backtest_{stem}_{args.cal_weeks}w")
     from simulator.reports.backtest_plots import plot_conditional, plot_tracking
 
-    try:
-        with atomic_dir(out) as tmp:
-            write_csv(tmp / "weekly.csv", res.weekly_rows())
-            write_csv(tmp / "conditional.csv", res.conditional_rows())
-            plot_tracking(res, tmp / "tracking.png")
-            plot_conditional(res, tmp / "conditional.png")
-            res.timings["total"] = time.perf_counter() - t0
-            (tmp / "backtest.json").write_text(to_json(res.to_dict()))
-    except OSError as exc:
-        raise BadInput(f"cannot write {out}/: {exc.strerror or exc}") from None
+    with atomic_dir(out, "backtest") as tmp:
+        write_csv(tmp / "weekly.csv", res.weekly_rows())
+        write_csv(tmp / "conditional.csv", res.conditional_rows())
+        plot_tracking(res, tmp / "tracking.png")
+        plot_conditional(res, tmp / "conditional.png")
+        res.timings["total"] = time.perf_counter() - t0
+        (tmp / "backtest.json").write_text(to_json(res.to_dict()))
     if not args.quiet:
         _print_backtest(res, out)
     return 0
@@ -114,7 +112,7 @@ def add_parser(subparsers) -> None:
                 "format",
                 "quiet",
                 seed="base seed (default 0)",
-                out="output folder (default: results/backtest_<file>_<W>w)",
+                out=out_help("results/backtest_<file>_<W>w"),
                 threads="Numba threads (default: 1 below 100,000 customers, else all cores; "
                 "results do not change)",
             )

@@ -9,6 +9,7 @@ the reference's.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -20,7 +21,8 @@ from pathlib import Path
 
 import numba
 
-from simulator.cli.common import options, set_threads
+from simulator.cli.common import BadInput, check_memory, options, population_size
+from simulator.engine.workers import set_threads
 
 
 def child_measure(scenario: str, shoppers: int, days: int | None, threads: int | None) -> dict:
@@ -28,8 +30,7 @@ def child_measure(scenario: str, shoppers: int, days: int | None, threads: int |
     from simulator.engine.model import PromotionModel
     from simulator.scenario.load import load_scenario
 
-    if threads:
-        numba.set_num_threads(threads)
+    set_threads(threads or None)
     sc = load_scenario(scenario)
     model = PromotionModel(sc, shoppers=shoppers, base_dir=Path(scenario).parent)
     days = model.n_days if days is None else min(days, model.n_days)
@@ -118,10 +119,17 @@ def run_bench(
 
 def cmd_bench(args) -> int:
     """`promosim bench`: print (and optionally write) the benchmark JSON."""
-    from simulator.files import atomic_write_text, to_json
+    from simulator.files import atomic_write_text, check_output_file, to_json
+    from simulator.scenario.load import load_scenario
 
     set_threads(args.threads)  # checks the number here rather than in every child
-    sizes = [int(float(x)) for x in args.shoppers.split(",")]
+    try:
+        sizes = [population_size(x) for x in args.shoppers.split(",")]
+    except argparse.ArgumentTypeError as exc:
+        raise BadInput(f"--shoppers: {exc}") from None
+    check_memory(max(sizes), [load_scenario(args.scenario)], copies=1)  # one size at a time
+    if args.json:
+        check_output_file(args.json)
     report = run_bench(
         args.scenario,
         sizes,

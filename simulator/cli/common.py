@@ -1,4 +1,4 @@
-"""What the `promosim` commands share: the bad-input error, options, threads, loading, tables.
+"""What the `promosim` commands share: the bad-input error, options, their bounds, memory, tables.
 
 The commands' modules import this one, never each other or `app`, so the CLI has no cycle.
 """
@@ -6,12 +6,15 @@ The commands' modules import this one, never each other or `app`, so the CLI has
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import time
 from pathlib import Path
 
 from simulator.errors import UserError
 
 EXIT_BAD_INPUT = 2
+STATE_COPIES = 2  # a run holds the shoppers' drawn state and the running copy of it
 
 
 class BadInput(UserError):
@@ -22,11 +25,99 @@ def positive_int(text: str) -> int:
     """Parse a positive integer for argparse, accepting 1e6 and 1_000_000."""
     try:
         value = int(float(text.replace("_", "")))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1 or value != float(text.replace("_", "")):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def population_size(text: str) -> int:
+    """Parse --shoppers for argparse: a positive integer within a scenario's own limit."""
+    from simulator.scenario.schema import MAX_SHOPPERS
+
+    value = positive_int(text)
+    if value > MAX_SHOPPERS:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_SHOPPERS:,} shoppers (a scenario's limit), got {text!r}"
+        )
+    return value
+
+
+def seed_number(text: str) -> int:
+    """Parse --seed for argparse: a whole number in a scenario's seed range (0 to 2**63 - 1)."""
+    from simulator.scenario.schema import MAX_SEED
+
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a seed from 0 to {MAX_SEED} (2**63 - 1), got {text!r}"
+        )
+    return value
+
+
+def check_memory(shoppers: int, scenarios: list, copies: int = STATE_COPIES) -> None:
+    """Refuse, before any work, shoppers whose state would not fit in the memory available.
+
+    The state's size per shopper is that of the engine's arrays for one shopper with the most
+    contact counters any of the scenarios needs; `copies` is how many such populations the
+    command holds at once (all its processes together).
+    """
+    from simulator.engine.plan import n_capped
+    from simulator.engine.shoppers import bytes_per_shopper
+
+    per_shopper = bytes_per_shopper(max(n_capped(sc) for sc in scenarios))
+    need = shoppers * per_shopper * copies
+    free = available_memory()
+    if free is not None and need > free:
+        raise BadInput(
+            f"{shoppers:,} shoppers need about {need / 2**30:,.1f} GiB of state ({per_shopper} "
+            f"bytes each, {copies} copies) but {max(free, 0) / 2**30:,.1f} GiB is available; "
+            "use fewer --shoppers"
+        )
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still allocate, or None when unknown.
+
+    The system's available memory, within a container's limit (cgroup v2) and this process's
+    address-space limit (`ulimit -v`).
+    """
+    free = _meminfo_available()
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        if limit.isdigit() and used.isdigit():
+            free = min(free or int(limit), int(limit) - int(used))
+    except OSError:
+        pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        try:
+            mapped = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf(
+                "SC_PAGE_SIZE"
+            )
+        except OSError:
+            mapped = 0
+        free = min(free or soft, soft - mapped)
+    return free
+
+
+def _meminfo_available() -> int | None:
+    """MemAvailable of /proc/meminfo (Linux), else the free physical pages, else None."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return None
 
 
 # name -> (flag, settings); `options` makes parent parsers of them
@@ -42,11 +133,14 @@ SHARED_OPTIONS: dict[str, tuple[str, dict]] = {
     "shoppers": (
         "--shoppers",
         {
-            "type": positive_int,
+            "type": population_size,
             "help": "population size (rescales the mix, capacities and budgets)",
         },
     ),
-    "seed": ("--seed", {"type": int, "help": "base seed (default: the scenario's)"}),
+    "seed": (
+        "--seed",
+        {"type": seed_number, "help": "base seed, 0 to 2**63 - 1 (default: the scenario's)"},
+    ),
     "out": ("--out", {"help": "output folder"}),
     "threads": (
         "--threads",
@@ -55,6 +149,15 @@ SHARED_OPTIONS: dict[str, tuple[str, dict]] = {
     "no_plots": ("--no-plots", {"action": "store_true", "help": "skip the PNG charts"}),
     "quiet": ("--quiet", {"action": "store_true", "help": "no progress bar or summary"}),
 }
+
+
+def out_help(default: str) -> str:
+    """The help of a result folder's --out: its default and which folders it may name."""
+    return (
+        f"output folder (default: {default}); a new or empty folder, or a previous result of "
+        "this command, which is replaced whole. Any other folder is refused: promosim never "
+        "deletes or moves files it did not write"
+    )
 
 
 def options(*names: str, **helps: str) -> argparse.ArgumentParser:
@@ -71,25 +174,6 @@ def options(*names: str, **helps: str) -> argparse.ArgumentParser:
         if name in names or name in helps:
             parser.add_argument(flag, **{**settings, "help": helps.get(name, settings["help"])})
     return parser
-
-
-def set_threads(threads: int | None) -> None:
-    """Check and set the Numba thread count."""
-    if threads is None:
-        return
-    import numba
-
-    top = numba.config.NUMBA_NUM_THREADS
-    if not 1 <= threads <= top:
-        raise BadInput(f"--threads must be between 1 and {top} on this machine, got {threads}")
-    numba.set_num_threads(threads)
-
-
-def load(path: str, overrides: dict | None = None):
-    """Load and validate a scenario (a ScenarioError is reported by `main`)."""
-    from simulator.scenario.load import load_scenario
-
-    return load_scenario(path, overrides)
 
 
 def read_transactions(path: str, fmt: str | None, sample: bool = False):

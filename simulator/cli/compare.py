@@ -7,13 +7,15 @@ from pathlib import Path
 
 from simulator.cli.common import (
     BadInput,
-    load,
+    check_memory,
     options,
+    out_help,
     positive_int,
     print_table,
-    set_threads,
 )
+from simulator.engine.workers import set_threads
 from simulator.formatting import table_number
+from simulator.scenario.load import load_scenario
 
 # KPIs of the terminal table (comparison.csv has them all)
 SHOWN = (
@@ -32,15 +34,17 @@ SHOWN = (
 def cmd_compare(args) -> int:
     """Compare a baseline with alternatives over replications (common random numbers)."""
     from simulator.analysis.experiment import run_comparison
-    from simulator.files import atomic_dir, to_json, write_csv
+    from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
 
     paths = [args.baseline, *args.alternatives]
-    scenarios = [load(p) for p in paths]
+    scenarios = [load_scenario(p) for p in paths]
     names = [Path(p).stem for p in paths]
     if len(set(names)) != len(names):
         raise BadInput("scenario file names must differ (they name the rows of the table)")
     set_threads(args.threads)
+    check_memory(args.shoppers or scenarios[0].population.shoppers, scenarios)
     out = Path(args.out or "results/compare")
+    check_output_dir(out, "compare")
     t0 = time.perf_counter()
     cmp = run_comparison(
         scenarios,
@@ -54,7 +58,7 @@ def cmd_compare(args) -> int:
         progress=not args.quiet,
     )
     cmp.meta["wall_s"] = round(time.perf_counter() - t0, 3)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "compare") as tmp:
         (tmp / "comparison.json").write_text(
             to_json({"meta": cmp.meta, "rows": cmp.rows, "touch_roi": cmp.touch_rows})
         )
@@ -109,7 +113,7 @@ def add_parser(subparsers) -> None:
                 "no_plots",
                 "quiet",
                 seed="base seed (default: the baseline's)",
-                out="output folder (default: results/compare)",
+                out=out_help("results/compare"),
             )
         ],
     )

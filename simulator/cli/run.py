@@ -6,20 +6,30 @@ import time
 from pathlib import Path
 
 from simulator import __version__
-from simulator.cli.common import load, options, positive_int, print_table, set_threads
+from simulator.cli.common import (
+    check_memory,
+    options,
+    out_help,
+    positive_int,
+    print_table,
+)
+from simulator.engine.workers import set_threads
 from simulator.formatting import table_number
+from simulator.scenario.load import load_scenario
 
 
 def cmd_run(args) -> int:
     """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
     from simulator.analysis.experiment import replicate, summarise
     from simulator.analysis.kpis import HEADLINE
-    from simulator.files import atomic_dir, to_json, write_csv
-    from simulator.reports.outputs import daily_rows
+    from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
+    from simulator.reports.daily_table import daily_rows
 
-    sc = load(args.scenario)
+    sc = load_scenario(args.scenario)
     set_threads(args.threads)
+    check_memory(args.shoppers or sc.population.shoppers, [sc])
     out = Path(args.out or f"results/{Path(args.scenario).stem}")
+    check_output_dir(out, "run")
     t0 = time.perf_counter()
     (rep,) = replicate(
         [sc],
@@ -41,7 +51,7 @@ def cmd_run(args) -> int:
         kpis["reps"] = args.reps
         kpis["ci95"] = {k: [lo, hi] for k, (_, lo, hi) in summary.items()}
         kpis["replications"] = {k: rep.values(k) for k in summary}
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "run") as tmp:
         (tmp / "kpis.json").write_text(to_json(kpis))
         write_csv(tmp / "daily.csv", daily_rows(run, baseline))
         meta = {
@@ -98,7 +108,7 @@ def add_parser(subparsers) -> None:
                 "no_plots",
                 "quiet",
                 seed="run seed (default: the scenario's)",
-                out="output folder (default: results/<scenario name>)",
+                out=out_help("results/<scenario file stem>"),
             )
         ],
     )

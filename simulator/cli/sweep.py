@@ -1,26 +1,34 @@
 """`promosim sweep`: a scenario over a grid, random or Sobol design of overrides (docs/sweeps.md).
 
 Exit codes: 0 every point ran and every gate passed; 1 a point failed or a gate failed; 2 bad input
-(a value, a path, a point's scenario, a gate, or an output folder made by another sweep).
+(a value, a path, a point's scenario, a gate, a design too large, or an output folder that is not
+this sweep's or cannot be written); 130 (143) interrupted by Ctrl-C (SIGTERM).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
 from simulator.cli.common import (
+    STATE_COPIES,
     BadInput,
-    load,
+    available_memory,
+    check_memory,
     options,
     positive_int,
     print_table,
-    set_threads,
 )
+from simulator.cli.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+from simulator.engine.workers import set_threads
 from simulator.formatting import table_number
+from simulator.scenario.load import load_scenario
 
 SHOWN = ("roi", "incremental_gmv", "cost", "member_gmv_penetration", "new_members")
 EXIT_FAILED = 1
+MAX_POINTS = 100_000  # the most points a sweep takes (docs/sweeps.md)
+BYTES_PER_POINT = 100_000  # memory of a planned point (its validated scenario), rounded up
 
 
 def build_design(args, seed: int):
@@ -43,16 +51,35 @@ def build_design(args, seed: int):
     return Design(kind, tuple(parse_range(r) for r in args.range), n=n, seed=seed)
 
 
+def check_design_size(design) -> None:
+    """Refuse, before planning, a design with more points than a sweep takes or memory holds."""
+    if design.kind == "grid":
+        points = math.prod(len(f.texts) for f in design.factors)
+        what = "the grid"
+    elif design.kind == "sobol":
+        points = design.n * (len(design.factors) + 2)
+        what = f"--sobol {design.n} with {len(design.factors)} factor(s)"
+    else:
+        points = design.n
+        what = f"--random {design.n}"
+    free = available_memory()
+    if points > MAX_POINTS:
+        raise BadInput(f"{what} makes {points:,} points; a sweep takes at most {MAX_POINTS:,}")
+    if free is not None and points * BYTES_PER_POINT > free:
+        raise BadInput(
+            f"{what} makes {points:,} points, about {points * BYTES_PER_POINT / 2**30:,.1f} GiB "
+            f"to plan, but {max(free, 0) / 2**30:,.1f} GiB is available; use fewer points"
+        )
+
+
 def cmd_sweep(args) -> int:
     """Validate every point, run what is unfinished, write the table, summary and plots."""
     try:
         return _sweep(args)
-    except KeyboardInterrupt:
-        print(
-            "interrupted: finished points are saved; run the same command to resume",
-            file=sys.stderr,
-        )
-        return 130
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{how}: finished points are saved; run the same command to resume", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 
 
 def _sweep(args) -> int:
@@ -61,25 +88,29 @@ def _sweep(args) -> int:
         from simulator.sweeps import fork_server
 
         fork_server.start()  # the workers' server loads the engine while this process plans
+    from simulator.analysis.kpis import kpi_names
     from simulator.sweeps import (
         SweepError,
-        known_kpis,
         parse_gate,
         parse_set,
         plan_scenario_sweep,
         run_sweep,
         write_outputs,
     )
+    from simulator.sweeps.run import check_folder
 
     if args.scheduler and args.workers:
         raise BadInput(
             "--workers runs local processes; with --scheduler the cluster's workers run the points"
         )
-    base = load(args.scenario)
+    out = Path(args.out or f"results/sweep_{Path(args.scenario).stem}")
+    check_folder(out)
+    base = load_scenario(args.scenario)
     seed = base.seed if args.seed is None else args.seed
     design = build_design(args, seed)
+    check_design_size(design)
     gates = [parse_gate(g) for g in args.gate]
-    names = set(known_kpis(base))
+    names = set(kpi_names(base))
     unknown = [g.kpi for g in gates if g.kpi not in names]
     if unknown:
         raise SweepError(
@@ -98,7 +129,9 @@ def _sweep(args) -> int:
     workers = args.workers or 1
     if workers == 1 and not args.scheduler:
         set_threads(args.threads)
-    out = Path(args.out or f"results/sweep_{Path(args.scenario).stem}")
+    if not args.scheduler:  # each worker process holds its own shoppers
+        shoppers = plan.shoppers or max(sc.population.shoppers for sc in plan.scenarios)
+        check_memory(shoppers, plan.scenarios, copies=STATE_COPIES * workers)
     result = run_sweep(
         plan,
         out,
@@ -107,7 +140,10 @@ def _sweep(args) -> int:
         threads=args.threads if (workers > 1 or args.scheduler) else None,
         progress=not args.quiet,
     )
-    write_outputs(result, out, gates, plots=not args.no_plots)
+    try:
+        write_outputs(result, out, gates, plots=not args.no_plots)  # marks the sweep finished
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}/: {exc.strerror or exc}") from None
     failures = result.failures()
     gate_fails = result.gate_failures(gates)
     if not args.quiet:
@@ -168,7 +204,8 @@ def add_parser(subparsers) -> None:
                 "no_plots",
                 "quiet",
                 seed="base seed of the replications and of the design (default: the scenario's)",
-                out="output folder (default: results/sweep_<scenario>)",
+                out="output folder (default: results/sweep_<scenario>); a new or empty folder, "
+                "or the folder of the same sweep, which resumes it. Any other folder is refused",
                 threads="Numba threads per worker (default: all with one worker, else 1)",
             )
         ],

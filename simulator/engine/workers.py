@@ -50,6 +50,11 @@ def set_threads(threads: int | None) -> None:
     nb.set_num_threads(int(threads))
 
 
+def available_threads(threads: int) -> int:
+    """At most the threads this machine has: a sweep worker may run where there are fewer."""
+    return min(threads, nb.config.NUMBA_NUM_THREADS)
+
+
 def n_workers(n_chunks: int) -> int:
     """Workers for a kernel over n_chunks chunks: Numba's thread setting, at most one a chunk."""
     return max(1, min(nb.get_num_threads(), n_chunks))

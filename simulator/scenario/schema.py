@@ -26,6 +26,7 @@ MAX_DAYS = 3000  # days are int16 in the population arrays
 # are in docs/scenario.md ("Limits"). With at most 2e9 shoppers over 3000 days (6e12 shopper-
 # days), sums of costs, GMV and counts stay far below float64's 1.8e308 and int64's 9.2e18.
 MAX_SHOPPERS = 2_000_000_000
+MAX_SEED = 2**63 - 1  # seeds are hashed as uint64; int64 keeps them exact everywhere
 """Shoppers, and contacts a channel makes a day: rescaled by --shoppers up to 2e9 times, a
 daily capacity stays below 4e18, within the engine's int64 counters."""
 MAX_MONEY = 1e9
@@ -227,7 +228,7 @@ class Scenario(StrictModel):
     schema_version: Literal[1] = 1
     name: str
     description: str = ""
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     population: Population
     calendar: Calendar
     benefits: dict[Name, Benefit] = Field(default_factory=dict)

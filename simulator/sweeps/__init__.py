@@ -9,8 +9,8 @@ written atomically to `points/<id>.json` as it completes; a sweep started again 
 definition resumes and recomputes nothing that finished. Execution is in this process, in local
 worker processes, or on a dask.distributed cluster; the results do not depend on which.
 
-The code is in parts, each importing only the ones before it; this module re-exports their
-public names:
+The code is in parts, each importing only the ones before it; this module gives the names a
+user of sweeps needs (the CLI and `simulator`'s public API take them from here):
 
 * `keys`: canonical JSON and digests, which name points and baselines.
 * `design`: what runs. Values, grids, ranges, `--set` overrides and gates parsed from text; the
@@ -25,10 +25,7 @@ public names:
   reads the folder back into a `SweepResult`.
 """
 
-from simulator.analysis.kpis import kpi_names as known_kpis  # the KPIs a sweep point reports
 from simulator.sweeps.design import (
-    GATE_OPS,
-    SWEEP_FORMAT,
     Design,
     Evaluate,
     Factor,
@@ -40,68 +37,29 @@ from simulator.sweeps.design import (
     parse_range,
     parse_set,
     parse_value,
-    value_label,
 )
-from simulator.sweeps.execute import (
-    TRACE_ENV,
-    Task,
-    add_incremental,
-    evaluate_function,
-    execute,
-    run_task,
-    simulate_baseline,
-    simulate_point,
-)
-from simulator.sweeps.plan import is_list_field, plan_function_sweep, plan_scenario_sweep
-from simulator.sweeps.report import (
-    BEST,
-    PointResult,
-    SweepResult,
-    best_points,
-    summary_markdown,
-    write_outputs,
-)
-from simulator.sweeps.run import collect, prepare_folder, run_sweep
+from simulator.sweeps.execute import TRACE_ENV
+from simulator.sweeps.plan import plan_function_sweep, plan_scenario_sweep
+from simulator.sweeps.report import SweepResult, write_outputs
+from simulator.sweeps.run import collect, run_sweep
 
 __all__ = [
-    # design
-    "GATE_OPS",
-    "SWEEP_FORMAT",
+    "TRACE_ENV",
     "Design",
     "Evaluate",
     "Factor",
     "Gate",
     "SweepError",
     "SweepPlan",
+    "SweepResult",
+    "collect",
     "parse_gate",
     "parse_grid",
     "parse_range",
     "parse_set",
     "parse_value",
-    "value_label",
-    # plan
-    "is_list_field",
-    "known_kpis",
     "plan_function_sweep",
     "plan_scenario_sweep",
-    # report
-    "BEST",
-    "PointResult",
-    "SweepResult",
-    "best_points",
-    "summary_markdown",
-    "write_outputs",
-    # execute
-    "TRACE_ENV",
-    "Task",
-    "add_incremental",
-    "evaluate_function",
-    "execute",
-    "run_task",
-    "simulate_baseline",
-    "simulate_point",
-    # run
-    "collect",
-    "prepare_folder",
     "run_sweep",
+    "write_outputs",
 ]

@@ -26,6 +26,8 @@ from simulator.engine.population import draw_population
 from simulator.engine.rng import replication_seed
 from simulator.engine.run import no_campaign, simulate
 from simulator.engine.shoppers import Shoppers
+from simulator.engine.workers import available_threads, set_threads
+from simulator.files import process_alive
 from simulator.scenario.schema import Population, Scenario
 from simulator.sweeps import fork_server
 from simulator.sweeps.design import SweepError
@@ -113,9 +115,7 @@ def run_task(kind: str, key: str, fn: Callable, arg: tuple, threads: int | None)
     """Run a task wherever it is: ("ok", value) or ("error", message, traceback)."""
     with _EVAL_LOCK:
         if threads:
-            import numba
-
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            set_threads(available_threads(threads))
         trace = os.environ.get(TRACE_ENV)
         if trace:
             with open(trace, "a", encoding="utf-8") as f:
@@ -127,26 +127,9 @@ def run_task(kind: str, key: str, fn: Callable, arg: tuple, threads: int | None)
 
 
 # ----------------------------------------------------------------------------- where tasks run
-def process_alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def _init_worker(threads: int, sweep_pid: int) -> None:
     """Worker set-up: Numba threads, and exit once the sweep process is gone (even kill -9)."""
-    import numba
-
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    set_threads(available_threads(threads))
 
     def watch():
         while process_alive(sweep_pid):
@@ -184,6 +167,7 @@ def _execute_local(tasks, on_done, workers, threads):
 
     Each uses one Numba thread unless told otherwise (no oversubscription of the cores).
     """
+    fork_server.start()
     pool = ProcessPoolExecutor(
         workers,
         mp_context=fork_server.context(),

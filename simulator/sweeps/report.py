@@ -18,7 +18,7 @@ import numpy as np
 
 from simulator.analysis.kpi_registry import find
 from simulator.analysis.stats import estimate, mean_ci
-from simulator.files import atomic_write_text, to_json, write_csv
+from simulator.files import atomic_write_text, to_json, write_csv, write_marker
 from simulator.formatting import csv_number, short_label, short_number
 from simulator.sweeps.design import Gate, SweepPlan, value_label
 
@@ -285,7 +285,10 @@ def _write_rows(path: Path, rows: list[dict], columns: list[str]) -> None:
 def write_outputs(
     result: SweepResult, out: str | Path, gates: list[Gate] = (), plots: bool = True
 ) -> None:
-    """Write sweep.csv, summary.md, summary.json, sobol.csv (Sobol designs) and plots."""
+    """Write sweep.csv, summary.md, summary.json, sobol.csv (Sobol designs) and plots.
+
+    Last, the folder's marker (`files.write_marker`): a sweep folder holding it is finished.
+    """
     out = Path(out)
     factor_cols = [f.path for f in result.plan.design.factors]
     _write_rows(
@@ -341,3 +344,4 @@ def write_outputs(
         from simulator.reports.sweep_plots import plot_sweep
 
         plot_sweep(result, out / "plots", sobol_rows)
+    write_marker(out, "sweep")

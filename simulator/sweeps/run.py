@@ -10,13 +10,14 @@ same definition recomputes nothing that finished. `collect` reads the folder bac
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from simulator.engine.run import no_campaign
-from simulator.files import atomic_write_text, temporary_files, to_json
+from simulator.files import MARKER, atomic_write_text, process_alive, temporary_files, to_json
 from simulator.scenario.schema import Scenario
 from simulator.sweeps.design import SweepError, SweepPlan
 from simulator.sweeps.execute import (
@@ -24,22 +25,43 @@ from simulator.sweeps.execute import (
     add_incremental,
     evaluate_function,
     execute,
-    process_alive,
     simulate_baseline,
     simulate_point,
 )
 from simulator.sweeps.keys import digest, jsonable
 from simulator.sweeps.report import PointResult, SweepResult
 
+SWEEP_FOLDERS = (".", "points", "baselines", "plots")  # where a sweep writes files
+
+
+def check_folder(out: Path) -> None:
+    """Refuse (SweepError) a file, or a folder holding anything but a sweep (no `sweep.json`).
+
+    Cheap and independent of the plan, so a caller checks before planning.
+    """
+    if os.path.lexists(out) and not out.is_dir():
+        raise SweepError(f"--out {out} is a file, not a folder; name a new folder")
+    if not (out / "sweep.json").exists() and out.exists() and any(out.iterdir()):
+        raise SweepError(
+            f"{out} exists and is not a sweep folder (no sweep.json); use another --out"
+        )
+
 
 def prepare_folder(plan: SweepPlan, out: Path) -> None:
-    """Create the output folder with the sweep's definition, or check it is the same sweep."""
+    """Create the output folder with the sweep's definition, or check it is the same sweep.
+
+    Also removes the temporary files killed writers left (points, baselines, outputs, charts)
+    and the mark of a finished sweep (`files.MARKER`, written once every output is), which a
+    resumed sweep earns again. Raises SweepError before anything runs when the folder is
+    another sweep's, is not a sweep's (`check_folder`), or cannot be written.
+    """
+    check_folder(out)
     definition = plan.definition()
     meta_path = out / "sweep.json"
     if meta_path.exists():
         try:
             stored = json.loads(meta_path.read_text(encoding="utf-8"))["definition"]
-        except (ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError):
             raise SweepError(f"{meta_path} is not a sweep definition; use another --out") from None
         if stored != definition:
             diff = sorted(
@@ -50,21 +72,21 @@ def prepare_folder(plan: SweepPlan, out: Path) -> None:
                 "it resumes only the same definition. Use another --out or "
                 "delete the folder"
             )
-    elif out.exists() and any(out.iterdir()):
-        raise SweepError(
-            f"{out} exists and is not a sweep folder (no sweep.json); use another --out"
-        )
-    (out / "points").mkdir(parents=True, exist_ok=True)
-    if plan.baseline:
-        (out / "baselines").mkdir(exist_ok=True)
-    for folder in ("points", "baselines"):
-        for tmp, pid in temporary_files(out / folder):
-            if not process_alive(pid):  # left by a killed sweep
-                tmp.unlink(missing_ok=True)
-    if not meta_path.exists():
-        atomic_write_text(
-            meta_path, to_json({"definition": definition, "scenario_path": plan.scenario_path})
-        )
+    try:
+        (out / "points").mkdir(parents=True, exist_ok=True)
+        if plan.baseline:
+            (out / "baselines").mkdir(exist_ok=True)
+        for folder in SWEEP_FOLDERS:
+            for tmp, pid in temporary_files(out / folder):
+                if not process_alive(pid):  # left by a killed sweep
+                    tmp.unlink(missing_ok=True)
+        (out / MARKER).unlink(missing_ok=True)
+        if not meta_path.exists():
+            atomic_write_text(
+                meta_path, to_json({"definition": definition, "scenario_path": plan.scenario_path})
+            )
+    except OSError as exc:
+        raise SweepError(f"cannot write {out}/: {exc.strerror or exc}") from None
 
 
 def _save(path: Path, record: dict) -> None:

@@ -15,6 +15,7 @@ from simulator.clv.params_file import FittedParams
 from simulator.domain.lifecycle import ALIVE, EVER_BOUGHT, NONMEMBER_BUYER
 from simulator.engine.model import PromotionModel
 from simulator.engine.rng import replication_seed
+from simulator.engine.workers import set_threads
 from simulator.fitting.backtest.calibration import WEEK, BacktestError
 from simulator.scenario.load import validate_data
 from simulator.scenario.schema import Scenario
@@ -115,7 +116,7 @@ def simulate_cohort(
             threads or auto_threads(len(first_offset)),
         )
     finally:
-        nb.set_num_threads(before)
+        set_threads(before)
 
 
 def _simulate_cohort(

@@ -1,4 +1,4 @@
-"""The tables of a run's output folder: daily.csv rows."""
+"""daily.csv of a run: one row per day (date, phase, shoppers per state, activity, GMV, cost)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """`promosim calibrate bgnbd`: fit BG/NBD and Gamma-Gamma to a transaction log, write a params file.
 
 User errors (bad transaction files, periods outside the log) print "error: ..." and exit 2, like
-the rest of the CLI (`simulator.errors`).
+the rest of the CLI (`simulator.errors`). A BG/NBD fit that did not converge is printed but not
+written, exit 1, unless --allow-unconverged.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import sys
 from pathlib import Path
 
 from simulator.cli.common import BadInput, options, positive_int, print_table, read_transactions
+
+EXIT_NOT_CONVERGED = 1
 
 
 def _date(text: str) -> dt.date:
@@ -44,8 +48,11 @@ def cmd_calibrate_bgnbd(args) -> int:
     from simulator.clv.gamma_gamma import PARAM_NAMES as GG
     from simulator.clv.params_file import unit_name, write_params
     from simulator.clv.transactions import date_of_day, day_number
+    from simulator.files import check_output_file
     from simulator.fitting.backtest.calibration import cal_end_of_weeks, calibrate
 
+    out = Path(args.out or f"calibration/params/{Path(args.transactions).stem.lower()}.yaml")
+    check_output_file(out)
     tx, load_s = read_transactions(args.transactions, args.format)
     if args.cal_weeks is not None:
         cal_end = cal_end_of_weeks(tx, args.cal_weeks)
@@ -54,12 +61,13 @@ def cmd_calibrate_bgnbd(args) -> int:
     else:
         cal_end = int(tx.day.max())
     cal = calibrate(tx, cal_end, args.time_unit_days, source=str(args.transactions))
-    out = Path(args.out or f"calibration/params/{Path(args.transactions).stem.lower()}.yaml")
-    try:
-        write_params(out, cal.params)
-    except OSError as exc:
-        raise BadInput(f"cannot write {out}: {exc.strerror or exc}") from None
     bg, gg, rfm = cal.bgnbd, cal.gamma_gamma, cal.rfm
+    write = bg.converged or args.allow_unconverged
+    if write:
+        try:
+            write_params(out, cal.params)
+        except OSError as exc:
+            raise BadInput(f"cannot write {out}: {exc.strerror or exc}") from None
     unit = unit_name(args.time_unit_days)
     print(
         f"{args.transactions}: {tx.n_transactions:,} rows, {tx.n_customers:,} customers; "
@@ -87,6 +95,13 @@ def cmd_calibrate_bgnbd(args) -> int:
         f"time: load {load_s:.3f} s, summarise {cal.summarise_s:.3f} s, fit "
         f"{cal.fit_s:.3f} s (total {total:.3f} s)"
     )
+    if not write:
+        print(
+            f"error: the BG/NBD fit did not converge, so {out} was not written; check the log "
+            "and the calibration period, or write it anyway with --allow-unconverged",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_CONVERGED
     print(f"written to {out}")
     return 0
 
@@ -122,5 +137,11 @@ def add_parser(subparsers) -> None:
         type=_positive_float,
         default=7.0,
         help="days per time unit of the BG/NBD rates (default 7: weeks)",
+    )
+    b.add_argument(
+        "--allow-unconverged",
+        action="store_true",
+        help="write the params file even when the BG/NBD fit did not converge (otherwise "
+        "nothing is written and the exit code is 1)",
     )
     b.set_defaults(func=cmd_calibrate_bgnbd)

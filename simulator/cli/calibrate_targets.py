@@ -1,7 +1,7 @@
 """`promosim calibrate targets`: fit a scenario's free parameters to campaign targets.
 
 Exit codes: 0 every target met, 1 some target not met (the report says which and why), 2 bad
-input (scenario, targets file or arguments), reported by `simulator.cli.main`.
+input (scenario, targets file or arguments), reported by `simulator.cli.app.main`.
 """
 
 from __future__ import annotations
@@ -10,15 +10,29 @@ import sys
 import time
 from pathlib import Path
 
-from simulator.cli.common import options, positive_int, print_table, set_threads
+from simulator.cli.common import (
+    check_memory,
+    options,
+    out_help,
+    positive_int,
+    print_table,
+)
+from simulator.engine.workers import set_threads
 from simulator.formatting import table_number
 
 EXIT_NOT_MET = 1
+COMMAND = "calibrate targets"  # the command a result folder's marker names
 
 
 def cmd_calibrate_targets(args) -> int:
     """Fit the targets file's free parameters; print, write fit.json, fitted YAML and chart."""
-    from simulator.files import atomic_dir, atomic_write_text, to_json
+    from simulator.files import (
+        atomic_dir,
+        atomic_write_text,
+        check_output_dir,
+        check_output_file,
+        to_json,
+    )
     from simulator.fitting.targets.fitted_yaml import fitted_yaml
     from simulator.fitting.targets.problem import load_problem
     from simulator.fitting.targets.search import fit
@@ -28,7 +42,13 @@ def cmd_calibrate_targets(args) -> int:
         args.scenario, args.targets, shoppers=args.shoppers, reps=args.reps, seed=args.seed
     )
     set_threads(args.threads)
+    # the search keeps up to 3 sets of every replication's shoppers, draws one, runs one copy
+    check_memory(problem.shoppers, [problem.scenario], copies=4 * problem.reps + 1)
     out = Path(args.out or f"results/calibrate_{Path(args.scenario).stem}")
+    check_output_dir(out, COMMAND)
+    if args.save_fitted:
+        check_output_file(args.save_fitted)
+        check_output_file(Path(args.save_fitted).with_suffix(".fit.json"))
     stem = Path(args.scenario).stem
     if not args.quiet:
         print(
@@ -42,14 +62,13 @@ def cmd_calibrate_targets(args) -> int:
     result = fit(problem, max_evals=args.max_evals, progress=not args.quiet)
     report = result.report()
     report["command"] = " ".join(["promosim", *sys.argv[1:]]) if sys.argv[1:] else None
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, COMMAND) as tmp:
         (tmp / "fit.json").write_text(to_json(report))
         (tmp / f"{stem}.yaml").write_text(fitted_yaml(result, out / f"{stem}.yaml"))
         if not args.no_plots:
             plot_targets(result, tmp / "targets.png")
     if args.save_fitted:
         dest = Path(args.save_fitted)
-        dest.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(dest, fitted_yaml(result, dest))
         atomic_write_text(dest.with_suffix(".fit.json"), to_json(report))
     wall = time.perf_counter() - t0
@@ -112,7 +131,7 @@ def add_parser(subparsers) -> None:
                 "no_plots",
                 "quiet",
                 shoppers="shoppers per run (default: 100,000 or the scenario's if fewer)",
-                out="output folder (default: results/calibrate_<scenario stem>)",
+                out=out_help("results/calibrate_<scenario stem>"),
             )
         ],
     )
