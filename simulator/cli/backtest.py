@@ -16,11 +16,11 @@ from simulator.cli.common import (
     print_table,
     read_transactions,
 )
-from simulator.engine.workers import set_threads
 
 
 def cmd_backtest(args) -> int:
     """Fit on the calibration weeks, replay the cohort in the engine, write figures and charts."""
+    from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.fitting.backtest.run import run_backtest
 

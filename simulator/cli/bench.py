@@ -22,12 +22,12 @@ from pathlib import Path
 import numba
 
 from simulator.cli.common import BadInput, check_memory, options, population_size
-from simulator.engine.workers import set_threads
 
 
 def child_measure(scenario: str, shoppers: int, days: int | None, threads: int | None) -> dict:
     """Run in this process: steady-state speed (after a warm-up day) and peak memory."""
     from simulator.engine.model import PromotionModel
+    from simulator.engine.workers import set_threads
     from simulator.scenario.load import load_scenario
 
     set_threads(threads or None)
@@ -119,6 +119,7 @@ def run_bench(
 
 def cmd_bench(args) -> int:
     """`promosim bench`: print (and optionally write) the benchmark JSON."""
+    from simulator.engine.workers import set_threads
     from simulator.files import atomic_write_text, check_output_file, to_json
     from simulator.scenario.load import load_scenario
 

@@ -17,7 +17,6 @@ from simulator.cli.common import (
     positive_int,
     print_table,
 )
-from simulator.engine.workers import set_threads
 from simulator.formatting import table_number
 
 EXIT_NOT_MET = 1
@@ -26,6 +25,7 @@ COMMAND = "calibrate targets"  # the command a result folder's marker names
 
 def cmd_calibrate_targets(args) -> int:
     """Fit the targets file's free parameters; print, write fit.json, fitted YAML and chart."""
+    from simulator.engine.workers import set_threads
     from simulator.files import (
         atomic_dir,
         atomic_write_text,

@@ -13,9 +13,7 @@ from simulator.cli.common import (
     positive_int,
     print_table,
 )
-from simulator.engine.workers import set_threads
 from simulator.formatting import table_number
-from simulator.scenario.load import load_scenario
 
 # KPIs of the terminal table (comparison.csv has them all)
 SHOWN = (
@@ -34,7 +32,9 @@ SHOWN = (
 def cmd_compare(args) -> int:
     """Compare a baseline with alternatives over replications (common random numbers)."""
     from simulator.analysis.experiment import run_comparison
+    from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
+    from simulator.scenario.load import load_scenario
 
     paths = [args.baseline, *args.alternatives]
     scenarios = [load_scenario(p) for p in paths]

@@ -13,17 +13,17 @@ from simulator.cli.common import (
     positive_int,
     print_table,
 )
-from simulator.engine.workers import set_threads
 from simulator.formatting import table_number
-from simulator.scenario.load import load_scenario
 
 
 def cmd_run(args) -> int:
     """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
     from simulator.analysis.experiment import replicate, summarise
     from simulator.analysis.kpis import HEADLINE
+    from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.reports.daily_table import daily_rows
+    from simulator.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario)
     set_threads(args.threads)

@@ -21,9 +21,7 @@ from simulator.cli.common import (
     print_table,
 )
 from simulator.cli.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
-from simulator.engine.workers import set_threads
 from simulator.formatting import table_number
-from simulator.scenario.load import load_scenario
 
 SHOWN = ("roi", "incremental_gmv", "cost", "member_gmv_penetration", "new_members")
 EXIT_FAILED = 1
@@ -84,6 +82,9 @@ def cmd_sweep(args) -> int:
 
 def _sweep(args) -> int:
     """The sweep command's body; bad input raises BadInput."""
+    from simulator.engine.workers import set_threads
+    from simulator.scenario.load import load_scenario
+
     if (args.workers or 1) > 1 and not args.scheduler:
         from simulator.sweeps import fork_server
 

@@ -6,7 +6,6 @@ import sys
 
 from simulator.cli.common import EXIT_BAD_INPUT
 from simulator.errors import UserError
-from simulator.scenario.load import load_scenario
 
 
 def cmd_validate(args) -> int:
@@ -14,6 +13,8 @@ def cmd_validate(args) -> int:
 
     Exit 0 when all are good, else 2; every file is checked either way.
     """
+    from simulator.scenario.load import load_scenario
+
     bad = 0
     for path in args.scenario:
         try:
