@@ -108,3 +108,23 @@ def test_a_hostile_input_is_refused_cleanly(case, folder, capsys):
     if code == 2:
         assert err.startswith("error: ") and str(path) in err, err
     assert not UNPRINTABLE.search(err.replace("\n", "")), repr(err)
+
+
+RUN_CASES = [c for c in CASES if c.kind == "scenario" and c.codes == (2,) and not c.known]
+
+
+@pytest.mark.parametrize("case", RUN_CASES, ids=[c.name for c in RUN_CASES])
+def test_run_refuses_a_hostile_scenario_before_simulating(case, folder, capsys):
+    """`promosim run` refuses every bad scenario like `validate`, in under 10 s and 1 GB."""
+    path = make(case, folder)
+    out = folder / "run_out" / case.name
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    code = run(["run", str(path), "--shoppers", "1000", "--no-plots", "--quiet", "--out", str(out)])
+    elapsed = time.perf_counter() - t0
+    out_text, err = capsys.readouterr()
+    assert code == 2, f"exit {code}: {err or out_text}"
+    assert elapsed < SECONDS and "Traceback" not in out_text + err
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < MEMORY_KB
+    assert err.startswith("error: ") and str(path) in err, err
+    assert not out.exists()  # nothing written for a refused scenario
