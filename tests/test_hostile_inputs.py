@@ -113,11 +113,19 @@ def test_a_hostile_input_is_refused_cleanly(case, folder, capsys):
 RUN_CASES = [c for c in CASES if c.kind == "scenario" and c.codes == (2,) and not c.known]
 
 
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    """A second folder like `folder`, so `run` makes its own copy of every case."""
+    path = tmp_path_factory.mktemp("hostile_run")
+    prepare(path)
+    return path
+
+
 @pytest.mark.parametrize("case", RUN_CASES, ids=[c.name for c in RUN_CASES])
-def test_run_refuses_a_hostile_scenario_before_simulating(case, folder, capsys):
+def test_run_refuses_a_hostile_scenario_before_simulating(case, run_folder, capsys):
     """`promosim run` refuses every bad scenario like `validate`, in under 10 s and 1 GB."""
-    path = make(case, folder)
-    out = folder / "run_out" / case.name
+    path = make(case, run_folder)
+    out = run_folder / "run_out" / case.name
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     code = run(["run", str(path), "--shoppers", "1000", "--no-plots", "--quiet", "--out", str(out)])
