@@ -364,3 +364,22 @@ def test_dates_are_dates_only(tmp_path, written):
 def test_dates_and_quoted_dates_are_read():
     """`2021-09-01` and `"2021-09-01"` are the same day."""
     assert Dated(day="2021-09-01").day == Dated(day=dt.date(2021, 9, 1)).day
+
+
+def test_validated_names_every_bad_field_once():
+    """One translation of pydantic errors for every file: each field once, with its line."""
+    from simulator.yamlfiles import validated
+
+    class Pair(StrictModel):
+        a: int
+        b: int
+
+    with pytest.raises(YamlFileError) as exc:
+        validated(Pair, {"a": "x", "c": 1}, YamlFileError, "pair.yaml", None)
+    text = str(exc.value)
+    assert "pair.yaml" in text and text.count("a:") == 1
+    assert "b: required field is missing" in text and "unknown key 'c'" in text
+    with pytest.raises(YamlFileError) as exc:  # a custom translation, duplicates merged
+        validated(Pair, {}, YamlFileError, "p.yaml", None, problem=lambda e: ((), "bad pair"))
+    assert str(exc.value).count("bad pair") == 1
+    assert validated(Pair, {"a": 1, "b": 2}, YamlFileError, "p.yaml", None) == Pair(a=1, b=2)

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, Field, PositiveFloat, ValidationError
+from pydantic import AfterValidator, Field, PositiveFloat
 
 from simulator.clv.bgnbd import BGNBDFit
 from simulator.clv.gamma_gamma import GammaGammaFit
 from simulator.files import atomic_write_text
-from simulator.yamlfiles import Day, StrictModel, YamlFileError, pydantic_problem, read_yaml
+from simulator.yamlfiles import Day, StrictModel, YamlFileError, read_yaml, validated
 from simulator.yamlfiles.loader import YamlDumper
 
 EXPECTED = "a mapping of fields such as `bgnbd: {r: ...}`"
@@ -182,8 +182,4 @@ def read_params(path: str | Path) -> FittedParams:
 def _read(path: Path) -> FittedParams:
     """Read and validate the file (errors name the path as given)."""
     data, root = read_yaml(path, ParamsFileError, EXPECTED)
-    try:
-        return FittedParams.model_validate(data)
-    except ValidationError as exc:
-        problems = [pydantic_problem(e, FittedParams) for e in exc.errors()]
-        raise ParamsFileError(str(path), problems, root) from None
+    return validated(FittedParams, data, ParamsFileError, str(path), root)

@@ -11,12 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from simulator.scenario import paths
 from simulator.scenario.checks import check_references
 from simulator.scenario.schema import Scenario
-from simulator.yamlfiles import YamlFileError, locate, pydantic_problem, read_yaml
+from simulator.yamlfiles import YamlFileError, locate, read_yaml, validated
 
 EXPECTED = "a mapping of sections (name, population, calendar, ...)"
 MAX_EXTENDS = 10
@@ -56,11 +54,7 @@ def validate_data(
     sources: list | None = None,
 ) -> Scenario:
     """Validate an already-parsed scenario mapping (pydantic, then cross-references)."""
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems = [pydantic_problem(e, Scenario) for e in exc.errors()]
-        raise ScenarioError(name, problems, root, sources=sources) from None
+    scenario = validated(Scenario, data, ScenarioError, name, root, sources=sources)
     problems = check_references(scenario, base_dir or Path("."))
     if problems:
         raise ScenarioError(name, problems, root, sources=sources)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from simulator.errors import UserError
 from simulator.yamlfiles.inputs import UnreadableInput, read_input_bytes
@@ -228,6 +228,20 @@ def _expanded(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- pydantic errors
+def validated(model, data, error, name: str, root: Any, problem=None, **error_kw):
+    """`model.model_validate(data)`, or `error(name, problems, root, ...)` naming every bad field.
+
+    problem: turns one pydantic error into (path, message); default `pydantic_problem`. Equal
+    problems are reported once.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        translate = problem or (lambda err: pydantic_problem(err, model))
+        problems = list(dict.fromkeys(translate(err) for err in exc.errors()))
+        raise error(name, problems, root, **error_kw) from None
+
+
 def pydantic_problem(err: dict, model: type[BaseModel]) -> tuple[tuple, str]:
     """Turn one pydantic error of validating `model` into (path, message a user understands)."""
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simulator.scenario.schema import MAX_SHOPPERS
-from simulator.yamlfiles import StrictModel, YamlFileError, pydantic_problem, read_yaml
+from simulator.yamlfiles import StrictModel, YamlFileError, pydantic_problem, read_yaml, validated
 
 
 class TargetsError(YamlFileError):
@@ -90,9 +90,5 @@ def read_targets(path: str | Path) -> tuple[TargetsFile, Any]:
     """Read and validate a targets file's own fields; TargetsError names file, line and field."""
     name = str(path)
     data, root = read_yaml(Path(path), TargetsError, "a mapping with targets and params")
-    try:
-        spec = TargetsFile.model_validate(data)
-    except ValidationError as exc:
-        problems = list(dict.fromkeys(_problem(e) for e in exc.errors()))
-        raise TargetsError(name, problems, root) from None
+    spec = validated(TargetsFile, data, TargetsError, name, root, problem=_problem)
     return spec, root
