@@ -1,7 +1,21 @@
-"""Benefit types: what each is, who can use it, and how it reaches a shopper.
+"""Benefit types: what each is, who can use it, how it reaches a shopper and how it combines.
 
 A benefit (权益) has a type from `BENEFIT_TYPES`. The type fixes the lifecycle states that can use
-it (a scenario offering it to any other state is rejected) and its default delivery:
+it (a scenario offering it to any other state is rejected), its default delivery and its *offer
+class*, which says what terms it states and how it combines with other benefits in one order:
+
+- ``coupon``: amount or percent off, with an optional spend threshold (满减). A shopper holding
+  several coupons uses the best single one (the platform allows one store coupon per order).
+- ``price``: a percent off the list price (member price, early-bird price): the best one applies.
+- ``platform``: the platform's cross-store discount, amount off for every `per_spend` spent: it
+  stacks with the store's coupon and price.
+- ``gift``: a gift of a value with the order (optionally over a threshold): gifts add up.
+- ``points``: points on the amount paid, each with a cost to the store (a liability).
+- ``none``: no terms (priority purchase): its effect parameters only.
+
+Price-family benefits (coupon, price, platform and gifts of the price family) move purchase
+through their terms (`engine/offers.py`, docs/model.md "Offers"); mind-share benefits through their
+effect parameters. Deliveries:
 
 - ``store``: online for every eligible shopper who visits on the days it is online (member price,
   member day, points): no contact needed.
@@ -9,10 +23,6 @@ it (a scenario offering it to any other state is rejected) and its default deliv
   single use, usable on the days it is online.
 - ``on_enrol``: granted to each shopper who enrols during the campaign, usable from the next day
   (new-member gift pack).
-
-A type may also carry special mechanics the engine honours (`BenefitType.only_on_birthday`).
-Effects and costs are per benefit in the scenario; the engine applies them in its day steps
-(`simulator/engine/steps.py`).
 """
 
 from __future__ import annotations
@@ -33,38 +43,56 @@ DELIVERY = codes(DELIVERIES, np.int8)  # code of each delivery in the compiled p
 STORE = DELIVERY["store"]
 ON_ENROL = DELIVERY["on_enrol"]
 
-COST_KINDS = ("per_redemption", "per_grant", "share_of_basket")
-COST_KIND = codes(COST_KINDS, np.int8)  # code of each cost kind in the compiled plan
-PER_REDEMPTION = COST_KIND["per_redemption"]  # the cost's value for each order that uses it
-PER_GRANT = COST_KIND["per_grant"]  # the value for each shopper it is delivered or granted to
-SHARE_OF_BASKET = COST_KIND["share_of_basket"]  # the value x the basket of each order using it
+OFFER_CLASSES = ("none", "coupon", "price", "platform", "gift", "points")
+OFFER_CLASS = codes(OFFER_CLASSES, np.int8)  # code of each offer class in the compiled plan
+NO_OFFER = OFFER_CLASS["none"]
+COUPON = OFFER_CLASS["coupon"]
+PRICE = OFFER_CLASS["price"]
+PLATFORM = OFFER_CLASS["platform"]
+GIFT = OFFER_CLASS["gift"]
+POINTS = OFFER_CLASS["points"]
+
+# The offer terms each class may state (schema `Offer` fields); the others must stay unset.
+OFFER_TERMS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "coupon": ("amount_off", "percent_off", "min_spend"),
+    "price": ("percent_off",),
+    "platform": ("amount_off", "per_spend"),
+    "gift": ("gift_value", "min_spend"),
+    "points": ("points_per_yuan", "point_value"),
+}
 
 
 @dataclass(frozen=True)
 class BenefitType:
-    """A kind of benefit: its family, who can use it, its default delivery and special mechanics."""
+    """A kind of benefit: family, who can use it, delivery, offer class and special mechanics."""
 
-    family: str  # "price" (discount) or "mind_share" (non-discount)
+    family: str  # "price" (terms drive the response) or "mind_share" (effect parameters do)
     states: tuple[str, ...]
     delivery: str
-    only_on_birthday: bool = False  # usable only on the shopper's birthday
+    offer: str  # one of OFFER_CLASSES
+    birthday_month: bool = False  # usable only in the shopper's birthday month
+    once: bool = False  # a store benefit each shopper uses at most once in the campaign
 
 
 BENEFIT_TYPES: dict[str, BenefitType] = {
     # price / discount
-    "member_coupon": BenefitType("price", MEMBER_STATES, "touch"),
-    "member_price": BenefitType("price", MEMBER_STATES, "store"),
-    "lockin_gift": BenefitType("price", STATES, "touch"),  # 0.01-yuan lock-in member gift
-    "new_member_gift": BenefitType("price", ("enrolled",), "on_enrol"),
-    "presale_gift": BenefitType("price", MEMBER_STATES, "store"),
-    "early_bird_price": BenefitType("price", STATES, "store"),
-    "repurchase_gift": BenefitType("price", BUYER_MEMBERS + LAPSED, "touch"),
-    "winback_coupon": BenefitType("price", LAPSED, "touch"),
-    "trial": BenefitType("price", NON_MEMBERS + ("enrolled",), "touch"),
+    "member_coupon": BenefitType("price", MEMBER_STATES, "touch", "coupon"),
+    "member_price": BenefitType("price", MEMBER_STATES, "store", "price"),
+    "lockin_gift": BenefitType("price", STATES, "touch", "gift"),  # 0.01-yuan lock-in gift
+    "new_member_gift": BenefitType("price", ("enrolled",), "on_enrol", "coupon"),
+    "presale_gift": BenefitType("price", MEMBER_STATES, "store", "gift"),
+    "early_bird_price": BenefitType("price", STATES, "store", "price"),
+    "repurchase_gift": BenefitType("price", BUYER_MEMBERS + LAPSED, "touch", "gift"),
+    "winback_coupon": BenefitType("price", LAPSED, "touch", "coupon"),
+    "trial": BenefitType("price", NON_MEMBERS + ("enrolled",), "touch", "gift"),
+    "platform_discount": BenefitType("price", STATES, "store", "platform"),  # e.g. 50 off per 300
     # mind-share / non-discount
-    "points": BenefitType("mind_share", MEMBER_STATES, "store"),
-    "birthday_gift": BenefitType("mind_share", MEMBER_STATES, "store", only_on_birthday=True),
-    "member_day": BenefitType("mind_share", MEMBER_STATES, "store"),
-    "priority_purchase": BenefitType("mind_share", MEMBER_STATES, "store"),
-    "challenge_plan": BenefitType("mind_share", MEMBER_STATES, "store"),
+    "points": BenefitType("mind_share", MEMBER_STATES, "store", "points"),
+    "birthday_gift": BenefitType(
+        "mind_share", MEMBER_STATES, "store", "gift", birthday_month=True, once=True
+    ),
+    "member_day": BenefitType("mind_share", MEMBER_STATES, "store", "gift"),
+    "priority_purchase": BenefitType("mind_share", MEMBER_STATES, "store", "none"),
+    "challenge_plan": BenefitType("mind_share", MEMBER_STATES, "store", "gift", once=True),
 }

@@ -38,33 +38,24 @@ def reachable(plan, shoppers, i, touch, state, segments, tag_word):
 
 
 @hot_inline
-def usable(plan, online, held, state, segments, birthday):
+def usable(plan, online, held, state, segments, birthday_month):
     """Bits of the benefits the shopper can use today.
 
     A benefit is usable when online and either held (delivered by a touch or on enrolment: the
     target decided who got it, the holder keeps it whatever their state now) or a store benefit
-    whose target includes the shopper; a benefit of a birthday type only on their birthday.
+    whose target includes the shopper and, if used once only, not used yet (its held bit); a
+    birthday benefit only in the shopper's birthday month.
     """
     bits = np.uint32(0)
     for benefit in range(len(plan.ben_states)):
         bit = np.uint32(1) << np.uint32(benefit)
         if (online & bit) == 0:
             continue
-        if plan.ben_only_on_birthday[benefit] and not birthday:
+        if plan.ben_birthday_month[benefit] and not birthday_month:
             continue
         if plan.ben_delivery[benefit] != STORE:
             if held & bit:
                 bits |= bit
-        elif targets(plan, benefit, state, segments):
+        elif targets(plan, benefit, state, segments) and not (plan.ben_once[benefit] and held & bit):
             bits |= bit
     return bits
-
-
-@hot_inline
-def lift(benefits, effect):
-    """Product of (1 + effect[b]) over the benefits b whose bits are set."""
-    x = 1.0
-    for b in range(len(effect)):
-        if (benefits >> np.uint32(b)) & np.uint32(1):
-            x *= 1.0 + effect[b]
-    return x

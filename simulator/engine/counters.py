@@ -32,8 +32,12 @@ INT_FIXED = STATES + (
     "reactivations",  # latent-inactive shoppers brought back by a touch
     "dropouts",  # BG/NBD dropouts after a purchase
     "contacts",
+    "buyer_days",  # shopper-days with at least one order
+    "multi_order_days",  # ... with two or more orders (no cap: a Poisson number of visits)
+    "visit_cap_days",  # shopper-days whose visits reached MAX_VISITS (reported, never silent)
 )
-FLOAT_FIXED = ("gmv_old_member", "gmv_new_member", "gmv_nonmember")
+# GMV is paid (after member price, coupons and platform discounts); gmv_list at list price.
+FLOAT_FIXED = ("gmv_old_member", "gmv_new_member", "gmv_nonmember", "gmv_list")
 
 # Column of each fixed counter, by name: COUNT.visits, AMOUNT.gmv_old_member, ... (named tuples of
 # ints, which the kernel reads as constants). The state counts are columns 0..6: COUNT.prospect + k.
@@ -48,7 +52,9 @@ class CounterBlocks(NamedTuple):
     contacts_by_channel: int
     contacts_by_touch: int
     redemptions_by_benefit: int
+    grants_by_benefit: int
     cost_by_benefit: int  # float row
+    discount_by_benefit: int
     cost_by_channel: int
     cost_by_touch: int
 
@@ -83,20 +89,30 @@ class Layout:
         return self.contacts_by_touch + len(self.touches)
 
     @property
+    def grants_by_benefit(self) -> int:
+        """Offers handed over per benefit: touch deliveries to non-holders, on-enrol grants."""
+        return self.redemptions_by_benefit + len(self.benefits)
+
+    @property
     def n_int(self) -> int:
         """Length of an integer row."""
-        return self.redemptions_by_benefit + len(self.benefits)
+        return self.grants_by_benefit + len(self.benefits)
 
     # float blocks
     @property
     def cost_by_benefit(self) -> int:
-        """Benefit cost (redemptions, grants, basket share) per benefit."""
+        """Benefit cost per benefit: gifts given, points issued, grants (not price reductions)."""
         return len(FLOAT_FIXED)
+
+    @property
+    def discount_by_benefit(self) -> int:
+        """Price reductions per benefit (list minus paid GMV, by the benefit that gave them)."""
+        return self.cost_by_benefit + len(self.benefits)
 
     @property
     def cost_by_channel(self) -> int:
         """Contact cost per channel."""
-        return self.cost_by_benefit + len(self.benefits)
+        return self.discount_by_benefit + len(self.benefits)
 
     @property
     def cost_by_touch(self) -> int:
@@ -108,6 +124,14 @@ class Layout:
         """Length of a float row."""
         return self.cost_by_touch + len(self.touches)
 
+    def cost(self, floats):
+        """Campaign cost in float rows (last axis): benefit costs plus contact costs.
+
+        Price reductions are not costs: they are already out of the paid GMV (docs/kpis.md).
+        """
+        benefits = floats[..., self.cost_by_benefit : self.discount_by_benefit].sum(axis=-1)
+        return benefits + floats[..., self.cost_by_channel : self.cost_by_touch].sum(axis=-1)
+
     @property
     def blocks(self) -> CounterBlocks:
         """The offsets of the variable blocks, for the kernel."""
@@ -116,7 +140,9 @@ class Layout:
             self.contacts_by_channel,
             self.contacts_by_touch,
             self.redemptions_by_benefit,
+            self.grants_by_benefit,
             self.cost_by_benefit,
+            self.discount_by_benefit,
             self.cost_by_channel,
             self.cost_by_touch,
         )
@@ -138,6 +164,7 @@ class Layout:
             + [f"contacts_channel_{c}" for c in self.channels]
             + [f"contacts_touch_{t}" for t in self.touches]
             + [f"redemptions_benefit_{b}" for b in self.benefits]
+            + [f"grants_benefit_{b}" for b in self.benefits]
         )
 
     def float_names(self) -> list[str]:
@@ -145,6 +172,7 @@ class Layout:
         return (
             list(FLOAT_FIXED)
             + [f"cost_benefit_{b}" for b in self.benefits]
+            + [f"discount_benefit_{b}" for b in self.benefits]
             + [f"cost_channel_{c}" for c in self.channels]
             + [f"cost_touch_{t}" for t in self.touches]
         )

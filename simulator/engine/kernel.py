@@ -6,11 +6,13 @@ Order of a shopper's day (docs/model.md explains each step; `steps` has their fu
    the channel's reach, the benefit's target and the frequency cap allow, and the shopper's keyed
    priority is under the touch's threshold (capacity and budget); cost, fatigue, response lift,
    benefit delivery and reactivation of a latent-inactive shopper
-3. visit: P = min(1, rate x traffic x contact lift / conversion) for latent-active shoppers
+3. visits: a Poisson number, mean rate x traffic x contact lift / conversion, for latent-active
+   shoppers (no ceiling: a shopper may order several times a day)
 4. enrolment of a visiting non-member: enrol_per_visit x product of (1 + enrol lift)
-5. purchase: conversion x product of (1 + purchase lift); basket Gamma(p) x scale x
-   product of (1 + basket lift); benefits used are redeemed and costed
-6. after a repeat purchase: BG/NBD dropout with the shopper's p
+5. each visit: purchase with the conversion moved by the usable offers (`offers`, capped on the
+   log-odds scale); basket Gamma(p) x scale, settled by the combination rules (coupon, price,
+   platform discount, gifts, points), which count redemptions, discounts and costs
+6. after each repeat purchase: BG/NBD dropout with the shopper's p (an inactive shopper stops)
 7. benefits granted on enrolment (usable from the next day)
 8. write-back of what changed, and the change of state in the day's counters
 
@@ -26,24 +28,26 @@ from typing import NamedTuple
 
 import numpy as np
 
-from simulator.domain.lifecycle import ENROLLED, JOINED, observed_state
+from simulator.domain.lifecycle import ALIVE, ENROLLED, JOINED, observed_state
 from simulator.engine import rng
 from simulator.engine.audience import usable
 from simulator.engine.busy import busy_shoppers
 from simulator.engine.counters import COUNT, CounterBlocks
 from simulator.engine.eligible import CountedTouches, add_eligible
 from simulator.engine.jit import hot, hot_inline
+from simulator.engine.offers import buy_chance, price_sensitivity, purchase_log_odds
+from simulator.engine.population import basket_scale
 from simulator.engine.steps import (
+    MAX_VISITS,
     after_purchase,
-    basket_value,
-    buys,
+    basket_draw,
     count_enrolment,
     count_order,
     enrols,
     grant_on_enrolment,
-    is_birthday,
+    in_birthday_month,
     receive_contacts,
-    redeem,
+    settle,
     visits,
     write_back,
 )
@@ -86,9 +90,11 @@ class DrawKeys(NamedTuple):
     basket: np.uint64
     dropout: np.uint64
     reactivate: np.uint64  # one substream per touch
+    aware: np.uint64  # one substream per touch
     birthday: np.uint64
     basket_scale: np.uint64  # 1/nu (Gamma-Gamma), derived when the shopper buys
     dropout_p: np.uint64  # BG/NBD dropout p, derived when the shopper buys
+    sensitivity: np.uint64  # price sensitivity, derived when the shopper may use an offer
 
 
 @hot_inline
@@ -102,9 +108,11 @@ def draw_keys(seed, population_seed, day):
         rng.stream_key(seed, rng.BASKET, day),
         rng.stream_key(seed, rng.DROPOUT, day),
         rng.stream_key(seed, rng.REACTIVATE, day),
+        rng.stream_key(seed, rng.AWARE, day),
         rng.stream_key(population_seed, rng.BIRTHDAY, 0),
         rng.stream_key(population_seed, rng.INIT_BASKET, 0),
         rng.stream_key(population_seed, rng.INIT_DROPOUT, 0),
+        rng.stream_key(population_seed, rng.INIT_SENSITIVITY, 0),
     )
 
 
@@ -127,7 +135,7 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
     """Chunk c of the shoppers through the day: the busy ones take the steps of the day."""
     day = today.day
     online = plan.online[day]
-    day_of_year = plan.day_of_year[day]
+    month = plan.month[day]
     visit_scale = plan.traffic[day] / params.conversion  # visit chance per unit of purchase rate
     lo = c * CHUNK
     hi = min(len(shoppers.state), lo + CHUNK)
@@ -148,15 +156,18 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
         contact_lift, first_channel, flags, held = receive_contacts(
             shoppers, plan, params, today, keys, counters, i, state, flags, held
         )
-        # 3. visit
-        if visits(shoppers, params, keys, i, state, flags, visit_scale, contact_lift):
-            counters.counts[COUNT.visits] += 1
-            birthday = is_birthday(keys, i, day_of_year)
-            usable_today = usable(plan, online, held, state, segments, birthday)
+        # 3. visits
+        n_visits = visits(shoppers, params, keys, i, state, flags, visit_scale, contact_lift)
+        if n_visits > 0:
+            counters.counts[COUNT.visits] += n_visits
+            if n_visits == MAX_VISITS:
+                counters.counts[COUNT.visit_cap_days] += 1
+            birthday_month = in_birthday_month(plan, keys, i, month)
+            usable_today = usable(plan, online, held, state, segments, birthday_month)
             # 4. enrolment: what the shopper could use now or as a member draws them in
             joined_today = False
             if state < ENROLLED:
-                as_member = usable(plan, online, held, ENROLLED, segments, birthday)
+                as_member = usable(plan, online, held, ENROLLED, segments, birthday_month)
                 if enrols(plan, params, keys, i, usable_today | as_member):
                     state = ENROLLED
                     enrol_day = day
@@ -164,13 +175,34 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                     joined_today = True
                     usable_today = as_member
                     count_enrolment(counters, first_channel)
-            # 5. purchase and redemption; 6. lifecycle and dropout after it
-            if buys(plan, params, keys, i, usable_today):
-                basket = basket_value(plan, params, keys, i, segments, usable_today)
-                flags = count_order(counters, basket, state, flags)
-                held = redeem(plan, counters, usable_today, basket, held)
-                state, flags = after_purchase(params, keys, counters, i, state, flags)
+            # 5. each visit may buy; 6. lifecycle and dropout after each order
+            scale = basket_scale(params, keys.basket_scale, i, segments)
+            sensitivity = -1.0  # derived when an offer is first usable
+            orders = 0
+            for v in range(n_visits):
+                log_odds = 0.0
+                if usable_today != 0:
+                    if sensitivity < 0.0:
+                        sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
+                    expected = params.p * scale
+                    log_odds = purchase_log_odds(plan, params, usable_today, sensitivity, expected)
+                if rng.uniform(rng.substream(keys.buy, v), i) >= buy_chance(params, log_odds):
+                    continue
+                basket = basket_draw(params, keys, i, v, scale)
+                basket, paid, held = settle(
+                    plan, params, counters, usable_today, basket, sensitivity, held
+                )
+                flags = count_order(counters, basket, paid, state, flags)
+                state, flags = after_purchase(params, keys, counters, i, state, flags, v)
                 last_purchase = day
+                orders += 1
+                if (flags & ALIVE) == 0:
+                    break  # dropped out: no more visits
+                usable_today = usable(plan, online, held, state, segments, birthday_month)
+            if orders > 0:
+                counters.counts[COUNT.buyer_days] += 1
+                if orders > 1:
+                    counters.counts[COUNT.multi_order_days] += 1
             # 7. benefits granted on enrolment, usable from tomorrow
             if joined_today:
                 held = grant_on_enrolment(plan, counters, segments, held)

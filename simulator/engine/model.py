@@ -105,7 +105,7 @@ class PromotionModel(mesa.Model):
         reporters = {
             "gmv": lambda m: m.today_float[GMV].sum(),
             "member_gmv": lambda m: m.today_float[MEMBER_GMV].sum(),
-            "cost": lambda m: m.today_float[lay.cost_by_benefit : lay.cost_by_touch].sum(),
+            "cost": lambda m: float(lay.cost(m.today_float)),
         }
         for name in ("visits", "enrolments", "contacts"):
             column = getattr(COUNT, name)

@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from simulator.domain.benefits import BENEFIT_TYPES, COST_KIND, DELIVERY
+from simulator.domain.benefits import BENEFIT_TYPES, DELIVERY, OFFER_CLASS
 from simulator.domain.channels import CHANNEL_KINDS
-from simulator.domain.lifecycle import SEGMENT_BITS, audience_mask, state_bit
+from simulator.domain.lifecycle import SEGMENT_BITS, SEGMENTS, audience_mask, state_bit
 from simulator.scenario.schema import WEEKDAYS, Scenario, Window
 
 NO_CAPACITY = -1  # channel without a daily capacity
@@ -29,6 +29,8 @@ class Plan(NamedTuple):
     phase: np.ndarray  # int16[D], -1 outside every phase
     presale: np.ndarray  # bool[D]
     day_of_year: np.ndarray  # int16[D], 0..364
+    month: np.ndarray  # int8[D], 0..11
+    month_of_day: np.ndarray  # int8[365]: month of each day of the year (birthday months)
     online: np.ndarray  # uint32[D]: bit b set when benefit b is online
     touch_on: np.ndarray  # bool[D, T]
     # benefits
@@ -36,12 +38,19 @@ class Plan(NamedTuple):
     ben_segments: np.ndarray  # uint32[B]: segment bits (any of); 0 = every shopper
     ben_delivery: np.ndarray  # int8[B]: benefits.DELIVERY code
     ben_enrol: np.ndarray  # float64[B]: relative lift of the enrolment probability
-    ben_purchase: np.ndarray  # float64[B]: relative lift of the purchase probability
-    ben_basket: np.ndarray  # float64[B]: relative lift of the basket value
+    ben_purchase: np.ndarray  # float64[B]: log-odds added to buying (mind-share effect)
     ben_react: np.ndarray  # float64[B]: reactivation probability of an inactive shopper
-    ben_cost_kind: np.ndarray  # int8[B]: benefits.COST_KIND code
-    ben_cost: np.ndarray  # float64[B]
-    ben_only_on_birthday: np.ndarray  # bool[B]: usable only on the shopper's birthday
+    ben_offer: np.ndarray  # int8[B]: benefits.OFFER_CLASS code
+    ben_priced: np.ndarray  # bool[B]: price family: the terms move purchase (`offers`)
+    ben_amount: np.ndarray  # float64[B]: yuan off
+    ben_percent: np.ndarray  # float64[B]: share off the list price
+    ben_min_spend: np.ndarray  # float64[B]: spend threshold (coupon, gift)
+    ben_per_spend: np.ndarray  # float64[B]: platform discount step (inf: none)
+    ben_gift: np.ndarray  # float64[B]: gift value per order that gets it
+    ben_point_cost: np.ndarray  # float64[B]: points cost per yuan paid
+    ben_grant_cost: np.ndarray  # float64[B]: cost per delivery or grant
+    ben_birthday_month: np.ndarray  # bool[B]: usable only in the shopper's birthday month
+    ben_once: np.ndarray  # bool[B]: a store benefit each shopper uses at most once
     # channels
     ch_reach: np.ndarray  # uint32[C]: scenario reach (any of)
     ch_kind_reach: np.ndarray  # uint32[C]: what the channel kind can reach (any of)
@@ -51,6 +60,8 @@ class Plan(NamedTuple):
     ch_cap_slot: np.ndarray  # int64[C]: column of the shopper's contact counter, -1 = no cap
     ch_fatigue: np.ndarray  # float64[C]
     ch_lift: np.ndarray  # float64[C]
+    ch_segment_response: np.ndarray  # float64[C, 256]: response multiplier by segment bits
+    ch_awareness: np.ndarray  # float64[C]: chance a delivered offer is noticed
     # touches
     t_channel: np.ndarray  # int64[T]
     t_benefit: np.ndarray  # int64[T], -1 = a reminder without a benefit
@@ -83,6 +94,10 @@ def day_of_year(d: date) -> int:
     doy = d.timetuple().tm_yday - 1
     leap = d.year % 4 == 0 and (d.year % 100 != 0 or d.year % 400 == 0)
     return doy - 1 if leap and doy >= 59 else doy
+
+
+MONTH_OF_DAY = np.array([date.fromordinal(date(2001, 1, 1).toordinal() + k).month - 1 for k in range(365)], np.int8)
+"""Month (0..11) of each day of a 365-day year, for birthday months (2001: not a leap year)."""
 
 
 def phase_of_days(sc: Scenario) -> np.ndarray:
@@ -127,6 +142,21 @@ def segment_filter(touch, sc: Scenario) -> int:
     return 0
 
 
+def segment_response(channel) -> np.ndarray:
+    """Response multiplier for each value of a shopper's segment byte (0..255).
+
+    The largest `response_by_segment` multiplier among the shopper's segments that have one;
+    1 for a shopper with none of them.
+    """
+    out = np.ones(256)
+    listed = {SEGMENTS.index(name): m for name, m in channel.response_by_segment.items()}
+    for bits in range(256):
+        found = [m for g, m in listed.items() if bits >> g & 1]
+        if found:
+            out[bits] = max(found)
+    return out
+
+
 def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
     """Build the Plan; `scale` multiplies capacities and budgets (population rescaling)."""
     days = sc.days
@@ -157,6 +187,8 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         phase=phase,
         presale=presale,
         day_of_year=np.array([day_of_year(d) for d in days], dtype=np.int16),
+        month=np.array([d.month - 1 for d in days], dtype=np.int8),
+        month_of_day=MONTH_OF_DAY,
         online=online,
         touch_on=touch_on,
         ben_states=np.array([sum(state_bit(s) for s in b.states) for b in benefits], np.uint32),
@@ -164,13 +196,22 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         ben_delivery=np.array([DELIVERY[b.how_delivered] for b in benefits], np.int8),
         ben_enrol=np.array([b.effects.enrol for b in benefits], np.float64),
         ben_purchase=np.array([b.effects.purchase for b in benefits], np.float64),
-        ben_basket=np.array([b.effects.basket for b in benefits], np.float64),
         ben_react=np.array([b.effects.reactivation for b in benefits], np.float64),
-        ben_cost_kind=np.array([COST_KIND[b.cost.kind] for b in benefits], np.int8),
-        ben_cost=np.array([b.cost.value for b in benefits], np.float64),
-        ben_only_on_birthday=np.array(
-            [BENEFIT_TYPES[b.type].only_on_birthday for b in benefits], dtype=bool
+        ben_offer=np.array([OFFER_CLASS[BENEFIT_TYPES[b.type].offer] for b in benefits], np.int8),
+        ben_priced=np.array([BENEFIT_TYPES[b.type].family == "price" for b in benefits], bool),
+        ben_amount=np.array([b.offer.amount_off for b in benefits], np.float64),
+        ben_percent=np.array([b.offer.percent_off for b in benefits], np.float64),
+        ben_min_spend=np.array([b.offer.min_spend for b in benefits], np.float64),
+        ben_per_spend=np.array([b.offer.per_spend or np.inf for b in benefits], np.float64),
+        ben_gift=np.array([b.offer.gift_value for b in benefits], np.float64),
+        ben_point_cost=np.array(
+            [b.offer.points_per_yuan * b.offer.point_value for b in benefits], np.float64
         ),
+        ben_grant_cost=np.array([b.grant_cost for b in benefits], np.float64),
+        ben_birthday_month=np.array(
+            [BENEFIT_TYPES[b.type].birthday_month for b in benefits], dtype=bool
+        ),
+        ben_once=np.array([BENEFIT_TYPES[b.type].once for b in benefits], dtype=bool),
         ch_reach=np.array(
             [audience_mask(c.reach or list(CHANNEL_KINDS[c.kind])) for c in channels], np.uint32
         ),
@@ -183,6 +224,8 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         ch_cap_slot=cap_slots(channels),
         ch_fatigue=np.array([c.fatigue for c in channels], np.float64),
         ch_lift=np.array([c.response_lift for c in channels], np.float64),
+        ch_segment_response=np.array([segment_response(c) for c in channels]).reshape(-1, 256),
+        ch_awareness=np.array([c.awareness for c in channels], np.float64),
         t_channel=np.array([names_c.index(t.channel) for t in touches], np.int64),
         t_benefit=np.array(
             [names_b.index(t.benefit) if t.benefit else -1 for t in touches], np.int64

@@ -38,6 +38,23 @@ from simulator.engine.workers import CHUNK, n_chunks, n_workers, on_workers
 from simulator.scenario.schema import Population
 
 LAST_STATE = len(STATES) - 1
+BY_RATE, BY_SPEND = 1, 2  # segment selected as the top share by purchase rate, by spend rate
+
+
+def segment_cut(by: str | None, share: float, r: float, q: float) -> float:
+    """Threshold on the shopper's raw draws above which the top `share` lies.
+
+    Purchase rate is Gamma(r) / alpha: the cut is on the Gamma(r, 1) draw. Spend rate is
+    rate x expected basket = Gamma(r) / alpha x p v / Gamma(q): the ratio Gamma(r) / Gamma(q)
+    is beta-prime(r, q), exactly, whatever alpha, p and v.
+    """
+    from scipy import stats
+
+    if by is None or share <= 0.0:
+        return math.inf
+    if by == "purchase_rate":
+        return float(stats.gamma.isf(share, r))
+    return float(stats.betaprime.isf(share, r, q))
 
 
 class PopulationParams(NamedTuple):
@@ -48,6 +65,9 @@ class PopulationParams(NamedTuple):
     seg_states: np.ndarray  # uint32[S]: tag bits of the states a segment can hold
     seg_rate: np.ndarray  # float64[S]: purchase-rate multiplier
     seg_basket: np.ndarray  # float64[S]: basket multiplier
+    seg_sensitivity: np.ndarray  # float64[S]: price-sensitivity multiplier
+    seg_by: np.ndarray  # int8[S]: 0 keyed draw, BY_RATE or BY_SPEND (top share by behaviour)
+    seg_cut: np.ndarray  # float64[S]: for BY_*: the draw's (1 - share) quantile
     r: float
     alpha_day: float  # Gamma rate in days
     a: float
@@ -62,6 +82,11 @@ class PopulationParams(NamedTuple):
     prospect_scale: float
     conversion: float
     enrol_rate: float
+    logit_conversion: float  # log-odds of conversion_per_visit (offers add to it)
+    sensitivity_sigma: float  # lognormal sigma of price sensitivity
+    depth_scale: float  # relative offer depth giving 63% of the largest response
+    max_log_odds: float  # cap of what all benefits add to the purchase log-odds
+    topup: float  # yuan a shopper adds to reach a threshold per yuan saved (x sensitivity)
     fatigue_decay: float  # daily multiplier of the fatigue load
     decay_after: np.ndarray  # float64[2**16]: fatigue_decay ** k for k days since a contact
     seed: np.uint64 = np.uint64(0)  # population seed: keys every per-shopper trait
@@ -86,11 +111,17 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
     states = np.zeros(len(SEGMENTS), np.uint32)
     mult_rate = np.ones(len(SEGMENTS))
     mult_basket = np.ones(len(SEGMENTS))
+    mult_sens = np.ones(len(SEGMENTS))
+    by = np.zeros(len(SEGMENTS), np.int8)
+    cut = np.full(len(SEGMENTS), math.inf)
     for k, spec in segs:
         share[k] = spec.share
         states[k] = sum(state_bit(s) for s in spec.states)
         mult_rate[k] = spec.rate_multiplier
         mult_basket[k] = spec.basket_multiplier
+        mult_sens[k] = spec.price_sensitivity
+        by[k] = {None: 0, "purchase_rate": BY_RATE, "spend_rate": BY_SPEND}[spec.by]
+        cut[k] = segment_cut(spec.by, spec.share, r, q)
     alive0 = np.ones(len(STATES))
     for st, prob in pop.initial_alive.items():
         alive0[STATES.index(st)] = prob
@@ -102,6 +133,9 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         seg_states=states,
         seg_rate=mult_rate,
         seg_basket=mult_basket,
+        seg_sensitivity=mult_sens,
+        seg_by=by,
+        seg_cut=cut,
         r=float(r),
         alpha_day=float(alpha_day),
         a=float(a),
@@ -116,9 +150,19 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         prospect_scale=pop.prospect_rate_scale,
         conversion=pop.conversion_per_visit,
         enrol_rate=pop.enrol_per_visit,
+        logit_conversion=logit(pop.conversion_per_visit),
+        sensitivity_sigma=pop.offer_response.sensitivity_sigma,
+        depth_scale=pop.offer_response.depth_scale,
+        max_log_odds=pop.offer_response.max_log_odds,
+        topup=pop.offer_response.topup_per_yuan_saved,
         fatigue_decay=decay,
         decay_after=decay_powers(decay),
     )
+
+
+def logit(p: float) -> float:
+    """log(p / (1 - p)); +inf for p = 1 (every visit buys: offers cannot add)."""
+    return math.inf if p >= 1.0 else math.log(p / (1.0 - p))
 
 
 @functools.lru_cache(maxsize=8)
@@ -156,6 +200,21 @@ def dropout_probability(params, key, i):
     x = rng.gamma(rng.substream(key, 0), i, params.a)
     y = rng.gamma(rng.substream(key, 1), i, params.b)
     return x / (x + y)
+
+
+@hot_inline
+def in_segment(params, g, g_rate, k_seg, k_basket, i):
+    """Shopper i is in segment g (of a state it may hold): keyed draw or top share by behaviour.
+
+    g_rate: the shopper's Gamma(r) purchase-rate draw. Spend rate compares g_rate / Gamma(q),
+    the basket draw `basket_scale` derives nu from.
+    """
+    by = params.seg_by[g]
+    if by == BY_RATE:
+        return g_rate >= params.seg_cut[g]
+    if by == BY_SPEND:
+        return g_rate / rng.gamma(k_basket, i, params.q) >= params.seg_cut[g]
+    return rng.uniform(rng.substream(k_seg, g), i) < params.seg_share[g]
 
 
 @nb.njit(cache=True)
@@ -200,6 +259,7 @@ def draw_chunks(shoppers, params, seed, first, w, step):
     k_rate = rng.stream_key(seed, rng.INIT_RATE, 0)
     k_rec = rng.stream_key(seed, rng.INIT_RECENCY, 0)
     k_alive = rng.stream_key(seed, rng.INIT_ALIVE, 0)
+    k_basket = rng.stream_key(seed, rng.INIT_BASKET, 0)
     n = len(shoppers.state)
     for c in range(w, n_chunks(n), step):
         for j in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -208,18 +268,20 @@ def draw_chunks(shoppers, params, seed, first, w, step):
             state = PROSPECT
             while state < LAST_STATE and u >= params.mix_cdf[state]:
                 state += 1
-            # segments, each drawn only for the states it may hold; multipliers compound
+            # segments, each for the states it may hold: a keyed draw, or the top share by the
+            # shopper's own purchase or spend rate; multipliers compound
+            g_rate = rng.gamma(k_rate, i, params.r)
             segments = 0
             rate_mult = 1.0
             for g in range(len(params.seg_share)):
                 share = params.seg_share[g]
                 if share > 0.0 and (params.seg_states[g] >> np.uint32(STATE0 + state)) & 1:
-                    if rng.uniform(rng.substream(k_seg, g), i) < share:
+                    if in_segment(params, g, g_rate, k_seg, k_basket, i):
                         segments |= 1 << g
                         rate_mult *= params.seg_rate[g]
             shoppers.state[j] = state
             shoppers.segments[j] = segments
-            shoppers.rate[j] = rng.gamma(k_rate, i, params.r) / params.alpha_day * rate_mult
+            shoppers.rate[j] = g_rate / params.alpha_day * rate_mult
             # recency consistent with the observed label: active < dormant_after <= dormant < churn
             ur = rng.uniform(k_rec, i)
             if state == DORMANT:

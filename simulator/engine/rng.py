@@ -23,6 +23,7 @@ BASKET = 5  # substreams for the rejection-sampling attempts
 DROPOUT = 6
 REACTIVATE = 7  # one substream per touch
 BIRTHDAY = 8
+AWARE = 9  # a delivered offer is noticed; one substream per touch
 # Population set-up (day is unused, 0)
 INIT_STATE = 20
 INIT_SEGMENT = 21  # one substream per segment
@@ -31,6 +32,7 @@ INIT_DROPOUT = 23
 INIT_BASKET = 24
 INIT_RECENCY = 25
 INIT_ALIVE = 26
+INIT_SENSITIVITY = 27  # price sensitivity (lognormal), derived when the shopper visits
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -58,9 +58,8 @@ class RunResult:
         )
 
     def daily_cost(self) -> np.ndarray:
-        """Cost per day: every benefit, channel and touch cost counter of the day."""
-        lay = self.layout
-        return self.daily_float[:, lay.cost_by_benefit : lay.cost_by_touch].sum(axis=1)
+        """Cost per day: benefit and contact costs (`counters.Layout.cost`)."""
+        return self.layout.cost(self.daily_float)
 
     def total(self, name: str) -> float:
         """Sum of a daily counter over the calendar."""
@@ -68,11 +67,16 @@ class RunResult:
 
 
 def no_campaign(scenario: Scenario) -> Scenario:
-    """The same store and calendar with no benefits, channels or touches."""
+    """The same store and calendar with no benefits, channels or touches of the brand's.
+
+    The platform's own discounts (`platform_discount`) stay: they run without the campaign.
+    """
     return scenario.model_copy(
         update={
             "name": f"{scenario.name} (no campaign)",
-            "benefits": {},
+            "benefits": {
+                name: b for name, b in scenario.benefits.items() if b.type == "platform_discount"
+            },
             "channels": {},
             "plan": {},
         }

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from simulator.domain.benefits import ON_ENROL, PER_GRANT, PER_REDEMPTION, SHARE_OF_BASKET, STORE
+from simulator.domain.benefits import COUPON, GIFT, ON_ENROL, PLATFORM, POINTS, PRICE, STORE
 from simulator.domain.lifecycle import (
     ALIVE,
     BOUGHT_AS_MEMBER,
@@ -31,11 +31,14 @@ from simulator.domain.lifecycle import (
     tags,
 )
 from simulator.engine import rng
-from simulator.engine.audience import lift, reachable, targets
+from simulator.engine.audience import reachable, targets
 from simulator.engine.counters import AMOUNT, COUNT
 from simulator.engine.jit import hot_inline
-from simulator.engine.population import basket_scale, dropout_probability
+from simulator.engine.offers import best_coupon, best_price, coupon_saving, platform_saving
+from simulator.engine.population import dropout_probability
 from simulator.engine.rng import PRIORITY_BINS
+
+MAX_VISITS = 100  # visits of one shopper in a day; days that reach it are counted, not hidden
 
 
 # ----------------------------------------------------------------------------- 2. contacts
@@ -46,8 +49,9 @@ def receive_contacts(shoppers, plan, params, today, keys, counters, i, state, fl
     A touch reaches the shopper if they have one of the segments it requires, their keyed
     priority is under its threshold (capacity and budget), and the audience, channel reach,
     benefit target and frequency cap allow (`audience.reachable`). A contact is counted and
-    costed, lifts the visit chance (damped by fatigue), delivers the touch's benefit and may
-    reactivate a latent-inactive shopper.
+    costed, lifts the visit chance (by the channel's response to the shopper's segments, damped
+    by fatigue), hands over the touch's offer (held if noticed) and may reactivate a
+    latent-inactive shopper.
 
     Returns:
         (contact lift, first channel that made contact or -1, flags, held benefits).
@@ -78,7 +82,8 @@ def receive_contacts(shoppers, plan, params, today, keys, counters, i, state, fl
         if load < 0.0:
             load = shoppers.fatigue[i] * params.decay_after[today.day - shoppers.last_contact[i]]
         response = math.exp(-plan.ch_fatigue[channel] * load)
-        contact_lift *= 1.0 + plan.ch_lift[channel] * response
+        segment_response = plan.ch_segment_response[channel, segments]
+        contact_lift *= 1.0 + plan.ch_lift[channel] * segment_response * response
         load += 1.0
         if first_channel < 0:
             first_channel = channel
@@ -86,7 +91,7 @@ def receive_contacts(shoppers, plan, params, today, keys, counters, i, state, fl
         benefit = plan.t_benefit[touch]
         if benefit < 0:
             continue  # a bare reminder
-        held = deliver(plan, counters, benefit, held)
+        held = deliver(plan, counters, keys, i, touch, channel, benefit, held)
         if (flags & ALIVE) == 0 and plan.ben_react[benefit] > 0.0:
             chance = plan.ben_react[benefit] * response
             if rng.uniform(rng.substream(keys.reactivate, touch), i) < chance:
@@ -110,39 +115,81 @@ def count_contact(plan, counters, channel, touch):
 
 
 @hot_inline
-def deliver(plan, counters, benefit, held):
-    """A touch hands over its benefit (unless a store benefit or already held); returns held."""
+def deliver(plan, counters, keys, i, touch, channel, benefit, held):
+    """A touch hands over its offer (unless a store benefit or already held); returns held.
+
+    Handing over is a grant (counted, and its grant cost charged); the shopper holds the offer
+    only if they notice it: a keyed draw against the channel's awareness.
+    """
     bit = np.uint32(1) << np.uint32(benefit)
-    if plan.ben_delivery[benefit] != STORE and (held & bit) == 0:
-        held |= bit  # a benefit already held is not granted (or costed) twice
-        if plan.ben_cost_kind[benefit] == PER_GRANT:
-            counters.amounts[counters.blocks.cost_by_benefit + benefit] += plan.ben_cost[benefit]
+    if plan.ben_delivery[benefit] == STORE or (held & bit) != 0:
+        return held  # a benefit already held is not granted (or costed) twice
+    grant(plan, counters, benefit)
+    aware = plan.ch_awareness[channel]
+    if aware >= 1.0 or rng.uniform(rng.substream(keys.aware, touch), i) < aware:
+        held |= bit
     return held
+
+
+@hot_inline
+def grant(plan, counters, benefit):
+    """An offer handed over (by a touch or on enrolment): counted, grant cost charged."""
+    counters.counts[counters.blocks.grants_by_benefit + benefit] += 1
+    counters.amounts[counters.blocks.cost_by_benefit + benefit] += plan.ben_grant_cost[benefit]
 
 
 # ----------------------------------------------------------------------------- 3.-4. visit, enrol
 @hot_inline
 def visits(shoppers, params, keys, i, state, flags, visit_scale, contact_lift):
-    """A latent-active shopper visits: chance rate x traffic x contact lift / conversion.
+    """How many times a latent-active shopper visits today: Poisson, mean rate x traffic x lift.
 
-    visit_scale is today's traffic / conversion; a prospect's rate is scaled down.
+    The mean is rate x traffic x contact lift / conversion (visit_scale is today's traffic /
+    conversion; a prospect's rate is scaled down), so that orders, each visit buying with the
+    conversion chance, follow the purchase rate with no ceiling. One keyed uniform gives the
+    count by inverting the Poisson distribution; at MAX_VISITS it stops (counted).
     """
     if (flags & ALIVE) == 0:
-        return False
+        return 0
     rate = shoppers.rate[i] * (params.prospect_scale if state == PROSPECT else 1.0)
-    return rng.uniform(keys.visit, i) < rate * visit_scale * contact_lift
+    mean = rate * visit_scale * contact_lift
+    return poisson_count(rng.uniform(keys.visit, i), mean)
 
 
 @hot_inline
-def is_birthday(keys, i, day_of_year):
-    """Today is shopper i's birthday (a keyed day of the year, fixed for the population)."""
-    return np.int64(rng.mix64(keys.birthday + np.uint64(i)) % np.uint64(365)) == day_of_year
+def poisson_count(u, mean):
+    """The Poisson(mean) count at uniform u, from the top: 0 when u >= P(N >= 1).
+
+    u < P(N >= 1) <= mean, so a shopper with u >= mean never visits: the busy filter's test.
+    """
+    some = -math.expm1(-mean)  # P(N >= 1)
+    if u >= some:
+        return 0
+    w = u / some  # uniform given N >= 1
+    term = mean * math.exp(-mean) / some  # P(N = 1 | N >= 1)
+    cdf = term
+    n = 1
+    while w >= cdf and n < MAX_VISITS:
+        n += 1
+        term *= mean / n
+        cdf += term
+    return n
+
+
+@hot_inline
+def in_birthday_month(plan, keys, i, month):
+    """Today is in shopper i's birthday month (a keyed day of the year, fixed for the population)."""
+    birthday = np.int64(rng.mix64(keys.birthday + np.uint64(i)) % np.uint64(365))
+    return plan.month_of_day[birthday] == month
 
 
 @hot_inline
 def enrols(plan, params, keys, i, draw_in):
-    """A visiting non-member enrols: enrol_per_visit x the enrol lift of the benefits draw_in."""
-    return rng.uniform(keys.enrol, i) < params.enrol_rate * lift(draw_in, plan.ben_enrol)
+    """A visiting non-member enrols: enrol_per_visit x product of (1 + enrol lift) of draw_in."""
+    x = params.enrol_rate
+    for b in range(len(plan.ben_enrol)):
+        if (draw_in >> np.uint32(b)) & np.uint32(1):
+            x *= 1.0 + plan.ben_enrol[b]
+    return rng.uniform(keys.enrol, i) < x
 
 
 @hot_inline
@@ -154,35 +201,29 @@ def count_enrolment(counters, first_channel):
 
 # ----------------------------------------------------------------------------- 5. purchase
 @hot_inline
-def buys(plan, params, keys, i, usable_today):
-    """A visitor buys: conversion x the purchase lift of the benefits usable today."""
-    return rng.uniform(keys.buy, i) < params.conversion * lift(usable_today, plan.ben_purchase)
+def basket_draw(params, keys, i, order, scale):
+    """List value of the day's order number `order`: Gamma(p) x the shopper's scale (1/nu)."""
+    return rng.gamma(rng.substream(keys.basket, order), i, params.p) * scale
 
 
 @hot_inline
-def basket_value(plan, params, keys, i, segments, usable_today):
-    """The order's value: Gamma(p) x the shopper's scale x the basket lift of the benefits used."""
-    scale = basket_scale(params, keys.basket_scale, i, segments)
-    return rng.gamma(keys.basket, i, params.p) * scale * lift(usable_today, plan.ben_basket)
-
-
-@hot_inline
-def count_order(counters, basket, state, flags):
-    """Orders, GMV and first-buyer counters of an order; returns the flags with the order noted."""
+def count_order(counters, basket, paid, state, flags):
+    """Orders, GMV (paid; list) and first-buyer counters; returns the flags with the order noted."""
     counts, amounts = counters.counts, counters.amounts
+    amounts[AMOUNT.gmv_list] += basket
     if not (flags & (BOUGHT_AS_MEMBER | BOUGHT_AS_NONMEMBER)):
         counts[COUNT.new_buyers] += 1
     if state < ENROLLED:
-        amounts[AMOUNT.gmv_nonmember] += basket
+        amounts[AMOUNT.gmv_nonmember] += paid
         counts[COUNT.orders_nonmember] += 1
         if not (flags & BOUGHT_AS_NONMEMBER):
             counts[COUNT.new_nonmember_buyers] += 1
         return flags | BOUGHT_AS_NONMEMBER
     if flags & OLD_MEMBER:
-        amounts[AMOUNT.gmv_old_member] += basket
+        amounts[AMOUNT.gmv_old_member] += paid
         counts[COUNT.orders_old_member] += 1
     else:
-        amounts[AMOUNT.gmv_new_member] += basket
+        amounts[AMOUNT.gmv_new_member] += paid
         counts[COUNT.orders_new_member] += 1
     if not (flags & BOUGHT_AS_MEMBER):
         counts[COUNT.new_member_buyers] += 1
@@ -194,31 +235,61 @@ def count_order(counters, basket, state, flags):
 
 
 @hot_inline
-def redeem(plan, counters, usable_today, basket, held):
-    """Every benefit usable today is used by the order, counted and costed; returns held.
+def settle(plan, params, counters, usable_today, basket, sensitivity, held):
+    """What an order pays and which benefits it uses; returns (list value, paid, held).
 
-    `per_redemption` costs its value, `share_of_basket` its share of the basket; benefits
-    delivered by a touch or on enrolment are single use.
+    The best coupon (with any top-up to its threshold), then the best price and every platform
+    discount, each taking at most what is left of the basket (`offers`); gifts whose threshold
+    the basket meets are given; points accrue on what is paid. Each benefit used is counted as
+    a redemption, its discount or cost booked to it; offers delivered by a touch or on
+    enrolment, and store benefits used once, are used up.
     """
     counts, amounts, blocks = counters
-    for benefit in range(len(plan.ben_states)):
-        bit = np.uint32(1) << np.uint32(benefit)
+    coupon, basket = best_coupon(plan, params, usable_today, basket, sensitivity)
+    price = best_price(plan, usable_today)
+    left = basket
+    if price >= 0:
+        left = take(plan, counters, price, plan.ben_percent[price] * basket, left)
+    if coupon >= 0:
+        left = take(plan, counters, coupon, coupon_saving(plan, coupon, basket), left)
+    for b in range(len(plan.ben_offer)):
+        bit = np.uint32(1) << np.uint32(b)
         if (usable_today & bit) == 0:
             continue
-        counts[blocks.redemptions_by_benefit + benefit] += 1
-        kind = plan.ben_cost_kind[benefit]
-        if kind == PER_REDEMPTION:
-            amounts[blocks.cost_by_benefit + benefit] += plan.ben_cost[benefit]
-        elif kind == SHARE_OF_BASKET:
-            amounts[blocks.cost_by_benefit + benefit] += plan.ben_cost[benefit] * basket
-        if plan.ben_delivery[benefit] != STORE:
-            held &= ~bit
-    return held
+        kind = plan.ben_offer[b]
+        if kind == PLATFORM:
+            saving = platform_saving(plan, b, basket)
+            if saving <= 0.0:
+                continue
+            left = take(plan, counters, b, saving, left)
+        elif kind == GIFT:
+            if basket < plan.ben_min_spend[b]:
+                continue
+            amounts[blocks.cost_by_benefit + b] += plan.ben_gift[b]
+        elif kind == COUPON or kind == PRICE:
+            if b != coupon and b != price:
+                continue
+        counts[blocks.redemptions_by_benefit + b] += 1
+        if kind == POINTS:
+            amounts[blocks.cost_by_benefit + b] += plan.ben_point_cost[b] * left
+        if plan.ben_delivery[b] != STORE:
+            held &= ~bit  # a held offer is single use
+        elif plan.ben_once[b]:
+            held |= bit  # a store benefit used once: its bit marks it used
+    return basket, left, held
+
+
+@hot_inline
+def take(plan, counters, b, saving, left):
+    """Benefit b takes `saving` off what is left to pay (never below 0); returns what is left."""
+    saving = min(saving, left)
+    counters.amounts[counters.blocks.discount_by_benefit + b] += saving
+    return left - saving
 
 
 # ----------------------------------------------------------------------------- 6. after a purchase
 @hot_inline
-def after_purchase(params, keys, counters, i, state, flags):
+def after_purchase(params, keys, counters, i, state, flags, order):
     """The lifecycle moves on; after a repeat purchase, BG/NBD dropout. Returns (state, flags).
 
     prospect -> nonmember_buyer; a member's first member purchase -> first_purchase, any later
@@ -230,7 +301,8 @@ def after_purchase(params, keys, counters, i, state, flags):
         state = REPEAT if flags & MEMBER_BUYER else FIRST_PURCHASE
         flags |= MEMBER_BUYER
     if flags & EVER_BOUGHT:
-        if rng.uniform(keys.dropout, i) < dropout_probability(params, keys.dropout_p, i):
+        dropout = rng.substream(keys.dropout, order)
+        if rng.uniform(dropout, i) < dropout_probability(params, keys.dropout_p, i):
             flags &= ~ALIVE
             counters.counts[COUNT.dropouts] += 1
     else:
@@ -248,10 +320,7 @@ def grant_on_enrolment(plan, counters, segments, held):
     for benefit in range(len(plan.ben_states)):
         if plan.ben_delivery[benefit] == ON_ENROL and targets(plan, benefit, ENROLLED, segments):
             held |= np.uint32(1) << np.uint32(benefit)
-            if plan.ben_cost_kind[benefit] == PER_GRANT:
-                counters.amounts[counters.blocks.cost_by_benefit + benefit] += plan.ben_cost[
-                    benefit
-                ]
+            grant(plan, counters, benefit)
     return held
 
 

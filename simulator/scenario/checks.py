@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from simulator.clv.params_file import FittedParams, ParamsFileError, read_params
-from simulator.domain.benefits import BENEFIT_TYPES
+from simulator.domain.benefits import BENEFIT_TYPES, OFFER_TERMS
 from simulator.domain.channels import CHANNEL_KINDS
 from simulator.scenario.schema import (
     MAX_BENEFITS,
@@ -59,15 +59,7 @@ def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
                     "on_enrol delivery needs 'enrolled' among the target states",
                 )
             )
-        if b.how_delivered == "store" and b.cost.kind == "per_grant":
-            p.append(
-                (
-                    ("benefits", bname, "cost", "kind"),
-                    f"a {b.type} is delivered in store, "
-                    "never granted, so a per_grant cost would never be charged; expected "
-                    "per_redemption or share_of_basket",
-                )
-            )
+        p += _check_offer(b, ("benefits", bname))
     for cname, c in sc.channels.items():
         kind_reach = set(CHANNEL_KINDS[c.kind])
         if "all" not in kind_reach:
@@ -120,6 +112,43 @@ def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
                 )
             )
         p += _check_window(t.when, where + ("when",), sc.calendar, phases)
+    return p
+
+
+def _check_offer(b, where: tuple) -> list[tuple[tuple, str]]:
+    """The offer states only the terms its type's class has; price benefits act by terms."""
+    kind = BENEFIT_TYPES[b.type]
+    allowed = OFFER_TERMS[kind.offer]
+    p = []
+    for term in sorted(b.offer.model_fields_set):
+        if term not in allowed:
+            p.append(
+                (
+                    where + ("offer", term),
+                    f"a {b.type} ({kind.offer} offer) has no term '{term}'; it states: "
+                    + (", ".join(allowed) or "no terms"),
+                )
+            )
+    if b.offer.amount_off > 0 and b.offer.percent_off > 0:
+        p.append((where + ("offer",), "expected amount_off or percent_off, not both"))
+    if kind.offer == "platform" and b.offer.per_spend is None:
+        p.append((where + ("offer", "per_spend"), "a platform discount needs per_spend (yuan)"))
+    if kind.family == "price" and b.effects.purchase > 0:
+        p.append(
+            (
+                where + ("effects", "purchase"),
+                f"a {b.type} moves purchase through its offer terms (docs/model.md, Offers); "
+                "expected no effects.purchase",
+            )
+        )
+    if b.how_delivered == "store" and b.grant_cost > 0:
+        p.append(
+            (
+                where + ("grant_cost",),
+                f"a {b.type} is delivered in store, never granted, so a grant_cost would never "
+                "be charged; expected 0, or an offer term",
+            )
+        )
     return p
 
 

@@ -46,6 +46,44 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
         raise _blame_overrides(exc, overrides) from None
 
 
+REPLACED = {
+    "cost": "offer (amount_off, percent_off, min_spend, per_spend, gift_value, points_per_yuan, "
+    "point_value) or grant_cost",
+    "effects.basket": "offer.min_spend (a threshold moves baskets up to it)",
+    "effects.purchase": "offer terms for price benefits; log-odds for mind-share benefits",
+}
+"""Version 1 benefit fields and what replaced them in version 2 (docs/scenario.md)."""
+
+
+def version1_problems(data: Any) -> list[tuple[tuple, str]]:
+    """A version 1 file: one problem naming each replaced field, else none.
+
+    Version 1 stated benefits as effect constants and a cost; version 2 states offer terms
+    (docs/scenario.md, "From version 1"). Nothing converts silently: the numbers mean other things.
+    """
+    if not isinstance(data, dict) or data.get("schema_version", 1) != 1:
+        return []
+    benefits = data.get("benefits")
+    found = []
+    for bname, b in (benefits if isinstance(benefits, dict) else {}).items():
+        if not isinstance(b, dict):
+            continue
+        effects = b.get("effects") if isinstance(b.get("effects"), dict) else {}
+        for field, there in (("cost", "cost" in b), ("effects.basket", "basket" in effects)):
+            if there:
+                found.append((("benefits", bname, *field.split(".")), REPLACED[field]))
+        if "purchase" in effects:
+            found.append((("benefits", bname, "effects", "purchase"), REPLACED["effects.purchase"]))
+    if "schema_version" not in data and not found:
+        return []  # no version and nothing old: the schema says what is missing
+    head = (
+        ("schema_version",),
+        "version 1 scenarios are no longer read: benefits state offer terms now; expected "
+        "schema_version: 2 (docs/scenario.md, 'From version 1')",
+    )
+    return [head] + [(where, f"replaced in version 2 by {new}") for where, new in found]
+
+
 def validate_data(
     data: dict,
     name: str = "<scenario>",
@@ -54,6 +92,9 @@ def validate_data(
     sources: list | None = None,
 ) -> Scenario:
     """Validate an already-parsed scenario mapping (pydantic, then cross-references)."""
+    old = version1_problems(data)
+    if old:
+        raise ScenarioError(name, old, root, sources=sources)
     scenario = validated(Scenario, data, ScenarioError, name, root, sources=sources)
     problems = check_references(scenario, base_dir or Path("."))
     if problems:

@@ -1,4 +1,4 @@
-"""Scenario files, schema v1: the pydantic models of every section.
+"""Scenario files, schema v2: the pydantic models of every section.
 
 Types and ranges are checked here, field by field; `checks` adds the checks across sections
 and `load` reads the YAML (with `extends:` and overrides). Field meanings are documented in
@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from simulator.domain.benefits import BENEFIT_TYPES, COST_KINDS, DELIVERIES
+from simulator.domain.benefits import BENEFIT_TYPES, DELIVERIES
 from simulator.domain.channels import CHANNEL_KINDS
 from simulator.domain.lifecycle import AUDIENCES, SEGMENTS, STATES
 from simulator.yamlfiles import Day, StrictModel
@@ -55,12 +55,20 @@ Parameter = Annotated[float, Field(ge=MIN_PARAMETER, le=MAX_PARAMETER)]
 
 # ----------------------------------------------------------------------------- population
 class SegmentSpec(StrictModel):
-    """Share of shoppers in a segment, which states can be in it and how it shifts behaviour."""
+    """Share of shoppers in a segment, which states can be in it and how it shifts behaviour.
+
+    With `by`, the segment is the top `share` of those states' shoppers by their own purchase
+    rate or spend rate (rate x expected basket), so it differs from the rest as real targeted
+    groups do, without moving the population off its fitted parameters; without it, membership
+    is a keyed draw and the multipliers set the difference.
+    """
 
     share: Probability
     states: list[StateName] = Field(default_factory=lambda: list(STATES), min_length=1)
+    by: Literal["purchase_rate", "spend_rate"] | None = None
     rate_multiplier: Factor = 1.0
     basket_multiplier: Factor = 1.0
+    price_sensitivity: Factor = 1.0  # multiplies the members' price sensitivity
 
 
 class PurchaseRate(StrictModel):
@@ -86,6 +94,15 @@ class Basket(StrictModel):
     v: Parameter
 
 
+class OfferResponse(StrictModel):
+    """How shoppers respond to offer terms (docs/model.md "Offers"; defaults are assumptions)."""
+
+    sensitivity_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
+    depth_scale: Annotated[float, Field(ge=1e-3, le=10.0)] = 0.15
+    max_log_odds: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
+    topup_per_yuan_saved: Annotated[float, Field(ge=0.0, le=100.0)] = 3.0
+
+
 class Population(StrictModel):
     """The shoppers of one store at the campaign's start."""
 
@@ -106,6 +123,7 @@ class Population(StrictModel):
         default_factory=lambda: {"dormant": 0.3, "churned": 0.05}
     )
     fatigue_half_life_days: Annotated[float, Field(gt=0.0, le=MAX_PARAMETER)] = 7.0
+    offer_response: OfferResponse = Field(default_factory=OfferResponse)
 
 
 # ----------------------------------------------------------------------------- calendar
@@ -150,28 +168,28 @@ class Target(StrictModel):
 
 
 class Effects(StrictModel):
-    """Relative lifts (0.2 = +20%) on enrolment, purchase and basket; reactivation probability."""
+    """Effects that are not offer terms (docs/model.md): enrolment lift, purchase, reactivation.
+
+    enrol: relative lift of the enrolment chance (0.2 = +20%); purchase: log-odds added to the
+    purchase chance of a visit, for mind-share benefits only (price benefits act through their
+    terms); reactivation: chance that a contact delivering it wakes a latent-inactive shopper.
+    """
 
     enrol: Lift = 0.0
-    purchase: Lift = 0.0
-    basket: Lift = 0.0
+    purchase: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
     reactivation: Probability = 0.0
 
 
-class Cost(StrictModel):
-    """Cost model: value per redemption, per grant, or as a share of the basket."""
+class Offer(StrictModel):
+    """What the shopper gets (docs/model.md "Offers"); which terms a type may state: its class."""
 
-    kind: Literal[COST_KINDS]  # type: ignore[valid-type]
-    value: Money
-
-    @model_validator(mode="after")
-    def _share_is_fraction(self) -> Cost:
-        if self.kind == "share_of_basket" and self.value > 1.0:
-            raise ValueError(
-                "a share_of_basket value is a fraction of the basket: expected "
-                f"0..1, got {self.value:g}"
-            )
-        return self
+    amount_off: Money = 0.0
+    percent_off: Annotated[float, Field(ge=0.0, le=0.9)] = 0.0
+    min_spend: Money = 0.0
+    per_spend: Annotated[float, Field(gt=0.0, le=MAX_MONEY)] | None = None
+    gift_value: Money = 0.0
+    points_per_yuan: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
+    point_value: Money = 0.0
 
 
 class Benefit(StrictModel):
@@ -180,8 +198,9 @@ class Benefit(StrictModel):
     type: Literal[tuple(BENEFIT_TYPES)]  # type: ignore[valid-type]
     delivery: Literal[DELIVERIES] | None = None  # type: ignore[valid-type]
     target: Target = Field(default_factory=Target)
+    offer: Offer = Field(default_factory=Offer)
     effects: Effects = Field(default_factory=Effects)
-    cost: Cost = Field(default_factory=lambda: Cost(kind="per_redemption", value=0.0))
+    grant_cost: Money = 0.0  # cost of each delivery or grant (a mailed trial pack), not use
     online: Window = Field(default_factory=Window)
     label: str = ""
 
@@ -209,6 +228,8 @@ class Channel(StrictModel):
     frequency_cap: Annotated[int, Field(ge=1, le=255)] | None = None
     fatigue: Lift = 0.0
     response_lift: Lift = 0.0
+    response_by_segment: dict[SegmentName, Factor] = Field(default_factory=dict)
+    awareness: Probability = 1.0  # chance a delivered offer is noticed (and so held)
 
 
 class Touch(StrictModel):
@@ -225,10 +246,11 @@ class Touch(StrictModel):
 class Scenario(StrictModel):
     """A whole scenario file."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2]
     name: str
     description: str = ""
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    margin: Probability | None = None  # gross margin at list price: gives incremental profit
     population: Population
     calendar: Calendar
     benefits: dict[Name, Benefit] = Field(default_factory=dict)

@@ -36,6 +36,27 @@ def gamma(key: np.uint64, shopper: int, shape: float) -> float:
     return rng.gamma(key, shopper, shape)
 
 
+def normal(key: np.uint64, shopper: int) -> float:
+    """The shopper's standard normal draw in stream `key` (the engine's Box-Muller)."""
+    return rng.normal(key, shopper, 0)
+
+
+def poisson_count(u: float, mean: float, most: int) -> int:
+    """The Poisson(mean) count at uniform u: 0 if u >= P(N >= 1), else the inverse CDF of N given
+    N >= 1 at u / P(N >= 1), at most `most`."""
+    some = -math.expm1(-mean)
+    if u >= some:
+        return 0
+    w = u / some
+    term = mean * math.exp(-mean) / some
+    cdf, n = term, 1
+    while w >= cdf and n < most:
+        n += 1
+        term *= mean / n
+        cdf += term
+    return n
+
+
 def priority_bin(key: np.uint64, shopper: int) -> int:
     """The shopper's contact-priority bin for a touch: lower bins are served first."""
     return int(uniform(key, shopper) * rng.PRIORITY_BINS)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.domain.benefits import ON_ENROL, PER_GRANT, PER_REDEMPTION, SHARE_OF_BASKET, STORE
+from simulator.domain.benefits import ON_ENROL, STORE
 from simulator.domain.lifecycle import (
     CHURNED,
     DORMANT,
@@ -25,9 +25,20 @@ from simulator.domain.lifecycle import (
     TAG_RECENT_BUYER,
 )
 from simulator.engine.counters import AMOUNT, COUNT
-from simulator.engine.reference.numbers import decay_factor, f32, gamma, lift, priority_bin, uniform
+from simulator.engine.reference.numbers import (
+    decay_factor,
+    f32,
+    gamma,
+    lift,
+    poisson_count,
+    priority_bin,
+    substream,
+    uniform,
+)
+from simulator.engine.reference.offers import buy_chance, purchase_log_odds, settle
 from simulator.engine.reference.shopper_state import STATE_TAG, ShopperState
 from simulator.engine.rng import PRIORITY_BINS
+from simulator.engine.steps import MAX_VISITS
 
 
 @dataclass(frozen=True)
@@ -37,11 +48,12 @@ class Day:
     d: int
     traffic: float
     online: int  # bits of the benefits online today
-    day_of_year: int
+    month: int  # 0..11
     touches: list[int]  # the touches sent today, in plan order
     threshold: list[int]  # their priority-bin thresholds (PRIORITY_BINS = no limit)
     priority_keys: list[np.uint64]  # their contact-priority stream keys
     react_keys: list[np.uint64]  # their reactivation stream keys
+    aware_keys: list[np.uint64]  # their awareness stream keys
     visit: np.uint64
     enrol: np.uint64
     buy: np.uint64
@@ -102,19 +114,20 @@ class ShopperAgent(ShopperState):
         slot = plan.ch_cap_slot[ch]
         return slot < 0 or self.contacts[slot] < plan.ch_freq_cap[ch]
 
-    def usable(self, day: Day, st: int, birthday: bool) -> list[int]:
-        """Benefits usable today as state st: online, and held, or a store benefit for st."""
+    def usable(self, day: Day, st: int, birthday_month: bool) -> list[int]:
+        """Benefits usable today as state st: online, and held, or a store benefit for st (if
+        used once only, not used yet); birthday benefits in the birthday month only."""
         plan = self.model.plan
         out = []
         for b in range(len(plan.ben_states)):
             if not day.online >> b & 1:
                 continue
-            if plan.ben_only_on_birthday[b] and not birthday:
+            if plan.ben_birthday_month[b] and not birthday_month:
                 continue
             if plan.ben_delivery[b] != STORE:
                 if b in self.benefits_held:  # the holder keeps it whatever their state now
                     out.append(b)
-            elif self.targeted_by(b, st):
+            elif self.targeted_by(b, st) and not (plan.ben_once[b] and b in self.benefits_held):
                 out.append(b)
         return out
 
@@ -149,7 +162,8 @@ class ShopperAgent(ShopperState):
                 days = day.d - self.last_contact
                 load = self.fatigue * decay_factor(self.model.params.fatigue_decay, days)
             response = math.exp(-plan.ch_fatigue[ch] * load)  # fatigue damps the response
-            contact_lift *= 1.0 + plan.ch_lift[ch] * response
+            by_segment = plan.ch_segment_response[ch][self.segments]
+            contact_lift *= 1.0 + plan.ch_lift[ch] * by_segment * response
             load += 1.0
             if first_channel < 0:
                 first_channel = ch
@@ -162,9 +176,10 @@ class ShopperAgent(ShopperState):
             if b < 0:
                 continue  # a bare reminder
             if plan.ben_delivery[b] != STORE and b not in self.benefits_held:
-                self.benefits_held.add(b)  # a benefit already held is not granted (or costed) twice
-                if plan.ben_cost_kind[b] == PER_GRANT:
-                    floats[lay.cost_by_benefit + b] += plan.ben_cost[b]
+                self.grant(b)  # a benefit already held is not granted (or costed) twice
+                aware = plan.ch_awareness[ch]
+                if aware >= 1.0 or uniform(day.aware_keys[k], self.index) < aware:
+                    self.benefits_held.add(b)  # held only if noticed
             if not self.alive and plan.ben_react[b] > 0.0:
                 if uniform(day.react_keys[k], self.index) < plan.ben_react[b] * response:
                     self.alive = True
@@ -174,21 +189,31 @@ class ShopperAgent(ShopperState):
             self.last_contact = day.d
         return contact_lift, first_channel
 
+    def grant(self, b: int) -> None:
+        """Offer b handed over: counted, its grant cost charged."""
+        lay = self.model.layout
+        self.model.ints[lay.grants_by_benefit + b] += 1
+        self.model.floats[lay.cost_by_benefit + b] += self.model.plan.ben_grant_cost[b]
+
     def visit(self, day: Day, st: int, contact_lift: float, first_channel: int) -> int:
-        """Visit, enrolment, purchase and on-enrol grants of a latent-active shopper; new state."""
+        """Visits, enrolment, orders and on-enrol grants of a latent-active shopper; new state."""
         plan, params, lay = self.model.plan, self.model.params, self.model.layout
-        ints, floats = self.model.ints, self.model.floats
+        ints = self.model.ints
         i = self.index
         rate = self.rate * (params.prospect_scale if st == PROSPECT else 1.0)
-        if uniform(day.visit, i) >= rate * (day.traffic / params.conversion) * contact_lift:
+        mean = rate * (day.traffic / params.conversion) * contact_lift
+        n_visits = poisson_count(uniform(day.visit, i), mean, MAX_VISITS)
+        if n_visits == 0:
             return st
-        ints[COUNT.visits] += 1
-        birthday = self.birthday == day.day_of_year
+        ints[COUNT.visits] += n_visits
+        if n_visits == MAX_VISITS:
+            ints[COUNT.visit_cap_days] += 1
+        birthday_month = plan.month_of_day[self.birthday] == day.month
         # 4. enrolment: what the shopper could use now or as a member draws them in
         joined_today = False
         if st < ENROLLED:
-            now = self.usable(day, st, birthday)
-            as_member = self.usable(day, ENROLLED, birthday)
+            now = self.usable(day, st, birthday_month)
+            as_member = self.usable(day, ENROLLED, birthday_month)
             draw_in = sorted(set(now) | set(as_member))
             if uniform(day.enrol, i) < params.enrol_rate * lift(draw_in, plan.ben_enrol):
                 st = ENROLLED
@@ -197,42 +222,54 @@ class ShopperAgent(ShopperState):
                 joined_today = True
                 ints[COUNT.enrolments] += 1
                 ints[lay.enrol_by_channel + first_channel + 1] += 1  # slot 0: organic
-        # 5. purchase with the benefits usable in the (possibly new) state
-        used = self.usable(day, st, birthday)
-        if uniform(day.buy, i) < params.conversion * lift(used, plan.ben_purchase):
-            st = self.purchase(day, st, used)
+        # 5. each visit may buy with the benefits usable then; 6. dropout ends the day's visits
+        orders = 0
+        for v in range(n_visits):
+            used = self.usable(day, st, birthday_month)
+            log_odds = 0.0
+            if used:
+                expected = params.p * self.basket_scale
+                log_odds = purchase_log_odds(plan, params, used, self.sensitivity, expected)
+            if uniform(substream(day.buy, v), i) >= buy_chance(params, log_odds):
+                continue
+            st = self.purchase(day, st, used, v)
+            orders += 1
+            if not self.alive:
+                break
+        if orders:
+            ints[COUNT.buyer_days] += 1
+            if orders > 1:
+                ints[COUNT.multi_order_days] += 1
         # 7. benefits granted on enrolment, usable from tomorrow
         if joined_today:
             for b in range(len(plan.ben_states)):
                 if plan.ben_delivery[b] == ON_ENROL and self.targeted_by(b, ENROLLED):
                     self.benefits_held.add(b)
-                    if plan.ben_cost_kind[b] == PER_GRANT:
-                        floats[lay.cost_by_benefit + b] += plan.ben_cost[b]
+                    self.grant(b)
         return st
 
-    def purchase(self, day: Day, st: int, used: list[int]) -> int:
-        """An order: basket, GMV and buyer counters, redemptions, lifecycle, dropout; new state."""
-        plan, params, lay = self.model.plan, self.model.params, self.model.layout
+    def purchase(self, day: Day, st: int, used: list[int], order: int) -> int:
+        """Order number `order` of the day: basket, settlement, GMV and buyer counters,
+        lifecycle, dropout; returns the new state."""
+        params = self.model.params
         ints, floats = self.model.ints, self.model.floats
-        basket = (
-            gamma(day.basket, self.index, params.p)
-            * self.basket_scale
-            * lift(used, plan.ben_basket)
-        )
+        basket = gamma(substream(day.basket, order), self.index, params.p) * self.basket_scale
+        basket, paid = settle(self, used, basket, self.sensitivity)
+        floats[AMOUNT.gmv_list] += basket
         if not (self.bought_as_member or self.bought_as_nonmember):
             ints[COUNT.new_buyers] += 1
         if st < ENROLLED:
-            floats[AMOUNT.gmv_nonmember] += basket
+            floats[AMOUNT.gmv_nonmember] += paid
             ints[COUNT.orders_nonmember] += 1
             if not self.bought_as_nonmember:
                 ints[COUNT.new_nonmember_buyers] += 1
             self.bought_as_nonmember = True
         else:
             if self.old_member:
-                floats[AMOUNT.gmv_old_member] += basket
+                floats[AMOUNT.gmv_old_member] += paid
                 ints[COUNT.orders_old_member] += 1
             else:
-                floats[AMOUNT.gmv_new_member] += basket
+                floats[AMOUNT.gmv_new_member] += paid
                 ints[COUNT.orders_new_member] += 1
             if not self.bought_as_member:
                 ints[COUNT.new_member_buyers] += 1
@@ -241,14 +278,6 @@ class ShopperAgent(ShopperState):
                 if self.joined:
                     ints[COUNT.new_joined_buyers] += 1
             self.bought_as_member = True
-        for b in used:
-            ints[lay.redemptions_by_benefit + b] += 1
-            if plan.ben_cost_kind[b] == PER_REDEMPTION:
-                floats[lay.cost_by_benefit + b] += plan.ben_cost[b]
-            elif plan.ben_cost_kind[b] == SHARE_OF_BASKET:
-                floats[lay.cost_by_benefit + b] += plan.ben_cost[b] * basket
-            if plan.ben_delivery[b] != STORE:
-                self.benefits_held.discard(b)  # single use
         # 6. lifecycle after the purchase; BG/NBD dropout after a repeat purchase
         if st == PROSPECT:
             st = NONMEMBER_BUYER
@@ -256,7 +285,7 @@ class ShopperAgent(ShopperState):
             st = REPEAT if self.member_buyer else FIRST_PURCHASE
             self.member_buyer = True
         if self.ever_bought:
-            if uniform(day.dropout, self.index) < self.dropout:
+            if uniform(substream(day.dropout, order), self.index) < self.dropout:
                 self.alive = False
                 ints[COUNT.dropouts] += 1
         else:

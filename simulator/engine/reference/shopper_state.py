@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import mesa
@@ -18,11 +19,12 @@ from simulator.domain.lifecycle import (
     STATES,
 )
 from simulator.engine import rng
-from simulator.engine.population import LAST_STATE
+from simulator.engine.population import BY_RATE, BY_SPEND, LAST_STATE
 from simulator.engine.reference.numbers import (
     birthday_of,
     f32,
     gamma,
+    normal,
     stream_key,
     substream,
     uniform,
@@ -45,6 +47,7 @@ def initial_draw_keys(population_seed: int, n_segments: int) -> dict:
         "basket": stream_key(population_seed, rng.INIT_BASKET, 0),
         "recency": stream_key(population_seed, rng.INIT_RECENCY, 0),
         "alive": stream_key(population_seed, rng.INIT_ALIVE, 0),
+        "sensitivity": stream_key(population_seed, rng.INIT_SENSITIVITY, 0),
     }
 
 
@@ -64,7 +67,7 @@ class ShopperState(mesa.Agent):
         """
         super().__init__(model)
         self.index = index  # shopper id: the key of every draw (Mesa's unique_id starts at 1)
-        self.birthday = birthday_of(model.population_seed, index)
+        self.birthday = birthday_of(model.population_seed, index)  # day of the year
         if population is None:
             self.take_start_values(model.n_contact_slots)
             self.draw_initial(model.params, model.init_keys)
@@ -95,16 +98,24 @@ class ShopperState(mesa.Agent):
         while st < LAST_STATE and u >= params.mix_cdf[st]:
             st += 1
         self.state = st
-        # segments, each drawn only for the states it may hold; multipliers compound
+        # segments, each for the states it may hold: a keyed draw or the top share by the
+        # shopper's own purchase rate (Gamma(r) draw) or spend rate (that over the Gamma(q) draw)
+        g_rate = gamma(keys["rate"], i, params.r)
         self.segments = 0
         rate_mult = 1.0
         for g in range(len(params.seg_share)):
             if params.seg_share[g] > 0.0 and params.seg_states[g] & STATE_TAG[st]:
-                if uniform(keys["segment"][g], i) < params.seg_share[g]:
+                if params.seg_by[g] == BY_RATE:
+                    inside = g_rate >= params.seg_cut[g]
+                elif params.seg_by[g] == BY_SPEND:
+                    inside = g_rate / gamma(keys["basket"], i, params.q) >= params.seg_cut[g]
+                else:
+                    inside = uniform(keys["segment"][g], i) < params.seg_share[g]
+                if inside:
                     self.segments |= 1 << g
                     rate_mult *= params.seg_rate[g]
         # BG/NBD: lambda ~ Gamma(r, alpha)
-        self.rate = f32(gamma(keys["rate"], i, params.r) / params.alpha_day * rate_mult)
+        self.rate = f32(g_rate / params.alpha_day * rate_mult)
         # days since the last activity, consistent with the label: active < dormant <= churned
         ur = uniform(keys["recency"], i)
         if st == DORMANT:
@@ -126,7 +137,8 @@ class ShopperState(mesa.Agent):
         self.enrol_day = -ago if st == ENROLLED else NEVER
 
     def derive_purchase_traits(self, params: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
-        """Dropout p ~ Beta(a, b) and basket scale 1/nu x segment multipliers, from their draws."""
+        """Dropout p ~ Beta(a, b), basket scale 1/nu and price sensitivity (lognormal) x segment
+    multipliers, from their keyed draws."""
         i = self.index
         x = gamma(keys["dropout_a"], i, params.a)
         y = gamma(keys["dropout_b"], i, params.b)
@@ -136,6 +148,12 @@ class ShopperState(mesa.Agent):
             if self.segments >> g & 1:
                 mult *= params.seg_basket[g]
         self.basket_scale = mult / (gamma(keys["basket"], i, params.q) / params.v)
+        sens = 1.0
+        for g in range(len(params.seg_sensitivity)):
+            if self.segments >> g & 1:
+                sens *= params.seg_sensitivity[g]
+        z = normal(keys["sensitivity"], i)
+        self.sensitivity = sens * math.exp(params.sensitivity_sigma * z)
 
     @property
     def flags(self) -> int:

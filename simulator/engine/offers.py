@@ -1,0 +1,145 @@
+"""Offers: how the terms of the benefits a shopper can use move their purchase and their order.
+
+Two questions, both from the terms and the shopper (docs/model.md, "Offers"):
+
+- `purchase_log_odds`: how much the usable benefits add to the log-odds of buying on a visit. Price
+  offers count by their *relative depth* (the saving over what the shopper must spend to get it);
+  the platform's combination rules pick which count: the best single coupon, the best single
+  price, plus stackable platform discounts, plus gifts. The depth moves the log-odds through a
+  saturating curve scaled by the shopper's price sensitivity; mind-share benefits add their
+  effect; the total is capped at `max_log_odds` (the documented bound).
+- `settle`: what an order pays. The shopper picks the coupon saving most, topping the basket up to
+  its threshold when the gap is small against the saving (凑单); then the best price and every
+  platform discount apply; the discount never exceeds the basket.
+
+Inlined into the day kernel; the reference model implements the same rules in Python.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simulator.domain.benefits import COUPON, GIFT, PLATFORM, PRICE
+from simulator.engine import rng
+from simulator.engine.jit import hot_inline
+
+
+@hot_inline
+def price_sensitivity(params, key, i, segments):
+    """Shopper i's price sensitivity: lognormal(0, sigma) x their segments' multipliers.
+
+    Derived from its keyed draw when needed rather than stored (key: INIT_SENSITIVITY, day 0).
+    """
+    mult = 1.0
+    for g in range(len(params.seg_sensitivity)):
+        if (segments >> g) & 1:
+            mult *= params.seg_sensitivity[g]
+    return mult * math.exp(params.sensitivity_sigma * rng.normal(key, i, 0))
+
+
+@hot_inline
+def relative_depth(plan, b, expected):
+    """Benefit b's saving relative to what a shopper with this expected basket must spend."""
+    kind = plan.ben_offer[b]
+    if kind == PRICE:
+        return plan.ben_percent[b]
+    if kind == PLATFORM:
+        return plan.ben_amount[b] / max(expected, plan.ben_per_spend[b])
+    spend = max(expected, plan.ben_min_spend[b])
+    if kind == COUPON:
+        return (plan.ben_amount[b] + plan.ben_percent[b] * spend) / spend
+    if kind == GIFT:
+        return plan.ben_gift[b] / spend
+    return 0.0
+
+
+@hot_inline
+def purchase_log_odds(plan, params, usable, sensitivity, expected):
+    """Log-odds the usable benefits add to buying on a visit, capped at params.max_log_odds."""
+    best_coupon = 0.0
+    best_price = 0.0
+    depth = 0.0  # platform discounts and price-family gifts add up
+    effect = 0.0  # mind-share effects add up
+    for b in range(len(plan.ben_offer)):
+        if ((usable >> np.uint32(b)) & np.uint32(1)) == np.uint32(0):
+            continue
+        effect += plan.ben_purchase[b]
+        if not plan.ben_priced[b]:
+            continue
+        d = relative_depth(plan, b, expected)
+        kind = plan.ben_offer[b]
+        if kind == COUPON:
+            best_coupon = max(best_coupon, d)
+        elif kind == PRICE:
+            best_price = max(best_price, d)
+        else:
+            depth += d
+    depth += best_coupon + best_price
+    offers = params.max_log_odds * -math.expm1(-sensitivity * depth / params.depth_scale)
+    return min(offers + effect, params.max_log_odds)
+
+
+@hot_inline
+def buy_chance(params, log_odds):
+    """Purchase chance of a visit: conversion_per_visit moved by `log_odds` on the logit scale."""
+    if log_odds == 0.0:
+        return params.conversion
+    return 1.0 / (1.0 + math.exp(-(params.logit_conversion + log_odds)))
+
+
+@hot_inline
+def best_coupon(plan, params, usable, basket, sensitivity):
+    """(coupon used or -1, basket after any top-up) for an order of `basket` at list price.
+
+    A coupon whose threshold the basket misses is still taken if the gap is at most
+    topup_per_yuan_saved x sensitivity x its saving: the shopper adds to the basket (凑单).
+    The coupon saving most wins (the first of equals); a zero saving is no coupon.
+    """
+    chosen = -1
+    saving_best = 0.0
+    basket_best = basket
+    for b in range(len(plan.ben_offer)):
+        if ((usable >> np.uint32(b)) & np.uint32(1)) == np.uint32(0):
+            continue
+        if plan.ben_offer[b] != COUPON:
+            continue
+        spend = basket
+        threshold = plan.ben_min_spend[b]
+        if spend < threshold:
+            saving_there = plan.ben_amount[b] + plan.ben_percent[b] * threshold
+            if threshold - spend > params.topup * sensitivity * saving_there:
+                continue
+            spend = threshold
+        saving = plan.ben_amount[b] + plan.ben_percent[b] * spend
+        if saving > saving_best:
+            chosen = b
+            saving_best = saving
+            basket_best = spend
+    return chosen, basket_best
+
+
+@hot_inline
+def best_price(plan, usable):
+    """The price benefit with the largest percent off (-1: none usable or none above 0)."""
+    chosen = -1
+    best = 0.0
+    for b in range(len(plan.ben_offer)):
+        if ((usable >> np.uint32(b)) & np.uint32(1)) and plan.ben_offer[b] == PRICE:
+            if plan.ben_percent[b] > best:
+                chosen = b
+                best = plan.ben_percent[b]
+    return chosen
+
+
+@hot_inline
+def coupon_saving(plan, b, basket):
+    """What coupon b takes off a basket that meets its threshold."""
+    return plan.ben_amount[b] + plan.ben_percent[b] * basket
+
+
+@hot_inline
+def platform_saving(plan, b, basket):
+    """What platform discount b takes off a basket: amount_off for every per_spend."""
+    return math.floor(basket / plan.ben_per_spend[b]) * plan.ben_amount[b]
