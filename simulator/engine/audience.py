@@ -56,6 +56,7 @@ def usable(plan, online, held, state, segments, birthday_month):
         if plan.ben_delivery[benefit] != STORE:
             if held & bit:
                 bits |= bit
-        elif targets(plan, benefit, state, segments) and not (plan.ben_once[benefit] and held & bit):
-            bits |= bit
+        elif targets(plan, benefit, state, segments):
+            if not (plan.ben_once[benefit] and held & bit):
+                bits |= bit
     return bits

@@ -33,8 +33,8 @@ INT_FIXED = STATES + (
     "dropouts",  # BG/NBD dropouts after a purchase
     "contacts",
     "buyer_days",  # shopper-days with at least one order
-    "multi_order_days",  # ... with two or more orders (no cap: a Poisson number of visits)
-    "visit_cap_days",  # shopper-days whose visits reached MAX_VISITS (reported, never silent)
+    "multi_order_days",  # ... with two or more orders (no ceiling: a Poisson number of orders)
+    "order_cap_days",  # shopper-days whose orders reached steps.MAX_ORDERS (reported, not hidden)
 )
 # GMV is paid (after member price, coupons and platform discounts); gmv_list at list price.
 FLOAT_FIXED = ("gmv_old_member", "gmv_new_member", "gmv_nonmember", "gmv_list")

@@ -6,12 +6,13 @@ Order of a shopper's day (docs/model.md explains each step; `steps` has their fu
    the channel's reach, the benefit's target and the frequency cap allow, and the shopper's keyed
    priority is under the touch's threshold (capacity and budget); cost, fatigue, response lift,
    benefit delivery and reactivation of a latent-inactive shopper
-3. visits: a Poisson number, mean rate x traffic x contact lift / conversion, for latent-active
-   shoppers (no ceiling: a shopper may order several times a day)
+3. visit: chance min(1, v) for v = rate x traffic x contact lift / conversion expected visits,
+   for latent-active shoppers
 4. enrolment of a visiting non-member: enrol_per_visit x product of (1 + enrol lift)
-5. each visit: purchase with the conversion moved by the usable offers (`offers`, capped on the
-   log-odds scale); basket Gamma(p) x scale, settled by the combination rules (coupon, price,
-   platform discount, gifts, points), which count redemptions, discounts and costs
+5. orders: a Poisson number with mean p x max(1, v), p the purchase chance of a visit moved by the
+   usable offers (`offers`, capped on the log-odds scale): no ceiling, orders follow rate x
+   traffic x lifts; each basket Gamma(p) x scale, settled by the combination rules (coupon,
+   price, platform discount, gifts, points), which count redemptions, discounts and costs
 6. after each repeat purchase: BG/NBD dropout with the shopper's p (an inactive shopper stops)
 7. benefits granted on enrolment (usable from the next day)
 8. write-back of what changed, and the change of state in the day's counters
@@ -36,9 +37,8 @@ from simulator.engine.counters import COUNT, CounterBlocks
 from simulator.engine.eligible import CountedTouches, add_eligible
 from simulator.engine.jit import hot, hot_inline
 from simulator.engine.offers import buy_chance, price_sensitivity, purchase_log_odds
-from simulator.engine.population import basket_scale
 from simulator.engine.steps import (
-    MAX_VISITS,
+    MAX_ORDERS,
     after_purchase,
     basket_draw,
     count_enrolment,
@@ -46,9 +46,10 @@ from simulator.engine.steps import (
     enrols,
     grant_on_enrolment,
     in_birthday_month,
+    order_count,
     receive_contacts,
     settle,
-    visits,
+    visit_mean,
     write_back,
 )
 from simulator.engine.workers import CHUNK, n_chunks
@@ -92,7 +93,6 @@ class DrawKeys(NamedTuple):
     reactivate: np.uint64  # one substream per touch
     aware: np.uint64  # one substream per touch
     birthday: np.uint64
-    basket_scale: np.uint64  # 1/nu (Gamma-Gamma), derived when the shopper buys
     dropout_p: np.uint64  # BG/NBD dropout p, derived when the shopper buys
     sensitivity: np.uint64  # price sensitivity, derived when the shopper may use an offer
 
@@ -110,7 +110,6 @@ def draw_keys(seed, population_seed, day):
         rng.stream_key(seed, rng.REACTIVATE, day),
         rng.stream_key(seed, rng.AWARE, day),
         rng.stream_key(population_seed, rng.BIRTHDAY, 0),
-        rng.stream_key(population_seed, rng.INIT_BASKET, 0),
         rng.stream_key(population_seed, rng.INIT_DROPOUT, 0),
         rng.stream_key(population_seed, rng.INIT_SENSITIVITY, 0),
     )
@@ -136,7 +135,16 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
     day = today.day
     online = plan.online[day]
     month = plan.month[day]
+    priced = np.uint32(0)  # bits of the price-family benefits: their terms need the traits
+    by_birthday = False  # a birthday-month benefit is online today
+    for b in range(len(plan.ben_priced)):
+        if plan.ben_priced[b]:
+            priced |= np.uint32(1) << np.uint32(b)
+        if plan.ben_birthday_month[b] and (online >> np.uint32(b)) & np.uint32(1):
+            by_birthday = True
     visit_scale = plan.traffic[day] / params.conversion  # visit chance per unit of purchase rate
+    last_set, last_chance = np.uint32(0), params.conversion  # buy chance of the last set of
+    # benefits without price terms (a pure function of the set: reused, not recomputed)
     lo = c * CHUNK
     hi = min(len(shoppers.state), lo + CHUNK)
     n_busy = busy_shoppers(shoppers, plan, params, today, lo, hi, keys.visit, visit_scale, buffers)
@@ -156,13 +164,11 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
         contact_lift, first_channel, flags, held = receive_contacts(
             shoppers, plan, params, today, keys, counters, i, state, flags, held
         )
-        # 3. visits
-        n_visits = visits(shoppers, params, keys, i, state, flags, visit_scale, contact_lift)
-        if n_visits > 0:
-            counters.counts[COUNT.visits] += n_visits
-            if n_visits == MAX_VISITS:
-                counters.counts[COUNT.visit_cap_days] += 1
-            birthday_month = in_birthday_month(plan, keys, i, month)
+        # 3. visit
+        mean = visit_mean(shoppers, params, i, state, flags, visit_scale, contact_lift)
+        if rng.uniform(keys.visit, i) < mean:
+            counters.counts[COUNT.visits] += 1
+            birthday_month = by_birthday and in_birthday_month(plan, keys, i, month)
             usable_today = usable(plan, online, held, state, segments, birthday_month)
             # 4. enrolment: what the shopper could use now or as a member draws them in
             joined_today = False
@@ -175,34 +181,40 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                     joined_today = True
                     usable_today = as_member
                     count_enrolment(counters, first_channel)
-            # 5. each visit may buy; 6. lifecycle and dropout after each order
-            scale = basket_scale(params, keys.basket_scale, i, segments)
-            sensitivity = -1.0  # derived when an offer is first usable
-            orders = 0
-            for v in range(n_visits):
-                log_odds = 0.0
-                if usable_today != 0:
-                    if sensitivity < 0.0:
-                        sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
-                    expected = params.p * scale
-                    log_odds = purchase_log_odds(plan, params, usable_today, sensitivity, expected)
-                if rng.uniform(rng.substream(keys.buy, v), i) >= buy_chance(params, log_odds):
-                    continue
-                basket = basket_draw(params, keys, i, v, scale)
+            # 5. orders, with the offers usable now; 6. lifecycle and dropout after each
+            scale = np.float64(shoppers.basket_scale[i])
+            sensitivity = -1.0  # derived from its keyed draw when an offer needs it
+            if (usable_today & priced) != 0:
+                sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
+                expected = params.p * scale
+                log_odds = purchase_log_odds(plan, params, usable_today, sensitivity, expected)
+                chance = buy_chance(params, log_odds)
+            else:  # mind-share effects only: the same for every shopper with this set
+                if usable_today != last_set:
+                    log_odds = purchase_log_odds(plan, params, usable_today, 1.0, 0.0)
+                    last_set, last_chance = usable_today, buy_chance(params, log_odds)
+                chance = last_chance
+            chance *= max(1.0, mean)
+            n_orders = order_count(rng.uniform(keys.buy, i), chance)
+            if n_orders > 0:
+                counters.counts[COUNT.buyer_days] += 1
+                if n_orders > 1:
+                    counters.counts[COUNT.multi_order_days] += 1
+                if n_orders == MAX_ORDERS:
+                    counters.counts[COUNT.order_cap_days] += 1
+            for k in range(n_orders):
+                basket = basket_draw(params, keys, i, k, scale)
                 basket, paid, held = settle(
                     plan, params, counters, usable_today, basket, sensitivity, held
                 )
                 flags = count_order(counters, basket, paid, state, flags)
-                state, flags = after_purchase(params, keys, counters, i, state, flags, v)
+                state, flags = after_purchase(params, keys, counters, i, state, flags, k)
                 last_purchase = day
-                orders += 1
                 if (flags & ALIVE) == 0:
-                    break  # dropped out: no more visits
+                    break  # dropped out: no more orders
                 usable_today = usable(plan, online, held, state, segments, birthday_month)
-            if orders > 0:
-                counters.counts[COUNT.buyer_days] += 1
-                if orders > 1:
-                    counters.counts[COUNT.multi_order_days] += 1
+                if (usable_today & priced) != 0 and sensitivity < 0.0:
+                    sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
             # 7. benefits granted on enrolment, usable from tomorrow
             if joined_today:
                 held = grant_on_enrolment(plan, counters, segments, held)

@@ -28,15 +28,14 @@ from simulator.engine.jit import hot_inline
 
 @hot_inline
 def price_sensitivity(params, key, i, segments):
-    """Shopper i's price sensitivity: lognormal(0, sigma) x their segments' multipliers.
+    """Shopper i's price sensitivity: the level of their keyed bin x their segments' multipliers.
 
-    Derived from its keyed draw when needed rather than stored (key: INIT_SENSITIVITY, day 0).
+    Levels are quantiles of a log-logistic distribution with median 1
+    (`population.sensitivity_levels`); derived at a visit rather than stored (key:
+    INIT_SENSITIVITY, day 0).
     """
-    mult = 1.0
-    for g in range(len(params.seg_sensitivity)):
-        if (segments >> g) & 1:
-            mult *= params.seg_sensitivity[g]
-    return mult * math.exp(params.sensitivity_sigma * rng.normal(key, i, 0))
+    level = np.int64(rng.uniform(key, i) * len(params.sensitivity_levels))
+    return params.sensitivity_levels[level] * params.sensitivity_by_segments[segments]
 
 
 @hot_inline

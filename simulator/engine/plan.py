@@ -96,7 +96,9 @@ def day_of_year(d: date) -> int:
     return doy - 1 if leap and doy >= 59 else doy
 
 
-MONTH_OF_DAY = np.array([date.fromordinal(date(2001, 1, 1).toordinal() + k).month - 1 for k in range(365)], np.int8)
+MONTH_OF_DAY = np.array(
+    [date.fromordinal(date(2001, 1, 1).toordinal() + k).month - 1 for k in range(365)], np.int8
+)
 """Month (0..11) of each day of a 365-day year, for birthday months (2001: not a leap year)."""
 
 

@@ -65,7 +65,7 @@ class PopulationParams(NamedTuple):
     seg_states: np.ndarray  # uint32[S]: tag bits of the states a segment can hold
     seg_rate: np.ndarray  # float64[S]: purchase-rate multiplier
     seg_basket: np.ndarray  # float64[S]: basket multiplier
-    seg_sensitivity: np.ndarray  # float64[S]: price-sensitivity multiplier
+    sensitivity_by_segments: np.ndarray  # float64[256]: product of the segments' multipliers
     seg_by: np.ndarray  # int8[S]: 0 keyed draw, BY_RATE or BY_SPEND (top share by behaviour)
     seg_cut: np.ndarray  # float64[S]: for BY_*: the draw's (1 - share) quantile
     r: float
@@ -83,7 +83,7 @@ class PopulationParams(NamedTuple):
     conversion: float
     enrol_rate: float
     logit_conversion: float  # log-odds of conversion_per_visit (offers add to it)
-    sensitivity_sigma: float  # lognormal sigma of price sensitivity
+    sensitivity_levels: np.ndarray  # float64[SENSITIVITY_LEVELS]: price sensitivity quantiles
     depth_scale: float  # relative offer depth giving 63% of the largest response
     max_log_odds: float  # cap of what all benefits add to the purchase log-odds
     topup: float  # yuan a shopper adds to reach a threshold per yuan saved (x sensitivity)
@@ -133,7 +133,7 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         seg_states=states,
         seg_rate=mult_rate,
         seg_basket=mult_basket,
-        seg_sensitivity=mult_sens,
+        sensitivity_by_segments=np.array([math.prod(mult_sens[bits_of(s)]) for s in range(256)]),
         seg_by=by,
         seg_cut=cut,
         r=float(r),
@@ -151,13 +151,32 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         conversion=pop.conversion_per_visit,
         enrol_rate=pop.enrol_per_visit,
         logit_conversion=logit(pop.conversion_per_visit),
-        sensitivity_sigma=pop.offer_response.sensitivity_sigma,
+        sensitivity_levels=sensitivity_levels(pop.offer_response.sensitivity_sigma),
         depth_scale=pop.offer_response.depth_scale,
         max_log_odds=pop.offer_response.max_log_odds,
         topup=pop.offer_response.topup_per_yuan_saved,
         fatigue_decay=decay,
         decay_after=decay_powers(decay),
     )
+
+
+SENSITIVITY_LEVELS = 256
+
+
+def sensitivity_levels(sigma: float) -> np.ndarray:
+    """Price sensitivity at the midpoints of SENSITIVITY_LEVELS equal-probability bins.
+
+    log sensitivity is logistic, median 0, standard deviation sigma (scale sigma sqrt(3) / pi):
+    a shopper's sensitivity is the level of their keyed bin, so deriving it at a visit is a
+    table lookup, and 256 levels are far finer than anything the response can tell apart.
+    """
+    u = (np.arange(SENSITIVITY_LEVELS) + 0.5) / SENSITIVITY_LEVELS
+    return np.exp(sigma * math.sqrt(3.0) / math.pi * np.log(u / (1.0 - u)))
+
+
+def bits_of(byte: int) -> list[int]:
+    """Positions of the set bits of a segment byte (the shopper's segments)."""
+    return [g for g in range(len(SEGMENTS)) if byte >> g & 1]
 
 
 def logit(p: float) -> float:
@@ -181,40 +200,14 @@ def decay_powers(decay: float) -> np.ndarray:
 
 
 @hot_inline
-def basket_scale(params, key, i, segments):
-    """1/nu of shopper i (Gamma-Gamma) times its segments' basket multipliers.
-
-    Derived from the keyed draw when the shopper buys instead of stored: purchases are rare, and
-    memory per shopper is what limits the population size. key: stream INIT_BASKET, day 0.
-    """
-    mult = 1.0
-    for g in range(len(params.seg_basket)):
-        if (segments >> g) & 1:
-            mult *= params.seg_basket[g]
-    return mult / (rng.gamma(key, i, params.q) / params.v)
-
-
-@hot_inline
 def dropout_probability(params, key, i):
-    """BG/NBD dropout p ~ Beta(a, b) of shopper i, derived like `basket_scale` (INIT_DROPOUT)."""
+    """BG/NBD dropout p ~ Beta(a, b) of shopper i, derived from its keyed draws (INIT_DROPOUT).
+
+    Derived when the shopper buys rather than stored: memory per shopper limits the population.
+    """
     x = rng.gamma(rng.substream(key, 0), i, params.a)
     y = rng.gamma(rng.substream(key, 1), i, params.b)
     return x / (x + y)
-
-
-@hot_inline
-def in_segment(params, g, g_rate, k_seg, k_basket, i):
-    """Shopper i is in segment g (of a state it may hold): keyed draw or top share by behaviour.
-
-    g_rate: the shopper's Gamma(r) purchase-rate draw. Spend rate compares g_rate / Gamma(q),
-    the basket draw `basket_scale` derives nu from.
-    """
-    by = params.seg_by[g]
-    if by == BY_RATE:
-        return g_rate >= params.seg_cut[g]
-    if by == BY_SPEND:
-        return g_rate / rng.gamma(k_basket, i, params.q) >= params.seg_cut[g]
-    return rng.uniform(rng.substream(k_seg, g), i) < params.seg_share[g]
 
 
 @nb.njit(cache=True)
@@ -270,18 +263,30 @@ def draw_chunks(shoppers, params, seed, first, w, step):
                 state += 1
             # segments, each for the states it may hold: a keyed draw, or the top share by the
             # shopper's own purchase or spend rate; multipliers compound
+            # (by spend rate: the purchase-rate draw over the Gamma(q) draw of nu)
             g_rate = rng.gamma(k_rate, i, params.r)
+            g_nu = rng.gamma(k_basket, i, params.q)  # nu = g_nu / v
             segments = 0
             rate_mult = 1.0
+            basket_mult = 1.0
             for g in range(len(params.seg_share)):
                 share = params.seg_share[g]
                 if share > 0.0 and (params.seg_states[g] >> np.uint32(STATE0 + state)) & 1:
-                    if in_segment(params, g, g_rate, k_seg, k_basket, i):
+                    by = params.seg_by[g]
+                    if by == BY_RATE:
+                        inside = g_rate >= params.seg_cut[g]
+                    elif by == BY_SPEND:
+                        inside = g_rate / g_nu >= params.seg_cut[g]
+                    else:
+                        inside = rng.uniform(rng.substream(k_seg, g), i) < share
+                    if inside:
                         segments |= 1 << g
                         rate_mult *= params.seg_rate[g]
+                        basket_mult *= params.seg_basket[g]
             shoppers.state[j] = state
             shoppers.segments[j] = segments
             shoppers.rate[j] = g_rate / params.alpha_day * rate_mult
+            shoppers.basket_scale[j] = basket_mult / (g_nu / params.v)
             # recency consistent with the observed label: active < dormant_after <= dormant < churn
             ur = rng.uniform(k_rec, i)
             if state == DORMANT:

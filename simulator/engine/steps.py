@@ -38,7 +38,7 @@ from simulator.engine.offers import best_coupon, best_price, coupon_saving, plat
 from simulator.engine.population import dropout_probability
 from simulator.engine.rng import PRIORITY_BINS
 
-MAX_VISITS = 100  # visits of one shopper in a day; days that reach it are counted, not hidden
+MAX_ORDERS = 100  # orders of one shopper in a day; days that reach it are counted, not hidden
 
 
 # ----------------------------------------------------------------------------- 2. contacts
@@ -140,35 +140,31 @@ def grant(plan, counters, benefit):
 
 # ----------------------------------------------------------------------------- 3.-4. visit, enrol
 @hot_inline
-def visits(shoppers, params, keys, i, state, flags, visit_scale, contact_lift):
-    """How many times a latent-active shopper visits today: Poisson, mean rate x traffic x lift.
+def visit_mean(shoppers, params, i, state, flags, visit_scale, contact_lift):
+    """Expected visits of shopper i today: rate x traffic x contact lift / conversion.
 
-    The mean is rate x traffic x contact lift / conversion (visit_scale is today's traffic /
-    conversion; a prospect's rate is scaled down), so that orders, each visit buying with the
-    conversion chance, follow the purchase rate with no ceiling. One keyed uniform gives the
-    count by inverting the Poisson distribution; at MAX_VISITS it stops (counted).
+    0 if latent-inactive; a prospect's rate is scaled down. visit_scale: traffic / conversion.
     """
     if (flags & ALIVE) == 0:
-        return 0
+        return 0.0
     rate = shoppers.rate[i] * (params.prospect_scale if state == PROSPECT else 1.0)
-    mean = rate * visit_scale * contact_lift
-    return poisson_count(rng.uniform(keys.visit, i), mean)
+    return rate * visit_scale * contact_lift
 
 
 @hot_inline
-def poisson_count(u, mean):
-    """The Poisson(mean) count at uniform u, from the top: 0 when u >= P(N >= 1).
+def order_count(u, mean):
+    """The Poisson(mean) count at uniform u (inverse distribution function), at most MAX_ORDERS.
 
-    u < P(N >= 1) <= mean, so a shopper with u >= mean never visits: the busy filter's test.
+    A visiting shopper's orders: with visit chance min(1, v) for v expected visits, each buying
+    with chance p, the mean is p x max(1, v), so orders follow rate x traffic x lifts without a
+    ceiling. u < 1 - mean <= exp(-mean) gives 0 without an exponential (most visitors).
     """
-    some = -math.expm1(-mean)  # P(N >= 1)
-    if u >= some:
+    if u < 1.0 - mean:
         return 0
-    w = u / some  # uniform given N >= 1
-    term = mean * math.exp(-mean) / some  # P(N = 1 | N >= 1)
+    term = math.exp(-mean)
     cdf = term
-    n = 1
-    while w >= cdf and n < MAX_VISITS:
+    n = 0
+    while u >= cdf and n < MAX_ORDERS:
         n += 1
         term *= mean / n
         cdf += term
@@ -177,7 +173,7 @@ def poisson_count(u, mean):
 
 @hot_inline
 def in_birthday_month(plan, keys, i, month):
-    """Today is in shopper i's birthday month (a keyed day of the year, fixed for the population)."""
+    """Today is in shopper i's birthday month (a keyed day of the year, fixed per population)."""
     birthday = np.int64(rng.mix64(keys.birthday + np.uint64(i)) % np.uint64(365))
     return plan.month_of_day[birthday] == month
 

@@ -11,7 +11,7 @@ import typing
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from simulator.domain.benefits import BENEFIT_TYPES, DELIVERIES
 from simulator.domain.channels import CHANNEL_KINDS

@@ -36,21 +36,16 @@ def gamma(key: np.uint64, shopper: int, shape: float) -> float:
     return rng.gamma(key, shopper, shape)
 
 
-def normal(key: np.uint64, shopper: int) -> float:
-    """The shopper's standard normal draw in stream `key` (the engine's Box-Muller)."""
-    return rng.normal(key, shopper, 0)
+def order_count(u: float, mean: float, most: int) -> int:
+    """The Poisson(mean) count at uniform u by the inverse distribution function, up to `most`.
 
-
-def poisson_count(u: float, mean: float, most: int) -> int:
-    """The Poisson(mean) count at uniform u: 0 if u >= P(N >= 1), else the inverse CDF of N given
-    N >= 1 at u / P(N >= 1), at most `most`."""
-    some = -math.expm1(-mean)
-    if u >= some:
+    0 without an exponential when u < 1 - mean <= exp(-mean).
+    """
+    if u < 1.0 - mean:
         return 0
-    w = u / some
-    term = mean * math.exp(-mean) / some
-    cdf, n = term, 1
-    while w >= cdf and n < most:
+    term = math.exp(-mean)
+    cdf, n = term, 0
+    while u >= cdf and n < most:
         n += 1
         term *= mean / n
         cdf += term

@@ -27,8 +27,11 @@ def relative_depth(plan, b: int, expected: float) -> float:
 
 
 def purchase_log_odds(plan, params, usable: list[int], sensitivity: float, expected: float):
-    """Best coupon + best price + platform discounts + price gifts -> saturating log-odds; plus
-    mind-share effects; capped at max_log_odds."""
+    """Log-odds the usable benefits add to buying, capped at max_log_odds.
+
+    Best coupon + best price + platform discounts + price gifts give the depth, through the
+    saturating curve; mind-share effects add.
+    """
     coupons = [0.0]
     prices = [0.0]
     depth = 0.0
@@ -77,7 +80,13 @@ def choose_coupon(plan, params, usable: list[int], basket: float, sensitivity: f
 def settle(shopper, usable: list[int], basket: float, sensitivity: float) -> tuple[float, float]:
     """Apply the combination rules to an order; book redemptions, discounts, costs; (list, paid)."""
     model = shopper.model
-    plan, params, lay, ints, floats = model.plan, model.params, model.layout, model.ints, model.floats
+    plan, params, lay, ints, floats = (
+        model.plan,
+        model.params,
+        model.layout,
+        model.ints,
+        model.floats,
+    )
     coupon, basket = choose_coupon(plan, params, usable, basket, sensitivity)
     prices = [b for b in usable if plan.ben_offer[b] == PRICE and plan.ben_percent[b] > 0.0]
     price = max(prices, key=lambda b: (plan.ben_percent[b], -b)) if prices else -1

@@ -30,7 +30,7 @@ from simulator.engine.reference.numbers import (
     f32,
     gamma,
     lift,
-    poisson_count,
+    order_count,
     priority_bin,
     substream,
     uniform,
@@ -38,7 +38,7 @@ from simulator.engine.reference.numbers import (
 from simulator.engine.reference.offers import buy_chance, purchase_log_odds, settle
 from simulator.engine.reference.shopper_state import STATE_TAG, ShopperState
 from simulator.engine.rng import PRIORITY_BINS
-from simulator.engine.steps import MAX_VISITS
+from simulator.engine.steps import MAX_ORDERS
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,11 @@ class ShopperAgent(ShopperState):
         return slot < 0 or self.contacts[slot] < plan.ch_freq_cap[ch]
 
     def usable(self, day: Day, st: int, birthday_month: bool) -> list[int]:
-        """Benefits usable today as state st: online, and held, or a store benefit for st (if
-        used once only, not used yet); birthday benefits in the birthday month only."""
+        """Benefits usable today as state st: online, and held, or a store benefit for st.
+
+        A store benefit used once only must not be used yet; a birthday benefit needs the
+        birthday month.
+        """
         plan = self.model.plan
         out = []
         for b in range(len(plan.ben_states)):
@@ -201,13 +204,10 @@ class ShopperAgent(ShopperState):
         ints = self.model.ints
         i = self.index
         rate = self.rate * (params.prospect_scale if st == PROSPECT else 1.0)
-        mean = rate * (day.traffic / params.conversion) * contact_lift
-        n_visits = poisson_count(uniform(day.visit, i), mean, MAX_VISITS)
-        if n_visits == 0:
+        mean = rate * (day.traffic / params.conversion) * contact_lift  # expected visits
+        if uniform(day.visit, i) >= mean:
             return st
-        ints[COUNT.visits] += n_visits
-        if n_visits == MAX_VISITS:
-            ints[COUNT.visit_cap_days] += 1
+        ints[COUNT.visits] += 1
         birthday_month = plan.month_of_day[self.birthday] == day.month
         # 4. enrolment: what the shopper could use now or as a member draws them in
         joined_today = False
@@ -222,24 +222,24 @@ class ShopperAgent(ShopperState):
                 joined_today = True
                 ints[COUNT.enrolments] += 1
                 ints[lay.enrol_by_channel + first_channel + 1] += 1  # slot 0: organic
-        # 5. each visit may buy with the benefits usable then; 6. dropout ends the day's visits
-        orders = 0
-        for v in range(n_visits):
-            used = self.usable(day, st, birthday_month)
-            log_odds = 0.0
-            if used:
-                expected = params.p * self.basket_scale
-                log_odds = purchase_log_odds(plan, params, used, self.sensitivity, expected)
-            if uniform(substream(day.buy, v), i) >= buy_chance(params, log_odds):
-                continue
-            st = self.purchase(day, st, used, v)
-            orders += 1
+        # 5. a Poisson number of orders, mean p x max(1, mean) with the offers usable now;
+        # 6. dropout after an order ends the day's orders
+        used = self.usable(day, st, birthday_month)
+        log_odds = 0.0
+        if used:
+            expected = params.p * self.basket_scale
+            log_odds = purchase_log_odds(plan, params, used, self.sensitivity, expected)
+        chance = buy_chance(params, log_odds) * max(1.0, mean)
+        n_orders = order_count(uniform(day.buy, i), chance, MAX_ORDERS)
+        if n_orders:
+            ints[COUNT.buyer_days] += 1
+            ints[COUNT.multi_order_days] += n_orders > 1
+            ints[COUNT.order_cap_days] += n_orders == MAX_ORDERS
+        for k in range(n_orders):
+            st = self.purchase(day, st, used, k)
             if not self.alive:
                 break
-        if orders:
-            ints[COUNT.buyer_days] += 1
-            if orders > 1:
-                ints[COUNT.multi_order_days] += 1
+            used = self.usable(day, st, birthday_month)
         # 7. benefits granted on enrolment, usable from tomorrow
         if joined_today:
             for b in range(len(plan.ben_states)):
@@ -249,8 +249,10 @@ class ShopperAgent(ShopperState):
         return st
 
     def purchase(self, day: Day, st: int, used: list[int], order: int) -> int:
-        """Order number `order` of the day: basket, settlement, GMV and buyer counters,
-        lifecycle, dropout; returns the new state."""
+        """Order number `order` of the day; returns the new state.
+
+        Basket, settlement, GMV and buyer counters, lifecycle, dropout.
+        """
         params = self.model.params
         ints, floats = self.model.ints, self.model.floats
         basket = gamma(substream(day.basket, order), self.index, params.p) * self.basket_scale

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from types import SimpleNamespace
 
 import mesa
@@ -24,7 +23,6 @@ from simulator.engine.reference.numbers import (
     birthday_of,
     f32,
     gamma,
-    normal,
     stream_key,
     substream,
     uniform,
@@ -101,21 +99,24 @@ class ShopperState(mesa.Agent):
         # segments, each for the states it may hold: a keyed draw or the top share by the
         # shopper's own purchase rate (Gamma(r) draw) or spend rate (that over the Gamma(q) draw)
         g_rate = gamma(keys["rate"], i, params.r)
+        g_nu = gamma(keys["basket"], i, params.q)  # Gamma-Gamma nu = g_nu / v
         self.segments = 0
-        rate_mult = 1.0
+        rate_mult = basket_mult = 1.0
         for g in range(len(params.seg_share)):
             if params.seg_share[g] > 0.0 and params.seg_states[g] & STATE_TAG[st]:
                 if params.seg_by[g] == BY_RATE:
                     inside = g_rate >= params.seg_cut[g]
                 elif params.seg_by[g] == BY_SPEND:
-                    inside = g_rate / gamma(keys["basket"], i, params.q) >= params.seg_cut[g]
+                    inside = g_rate / g_nu >= params.seg_cut[g]
                 else:
                     inside = uniform(keys["segment"][g], i) < params.seg_share[g]
                 if inside:
                     self.segments |= 1 << g
                     rate_mult *= params.seg_rate[g]
-        # BG/NBD: lambda ~ Gamma(r, alpha)
+                    basket_mult *= params.seg_basket[g]
+        # BG/NBD: lambda ~ Gamma(r, alpha); Gamma-Gamma: mean basket p / nu
         self.rate = f32(g_rate / params.alpha_day * rate_mult)
+        self.basket_scale = f32(basket_mult / (g_nu / params.v))
         # days since the last activity, consistent with the label: active < dormant <= churned
         ur = uniform(keys["recency"], i)
         if st == DORMANT:
@@ -137,23 +138,18 @@ class ShopperState(mesa.Agent):
         self.enrol_day = -ago if st == ENROLLED else NEVER
 
     def derive_purchase_traits(self, params: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
-        """Dropout p ~ Beta(a, b), basket scale 1/nu and price sensitivity (lognormal) x segment
-    multipliers, from their keyed draws."""
+        """Dropout p ~ Beta(a, b) and price sensitivity, from their keyed draws.
+
+        Sensitivity: the level of the shopper's keyed bin of a log-logistic distribution, times
+        their segments' multipliers.
+        """
         i = self.index
         x = gamma(keys["dropout_a"], i, params.a)
         y = gamma(keys["dropout_b"], i, params.b)
         self.dropout = x / (x + y)
-        mult = 1.0
-        for g in range(len(params.seg_basket)):
-            if self.segments >> g & 1:
-                mult *= params.seg_basket[g]
-        self.basket_scale = mult / (gamma(keys["basket"], i, params.q) / params.v)
-        sens = 1.0
-        for g in range(len(params.seg_sensitivity)):
-            if self.segments >> g & 1:
-                sens *= params.seg_sensitivity[g]
-        z = normal(keys["sensitivity"], i)
-        self.sensitivity = sens * math.exp(params.sensitivity_sigma * z)
+        level = int(uniform(keys["sensitivity"], i) * len(params.sensitivity_levels))
+        by_segments = params.sensitivity_by_segments[self.segments]
+        self.sensitivity = params.sensitivity_levels[level] * by_segments
 
     @property
     def flags(self) -> int:
