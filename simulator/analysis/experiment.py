@@ -192,7 +192,8 @@ def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:
 def comparison_rows(results: list[Replicated]) -> list[dict]:
     """Tidy rows: one per scenario x compared KPI, with the paired difference to the first scenario.
 
-    The compared KPIs are the registry's (`Kpi.compared`), in `compute_kpis` order. Alternatives
+    The compared KPIs are the registry's (`Kpi.compared`), in `compute_kpis` order, but for those
+    undefined in every replication (profit without a margin). Alternatives
     also get incremental_gmv, incremental_cost (their differences in gmv and cost),
     roi = incremental GMV / incremental cost and incremental_profit (with a margin), computed
     per replication (`increments`).
@@ -202,6 +203,8 @@ def comparison_rows(results: list[Replicated]) -> list[dict]:
     for j, res in enumerate(results):
         for kpi in (k for k in res.kpis[0] if find(k).compared):
             values = res.values(kpi)
+            if all(v is None for v in values):
+                continue
             if kpi in base.kpis[0]:
                 ref = base.values(kpi)
             else:  # a benefit or channel the baseline does not have costs it nothing

@@ -22,7 +22,7 @@ MONEY_KPIS = (
     ),
     Kpi(
         "benefit_cost",
-        "Σ over benefits of cost_benefit_<benefit>",
+        "Σ over benefits of `cost_benefit_<benefit>`",
         MONEY,
         "sum",
         compared=True,
@@ -49,7 +49,7 @@ MONEY_KPIS = (
     Kpi(
         "cost_benefit_<benefit>",
         "the benefit's cost: gift_value × orders given the gift, points_per_yuan × point_value "
-        "× amount paid by orders earning points, grant_cost × grants_benefit_<benefit>",
+        "× amount paid by orders earning points, grant_cost × `grants_benefit_<benefit>`",
         MONEY,
         "sum",
         compared=True,
@@ -80,8 +80,8 @@ MONEY_KPIS = (
     ),
     Kpi(
         "redemption_rate_benefit_<benefit>",
-        "redemptions_benefit_<benefit> / grants_benefit_<benefit> (`null` for store benefits, "
-        "which are not granted)",
+        "`redemptions_benefit_<benefit>` / `grants_benefit_<benefit>` (`null` for store "
+        "benefits, which are not granted)",
         SHARE,
         "ratio",
     ),

@@ -39,7 +39,7 @@ ACTIVITY_KPIS = (
     ),
     Kpi(
         "discounts",
-        "Σ over benefits of discount_benefit_<benefit> (= gmv_list − gmv)",
+        "Σ over benefits of `discount_benefit_<benefit>` (= gmv_list − gmv)",
         MONEY,
         "sum",
         headline=True,
@@ -186,7 +186,7 @@ ACTIVITY_KPIS = (
     Kpi(
         "visit_cap_days",
         "Σ_d shoppers whose visits that day reached the cap (`MAX_VISITS` = 100); more than 0 "
-        "makes `promosim run` warn",
+        "makes `promosim run` and `promosim compare` warn",
         "shopper-days",
         "sum",
     ),
