@@ -35,17 +35,26 @@ def promosim(*args, cwd=ROOT):
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_run_each_shipped_scenario(path, tmp_path):
+def test_run_each_shipped_scenario(path, tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["run", str(path), *SMALL, "--out", str(out), "--no-plots", "--quiet"]) == 0
     kpis = json.loads((out / "kpis.json").read_text())
-    assert set(HEADLINE) - {"incremental_gmv", "roi"} <= set(kpis)
+    assert set(HEADLINE) - {"incremental_gmv", "incremental_profit", "roi"} <= set(kpis)
+    assert kpis["multi_order_share"] is not None  # always reported: no silent ceiling
+    assert ("warning" in capsys.readouterr().err) == (kpis["visit_cap_days"] > 0)
     rows = list(csv.DictReader((out / "daily.csv").open()))
     assert {"date", "phase", "gmv", "cost", "prospect"} <= set(rows[0])
     assert [r["date"] for r in rows] == [str(d) for d in load_scenario(path).days]
     rounding = len(rows) * 1e-4  # daily.csv keeps 4 decimals
-    assert sum(float(r["gmv"]) for r in rows) == pytest.approx(kpis["gmv"], abs=rounding)
-    assert sum(float(r["cost"]) for r in rows) == pytest.approx(kpis["cost"], abs=rounding)
+    for column, kpi in (("gmv", "gmv"), ("cost", "cost"), ("gmv_list", "gmv_list")):
+        assert sum(float(r[column]) for r in rows) == pytest.approx(kpis[kpi], abs=rounding)
+    assert sum(float(r["discounts"]) for r in rows) == pytest.approx(
+        kpis["discounts"], abs=rounding
+    )
+    benefits = load_scenario(path).benefits
+    for column in ("grants", "redemptions"):
+        per_benefit = sum(kpis[f"{column}_benefit_{b}"] for b in benefits)
+        assert sum(int(r[column]) for r in rows) == per_benefit
     meta = json.loads((out / "run.json").read_text())
     assert meta["shoppers"] == 3000
 
@@ -59,6 +68,54 @@ def test_run_writes_plots_and_prints_table(tmp_path):
     assert "member_gmv_penetration" in res.stdout and "roi" in res.stdout
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["incremental_gmv"] == pytest.approx(kpis["gmv"] - kpis["baseline_gmv"])
+    table = [line.split()[0] for line in res.stdout.splitlines()[3:-1]]
+    assert table == [k for k in HEADLINE if k in kpis]
+    assert table.index("incremental_profit") == table.index("incremental_gmv") + 1
+    assert kpis["incremental_profit"] == pytest.approx(kpis["profit"] - kpis["baseline_profit"])
+
+
+def d11_variant(folder, name: str, old: str, new: str):
+    """double11_2021.yaml with one piece of text replaced, written to folder/name.yaml."""
+    text = (ROOT / "scenarios" / "double11_2021.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = folder / f"{name}.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_run_warns_when_visits_reach_the_cap(tmp_path, capsys):
+    """Visits a day are cut at MAX_VISITS: a run where they reach it says so with the share."""
+    low = d11_variant(tmp_path, "low", "conversion_per_visit: 0.08", "conversion_per_visit: 0.0005")
+    out = tmp_path / "out"
+    assert cli.main(["run", str(low), "--shoppers", "2000", "--out", str(out), "--no-plots"]) == 0
+    kpis = json.loads((out / "kpis.json").read_text())
+    err = capsys.readouterr().err
+    assert kpis["visit_cap_days"] > 0
+    assert f"{kpis['visit_cap_days']:,} shopper-days ({kpis['visit_cap_share']:.2%}" in err
+    assert "warning:" in err and "conversion_per_visit" in err
+
+
+def test_compare_prints_incremental_profit_next_to_roi(tmp_path, capsys):
+    base = d11_variant(tmp_path, "d11", "schema_version: 2", "schema_version: 2")
+    deeper = d11_variant(
+        tmp_path,
+        "deeper",
+        "offer: {amount_off: 20, min_spend: 199}",
+        "offer: {amount_off: 40, min_spend: 199}",
+    )
+    out = tmp_path / "cmp"
+    argv = ["compare", base, deeper, "--shoppers", "3000", "--reps", "2", "--no-plots"]
+    assert cli.main([*map(str, argv), "--out", str(out)]) == 0
+    shown = [
+        line.split()[1]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("deeper")
+    ]
+    assert shown[-4:] == ["incremental_gmv", "incremental_cost", "roi", "incremental_profit"]
+    assert {"gmv", "discounts", "cost", "profit"} <= set(shown)
+    rows = list(csv.DictReader((out / "comparison.csv").open()))
+    inc = [r for r in rows if r["scenario"] == "deeper" and r["kpi"] == "incremental_profit"]
+    assert len(inc) == 1 and inc[0]["reps"] == "2"
 
 
 def test_threads_give_byte_identical_outputs(tmp_path):

@@ -51,7 +51,11 @@ def test_refuses_different_populations_and_calendars():
 
 
 def known_effect_pair(days: int):
-    """No-campaign customers vs the same with +10% basket on every order and no other effect."""
+    """No-campaign customers vs the same with 10% member price on every order.
+
+    Every visit buys (conversion 1), so the price changes nothing but what each order pays:
+    the paired GMV difference is exactly -10% of the first scenario's GMV.
+    """
     pop = {
         "mix": {"repeat": 1.0},
         "segments": {},
@@ -64,14 +68,17 @@ def known_effect_pair(days: int):
     cal = {"start": "2022-01-01", "end": f"2022-01-{days:02d}", "phases": []}
     base = scenario(population=pop, calendar=cal, benefits={}, channels={}, plan={})
     data = base.model_dump(mode="json")
-    data["benefits"] = {"basket_up": {"type": "early_bird_price", "effects": {"basket": 0.1}}}
+    data["benefits"] = {"cheaper": {"type": "member_price", "offer": {"percent_off": 0.1}}}
     return base, validate_data(data), len(base.days)
 
 
 def expected_gmv(sc, shoppers: int, population_seed: int, days: int) -> float:
-    """E[GMV | these shoppers]: each active shopper buys with probability lambda a day and drops
-    out with probability p after each purchase, so E[orders] = (1 - (1 - lambda p)^t) / p, and an
-    order is worth Gamma(p_gg) x basket scale on average p_gg x scale."""
+    """E[GMV | these shoppers]: each active shopper visits Poisson(lambda) times a day, every
+    visit buys, and they drop out with probability p after each purchase. Over t days the
+    purchases without dropout are N ~ Poisson(lambda t) and the last one allowed is
+    G ~ Geometric(p), so E[orders] = E[min(N, G)] = (1 - E[(1 - p)^N]) / p
+    = (1 - exp(-lambda p t)) / p; an order is worth Gamma(p_gg) x basket scale, on average
+    p_gg x scale."""
     pop = draw_population(sc.population, population_seed, shoppers, 0)
     pp = resolve_params(sc.population)._replace(seed=np.uint64(population_seed))
     # keys as np.uint64: a Python int (how Numba returns them) would be typed int64
@@ -81,7 +88,7 @@ def expected_gmv(sc, shoppers: int, population_seed: int, days: int) -> float:
     for i in range(shoppers):
         lam = float(pop.rate[i])
         p = dropout_probability(pp, k_p, i)
-        orders = (1.0 - (1.0 - lam * p) ** days) / p
+        orders = -math.expm1(-lam * p * days) / p
         total += orders * P_ * basket_scale(pp, k_nu, i, pop.segments[i])
     return total
 
@@ -91,14 +98,14 @@ def test_ci_covers_known_difference_at_nominal_rate():
 
     The population is fixed; the truth is the exact expected difference for these shoppers.
     """
-    base, bigger, days = known_effect_pair(31)
+    base, cheaper, days = known_effect_pair(31)
     shoppers, reps, trials, pop_seed = 2000, 4, 120, 1
-    truth = 0.1 * expected_gmv(base, shoppers, pop_seed, days)
+    truth = -0.1 * expected_gmv(base, shoppers, pop_seed, days)
     covered, means, se2 = 0, [], []
     for trial in range(trials):
         res = replicate(
-            [base, bigger],
-            ["base", "bigger"],
+            [base, cheaper],
+            ["base", "cheaper"],
             reps=reps,
             seed=1000 + 97 * trial,
             shoppers=shoppers,
@@ -118,3 +125,23 @@ def test_ci_covers_known_difference_at_nominal_rate():
     ratio = np.std(means, ddof=1) / math.sqrt(np.mean(se2))
     rel = math.sqrt(1 / (2 * (trials - 1)) + 1 / (2 * (reps - 1) * trials))
     assert abs(ratio - 1) <= 3.5 * rel, (ratio, rel)
+
+
+def test_incremental_profit_rows_need_a_margin():
+    """compare's incremental_profit is the paired profit difference, only with a margin."""
+    none = {"benefits": {}, "channels": {}, "plan": {}}
+    with_margin = [scenario(margin=0.4, **none), scenario(margin=0.4)]
+    cmp = run_comparison(with_margin, ["none", "campaign"], reps=2, shoppers=3000)
+    inc = {r["kpi"]: r for r in cmp.rows if r["scenario"] == "campaign" and r["diff"] is None}
+    base, alt = cmp.results
+    diffs = [
+        0.4 * (a["gmv_list"] - b["gmv_list"])
+        - (a["discounts"] - b["discounts"])
+        - (a["cost"] - b["cost"])
+        for a, b in zip(alt.kpis, base.kpis, strict=True)
+    ]
+    assert inc["incremental_profit"]["mean"] == pytest.approx(np.mean(diffs))
+    assert inc["incremental_profit"]["reps"] == 2
+    assert list(inc) == ["incremental_gmv", "incremental_cost", "roi", "incremental_profit"]
+    without = run_comparison([scenario(**none), scenario()], ["none", "c"], reps=1, shoppers=3000)
+    assert "incremental_profit" not in {r["kpi"] for r in without.rows}

@@ -11,15 +11,23 @@ from helpers import scenario
 from simulator.analysis import kpis as kpis_module
 from simulator.analysis.kpi_docs import DOCS, generated_part, kpi_tables
 from simulator.analysis.kpi_registry import REGISTRY, expand_names, find
-from simulator.analysis.kpis import HEADLINE, compute_kpis, compute_target_kpis, kpi_names
+from simulator.analysis.kpis import (
+    HEADLINE,
+    ceiling_warning,
+    compute_kpis,
+    compute_target_kpis,
+    kpi_names,
+)
 from simulator.engine.counters import Layout
-from simulator.engine.run import RunResult
+from simulator.engine.run import RunResult, no_campaign, simulate
+from simulator.engine.steps import MAX_VISITS
 
 LAYOUT = Layout(benefits=("coupon", "price"), channels=("sms",), touches=("t1",))
 
 
-def fake_run(**totals) -> RunResult:
-    """A two-day run; day 0 is pre-sale. totals: counter -> (day0, day1)."""
+def fake_run(margin: float | None = 0.4, **totals) -> RunResult:
+    """A two-day run of a scenario with `margin`; day 0 is pre-sale. totals: counter ->
+    (day0, day1)."""
     ints = np.zeros((2, LAYOUT.n_int), np.int64)
     floats = np.zeros((2, LAYOUT.n_float))
     i_names, f_names = LAYOUT.int_names(), LAYOUT.float_names()
@@ -29,7 +37,7 @@ def fake_run(**totals) -> RunResult:
         else:
             floats[:, f_names.index(name)] = values
     return RunResult(
-        scenario=scenario(),
+        scenario=scenario(margin=margin),
         seed=0,
         shoppers=1000,
         layout=LAYOUT,
@@ -41,7 +49,7 @@ def fake_run(**totals) -> RunResult:
     )
 
 
-RUN = fake_run(
+RUN_TOTALS = dict(
     # old members spend more than non-members, so old and non-member cannot be swapped unseen
     gmv_old_member=(100.0, 500.0),
     gmv_new_member=(50.0, 150.0),
@@ -64,10 +72,26 @@ RUN = fake_run(
     cost_benefit_price=(5.0, 15.0),
     cost_channel_sms=(1.0, 9.0),
     cost_touch_t1=(1.0, 9.0),
+    # list value = paid 1200 + discounts 120
+    gmv_list=(220.0, 1100.0),
+    discount_benefit_coupon=(10.0, 40.0),
+    discount_benefit_price=(10.0, 60.0),
+    grants_benefit_coupon=(30, 50),
+    redemptions_benefit_coupon=(4, 16),
+    redemptions_benefit_price=(5, 10),  # a store benefit: used, never granted
+    buyer_days=(8, 18),
+    multi_order_days=(1, 3),
+    visit_cap_days=(0, 2),
 )
-BASE = fake_run(
-    gmv_old_member=(90.0, 250.0), gmv_new_member=(0.0, 10.0), gmv_nonmember=(60.0, 300.0)
+RUN = fake_run(**RUN_TOTALS)
+BASE_TOTALS = dict(
+    gmv_old_member=(90.0, 250.0),
+    gmv_new_member=(0.0, 10.0),
+    gmv_nonmember=(60.0, 300.0),
+    gmv_list=(160.0, 610.0),
+    discount_benefit_price=(10.0, 50.0),  # the platform's own discount stays in the baseline
 )
+BASE = fake_run(**BASE_TOTALS)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +101,8 @@ def k():
 
 def test_gmv_parts(k):
     assert k["gmv"] == 1200.0
+    assert k["gmv_list"] == 1320.0
+    assert k["discounts"] == 120.0 == k["gmv_list"] - k["gmv"]
     assert k["member_gmv"] == 800.0
     assert (k["old_member_gmv"], k["new_member_gmv"], k["non_member_gmv"]) == (600, 200, 400)
     assert k["member_gmv_penetration"] == 800 / 1200
@@ -104,7 +130,7 @@ def test_presale_share(k):
 
 
 def test_costs_and_roi(k):
-    assert k["benefit_cost"] == 80.0
+    assert k["benefit_cost"] == 80.0  # price reductions (discount_benefit_*) are not costs
     assert k["contact_cost"] == 10.0  # channel costs only; per-touch costs are the same money
     assert k["cost"] == 90.0
     assert k["cost_benefit_coupon"] == 60.0 and k["cost_channel_sms"] == 10.0
@@ -112,6 +138,39 @@ def test_costs_and_roi(k):
     assert k["incremental_gmv"] == 490.0
     assert k["incremental_member_gmv"] == 800.0 - 350.0
     assert k["roi"] == 490.0 / 90.0
+
+
+def test_profit(k):
+    assert k["profit"] == pytest.approx(0.4 * 1320 - 120 - 90)
+    assert k["baseline_profit"] == pytest.approx(0.4 * 770 - 60)  # no cost in the baseline
+    assert k["incremental_profit"] == pytest.approx(k["profit"] - k["baseline_profit"])
+
+
+def test_no_margin_no_profit():
+    k = compute_kpis(fake_run(margin=None, **RUN_TOTALS), fake_run(margin=None, **BASE_TOTALS))
+    assert k["profit"] is None and k["baseline_profit"] is None
+    assert k["incremental_profit"] is None
+    assert k["roi"] == 490.0 / 90.0  # GMV and ROI do not need a margin
+
+
+def test_per_benefit_offers(k):
+    assert (k["grants_benefit_coupon"], k["redemptions_benefit_coupon"]) == (80, 20)
+    assert k["redemption_rate_benefit_coupon"] == 20 / 80
+    assert k["discount_benefit_coupon"] == 50.0 and k["discount_benefit_price"] == 70.0
+    assert k["cost_benefit_price"] == 20.0
+    assert (k["grants_benefit_price"], k["redemptions_benefit_price"]) == (0, 15)
+    assert k["redemption_rate_benefit_price"] is None  # a store benefit is not granted
+
+
+def test_orders_a_day_ceiling(k):
+    assert k["buyer_days"] == 26
+    assert k["multi_order_share"] == 4 / 26
+    assert k["visit_cap_days"] == 2 and k["visit_cap_share"] == 2 / 26
+    warning = ceiling_warning(k)
+    assert "2 shopper-days (7.69% of buyer-days)" in warning
+    assert f"cap of {MAX_VISITS} a day" in warning and "conversion_per_visit" in warning
+    assert ceiling_warning({**k, "visit_cap_days": 0}) is None
+    assert f"(`MAX_VISITS` = {MAX_VISITS})" in find("visit_cap_days").formula
 
 
 def test_recruitment_by_channel(k):
@@ -128,6 +187,9 @@ def test_zero_denominators_are_none():
         "old_member_premium",
         "new_member_first_purchase_rate",
         "presale_member_gmv_share",
+        "multi_order_share",
+        "visit_cap_share",
+        "redemption_rate_benefit_coupon",
     ):
         assert k[name] is None
     assert "roi" not in k  # no baseline, no incremental KPIs
@@ -168,6 +230,8 @@ def test_registry_metadata():
     """What the tables, comparisons and targets fits used before the registry held it."""
     assert HEADLINE == (
         "gmv",
+        "gmv_list",
+        "discounts",
         "member_gmv",
         "member_gmv_penetration",
         "new_members",
@@ -180,21 +244,32 @@ def test_registry_metadata():
         "active_members",
         "buyers",
         "orders",
+        "multi_order_share",
         "cost",
+        "profit",
         "incremental_gmv",
+        "incremental_profit",
         "roi",
     )
     compared = {k.name for k in REGISTRY if k.compared}
-    assert compared == set(HEADLINE) - {"incremental_gmv", "roi"} | {
+    assert compared == set(HEADLINE) - {
+        "incremental_gmv",
+        "incremental_profit",
+        "roi",
+        "multi_order_share",
+    } | {
         "benefit_cost",
         "contact_cost",
         "cost_benefit_<benefit>",
+        "discount_benefit_<benefit>",
         "cost_channel_<channel>",
     }
     assert {k.name for k in REGISTRY if k.needs_baseline} == {
         "baseline_gmv",
+        "baseline_profit",
         "incremental_gmv",
         "incremental_member_gmv",
+        "incremental_profit",
         "roi",
     }
     assert {k.name for k in REGISTRY if k.intensive} == {
@@ -206,6 +281,9 @@ def test_registry_metadata():
         "non_member_arpu",
         "old_member_premium",
         "presale_member_gmv_share",
+        "multi_order_share",
+        "visit_cap_share",
+        "redemption_rate_benefit_<benefit>",
         "roi",
         "old_customer_share",
         "old_member_order_share",
@@ -215,6 +293,9 @@ def test_registry_metadata():
 def test_find_resolves_per_name_kpis():
     assert find("gmv").name == "gmv"
     assert find("cost_benefit_coupon").name == "cost_benefit_<benefit>"
+    assert find("discount_benefit_coupon").name == "discount_benefit_<benefit>"
+    assert find("redemption_rate_benefit_coupon").name == "redemption_rate_benefit_<benefit>"
+    assert find("redemptions_benefit_coupon").name == "redemptions_benefit_<benefit>"
     assert find("new_members_channel_sms").name == "new_members_channel_<channel>"
     assert find("new_members_organic").name == "new_members_organic"
     assert find("final_repeat").per == "state"
@@ -229,3 +310,28 @@ def test_docs_tables_are_the_registry():
     for kpi in REGISTRY:
         assert text.count(f"| `{kpi.name}` | {kpi.formula} |") == 1, kpi.name
         assert text.count(f"| `{kpi.name}` |") == 1, kpi.name
+
+
+def test_money_identities_on_a_run():
+    """On a simulated run: discounts = list GMV - paid GMV, price reductions are not in cost,
+    profit follows its definition, and the baseline keeps (and prices in) the platform's own
+    discount."""
+    platform = {"type": "platform_discount", "offer": {"amount_off": 30, "per_spend": 200}}
+    sc = scenario(margin=0.4, benefits={"mall": platform})  # merged with the base benefits
+    run = simulate(sc, shoppers=4000)
+    base = simulate(no_campaign(sc), shoppers=4000)
+    k = compute_kpis(run, base)
+    assert k["discounts"] > 0 and k["discount_benefit_mall"] > 0
+    assert k["gmv_list"] - k["gmv"] == pytest.approx(k["discounts"], rel=1e-12)
+    assert k["discounts"] == pytest.approx(
+        sum(k[f"discount_benefit_{b}"] for b in sc.benefits), rel=1e-12
+    )
+    assert k["benefit_cost"] == pytest.approx(sum(k[f"cost_benefit_{b}"] for b in sc.benefits))
+    assert k["cost"] == pytest.approx(k["benefit_cost"] + k["contact_cost"])
+    assert k["cost"] == pytest.approx(run.daily_cost().sum())
+    assert k["profit"] == pytest.approx(0.4 * k["gmv_list"] - k["discounts"] - k["cost"])
+    b = compute_kpis(base)
+    assert b["discount_benefit_mall"] > 0 and b["cost"] == 0.0
+    assert k["baseline_profit"] == pytest.approx(0.4 * b["gmv_list"] - b["discounts"])
+    for name in ("coupon", "winback", "lockin"):  # offers handed over are used up when redeemed
+        assert 0 < k[f"redemptions_benefit_{name}"] <= k[f"grants_benefit_{name}"], name

@@ -192,15 +192,19 @@ def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:
 def comparison_rows(results: list[Replicated]) -> list[dict]:
     """Tidy rows: one per scenario x compared KPI, with the paired difference to the first scenario.
 
-    The compared KPIs are the registry's (`Kpi.compared`), in `compute_kpis` order. Alternatives
-    also get incremental_gmv, incremental_cost (their differences in gmv and cost) and
-    roi = incremental GMV / incremental cost, computed per replication.
+    The compared KPIs are the registry's (`Kpi.compared`), in `compute_kpis` order, but for those
+    undefined in every replication (profit without a margin). Alternatives
+    also get incremental_gmv, incremental_cost (their differences in gmv and cost),
+    roi = incremental GMV / incremental cost and incremental_profit (with a margin), computed
+    per replication (`increments`).
     """
     base = results[0]
     rows = []
     for j, res in enumerate(results):
         for kpi in (k for k in res.kpis[0] if find(k).compared):
             values = res.values(kpi)
+            if all(v is None for v in values):
+                continue
             if kpi in base.kpis[0]:
                 ref = base.values(kpi)
             else:  # a benefit or channel the baseline does not have costs it nothing
@@ -213,14 +217,19 @@ def comparison_rows(results: list[Replicated]) -> list[dict]:
 
 
 def increments(res: Replicated, ref: Replicated) -> dict[str, list[float]]:
-    """Per replication: incremental GMV and cost of `res` over `ref`, and their ratio (ROI).
+    """Per replication: incremental GMV, cost, ROI and profit of `res` over `ref`.
 
-    Replications whose incremental cost is zero have no ROI.
+    ROI is incremental GMV / incremental cost; replications whose incremental cost is zero have
+    none. Incremental profit is there when both scenarios state a margin.
     """
     d_gmv = _paired(res.values("gmv"), ref.values("gmv"))
     d_cost = _paired(res.values("cost"), ref.values("cost"))
     roi = [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
-    return {"incremental_gmv": d_gmv, "incremental_cost": d_cost, "roi": roi}
+    out = {"incremental_gmv": d_gmv, "incremental_cost": d_cost, "roi": roi}
+    d_profit = _paired(res.values("profit"), ref.values("profit"))
+    if d_profit:
+        out["incremental_profit"] = d_profit
+    return out
 
 
 def touch_marginal_rows(

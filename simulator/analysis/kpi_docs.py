@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.analysis.kpi_registry import REGISTRY, Kpi
+from simulator.analysis.kpi_registry import REGISTRY
+from simulator.analysis.kpi_spec import Kpi
 
 BEGIN = "<!-- KPI tables: generated from simulator/analysis/kpi_registry.py by `python -m simulator.analysis.kpi_docs`; do not edit -->"  # noqa: E501
 END = "<!-- end of the generated KPI tables -->"

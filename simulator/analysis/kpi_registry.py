@@ -5,79 +5,45 @@ this order (the order of `kpis.json`); `promosim run` shows the headline ones, `
 the compared ones, a sweep's summary ranks points by the direction that is better, a targets fit
 scales the ones that grow with the number of shoppers; the KPI table of docs/kpis.md is generated
 from it (analysis/kpi_docs.py). A name with `<benefit>`, `<channel>` or `<state>` stands for one
-KPI per benefit, channel (in scenario order) or lifecycle state.
+KPI per benefit, channel (in scenario order) or lifecycle state. What an entry states is
+`kpi_spec.Kpi`; the money entries (costs, discounts, offers, profit, increments) are in
+`kpi_money`, placed after the activity ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
 
-from simulator.domain.lifecycle import STATES
+from simulator.analysis.kpi_money import MONEY_KPIS
+from simulator.analysis.kpi_spec import AGGREGATES, MONEY, SHARE, SHOPPERS, Kpi
 
-# How a KPI adds up over the days it is measured on (every KPI is averaged over replications):
-# sum: a total of daily counts or money, grows with the number of shoppers;
-# last_day: a count of shoppers at the end of the last day, grows with the number of shoppers;
-# ratio: a ratio of totals (a share, a rate, a mean per buyer), independent of the shoppers.
-AGGREGATES = ("sum", "last_day", "ratio")
-PLACEHOLDERS = ("benefit", "channel", "state")
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One KPI.
-
-    Attributes:
-        name: key in kpis.json; `<benefit>`, `<channel>` or `<state>` makes one per name.
-        formula: the exact definition, Markdown, as docs/kpis.md shows it.
-        unit: what a value counts ("currency" is the scenario's currency).
-        aggregate: how it adds up over days, one of `AGGREGATES`.
-        headline: in the table of `promosim run`, in registry order.
-        compared: a row of `promosim compare`, with its paired difference to the first scenario.
-        needs_baseline: computed against the no-campaign run (absent without it).
-        better: "max" or "min" when a higher or lower value is better, else None.
-        reported: in kpis.json; False for the KPIs only a targets fit measures.
-    """
-
-    name: str
-    formula: str
-    unit: str
-    aggregate: Literal["sum", "last_day", "ratio"]
-    headline: bool = False
-    compared: bool = False
-    needs_baseline: bool = False
-    better: Literal["max", "min"] | None = None
-    reported: bool = True
-
-    @property
-    def intensive(self) -> bool:
-        """Whether the KPI does not grow with the number of shoppers (shares, rates, ratios)."""
-        return self.aggregate == "ratio"
-
-    @property
-    def per(self) -> str | None:
-        """The placeholder of a KPI per name ("benefit", "channel" or "state"), else None."""
-        return next((p for p in PLACEHOLDERS if f"<{p}>" in self.name), None)
-
-    def names(self, benefits: Iterable[str], channels: Iterable[str]) -> list[str]:
-        """The KPI's keys for a scenario's benefits and channels."""
-        each = {"benefit": benefits, "channel": channels, "state": STATES}
-        if self.per is None:
-            return [self.name]
-        return [self.name.replace(f"<{self.per}>", x) for x in each[self.per]]
-
-
-MONEY, SHOPPERS, SHARE = "currency", "shoppers", "share"
-REGISTRY = (
+# Activity: GMV, members, buyers, orders, the daily ceiling, recruitment, final states
+ACTIVITY_KPIS = (
     Kpi(
         "gmv",
-        "Σ_d (old-member GMV + new-member GMV + non-member GMV)",
+        "Σ_d (old-member GMV + new-member GMV + non-member GMV): paid GMV",
         MONEY,
         "sum",
         headline=True,
         compared=True,
         better="max",
+    ),
+    Kpi(
+        "gmv_list",
+        "Σ_d value of the orders at list price (a basket topped up to a coupon's threshold with "
+        "the top-up)",
+        MONEY,
+        "sum",
+        headline=True,
+        compared=True,
+    ),
+    Kpi(
+        "discounts",
+        "Σ over benefits of `discount_benefit_<benefit>` (= gmv_list − gmv)",
+        MONEY,
+        "sum",
+        headline=True,
+        compared=True,
     ),
     Kpi(
         "member_gmv",
@@ -194,7 +160,7 @@ REGISTRY = (
     ),
     Kpi(
         "orders",
-        "number of purchases (a shopper buys at most once a day)",
+        "number of orders (a shopper may order several times a day: multi_order_share)",
         "orders",
         "sum",
         headline=True,
@@ -209,48 +175,26 @@ REGISTRY = (
         SHOPPERS,
         "sum",
     ),
+    Kpi("buyer_days", "Σ_d shoppers with ≥ 1 order that day", "shopper-days", "sum"),
     Kpi(
-        "cost",
-        "benefit_cost + contact_cost",
-        MONEY,
-        "sum",
+        "multi_order_share",
+        "Σ_d shoppers with ≥ 2 orders that day / buyer_days",
+        SHARE,
+        "ratio",
         headline=True,
-        compared=True,
-        better="min",
     ),
     Kpi(
-        "benefit_cost",
-        "Σ over benefits of: value × redemptions (`per_redemption`), value × grants "
-        "(`per_grant`: a touch delivering it, or an enrolment for `on_enrol`), value × basket "
-        "of each order using it (`share_of_basket`)",
-        MONEY,
+        "visit_cap_days",
+        "Σ_d shoppers whose visits that day reached the cap (`MAX_VISITS` = 100); more than 0 "
+        "makes `promosim run` and `promosim compare` warn",
+        "shopper-days",
         "sum",
-        compared=True,
-        better="min",
     ),
     Kpi(
-        "contact_cost",
-        "Σ over channels of cost_per_contact × contacts",
-        MONEY,
-        "sum",
-        compared=True,
-        better="min",
-    ),
-    Kpi(
-        "cost_benefit_<benefit>",
-        "the part of benefit_cost due to that benefit",
-        MONEY,
-        "sum",
-        compared=True,
-        better="min",
-    ),
-    Kpi(
-        "cost_channel_<channel>",
-        "the part of contact_cost due to that channel",
-        MONEY,
-        "sum",
-        compared=True,
-        better="min",
+        "visit_cap_share",
+        "visit_cap_days / buyer_days (per buyer-day: a capped day without an order counts too)",
+        SHARE,
+        "ratio",
     ),
     Kpi("new_members_organic", "enrolments on a day without any contact", SHOPPERS, "sum"),
     Kpi(
@@ -266,41 +210,9 @@ REGISTRY = (
         SHOPPERS,
         "last_day",
     ),
-    Kpi(
-        "baseline_gmv",
-        "`gmv` of the no-campaign counterfactual: the same scenario with no benefits, channels "
-        "or touches, same seed (common random numbers)",
-        MONEY,
-        "sum",
-        needs_baseline=True,
-    ),
-    Kpi(
-        "incremental_gmv",
-        "gmv − baseline_gmv",
-        MONEY,
-        "sum",
-        headline=True,
-        needs_baseline=True,
-        better="max",
-    ),
-    Kpi(
-        "incremental_member_gmv",
-        "member_gmv − baseline member_gmv",
-        MONEY,
-        "sum",
-        needs_baseline=True,
-        better="max",
-    ),
-    Kpi(
-        "roi",
-        "incremental_gmv / cost (the baseline has no cost, so this is incremental GMV per unit "
-        "of incremental cost)",
-        "currency per currency of cost",
-        "ratio",
-        headline=True,
-        needs_baseline=True,
-        better="max",
-    ),
+)
+# Only a targets fit measures these (`compute_target_kpis`); kpis.json does not report them
+TARGET_KPIS = (
     Kpi(
         "new_customers",
         "Σ_d first purchases ever (by shoppers who had never bought from the store)",
@@ -331,6 +243,7 @@ REGISTRY = (
         reported=False,
     ),
 )
+REGISTRY = ACTIVITY_KPIS + MONEY_KPIS + TARGET_KPIS
 BY_NAME = {k.name: k for k in REGISTRY}
 
 

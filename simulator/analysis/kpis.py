@@ -7,9 +7,12 @@ zero is None (null in JSON), never 0 or NaN.
 
 from __future__ import annotations
 
+import numpy as np
+
 from simulator.analysis.kpi_registry import REGISTRY, expand_names
 from simulator.domain.lifecycle import STATES
 from simulator.engine.run import RunResult
+from simulator.engine.steps import MAX_VISITS
 
 # KPIs of a scenario with its baseline, in the order tables show them
 HEADLINE = tuple(k.name for k in REGISTRY if k.headline)
@@ -29,11 +32,64 @@ def gmv_parts(run: RunResult, days=slice(None)) -> tuple[float, float, float]:
     )
 
 
+def daily_discounts(run: RunResult) -> np.ndarray:
+    """Price reductions per day, over every benefit (= list GMV - paid GMV of the day)."""
+    lay = run.layout
+    return run.daily_float[:, lay.discount_by_benefit : lay.cost_by_channel].sum(axis=1)
+
+
+def daily_grants_redemptions(run: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Offers handed over and benefit uses per day, over every benefit."""
+    lay = run.layout
+    grants = run.daily_int[:, lay.grants_by_benefit : lay.n_int].sum(axis=1)
+    return grants, run.daily_int[:, lay.redemptions_by_benefit : lay.grants_by_benefit].sum(axis=1)
+
+
+def money(run: RunResult) -> dict[str, float | None]:
+    """GMV paid and at list price, discounts, costs and profit of a run (docs/kpis.md).
+
+    Price reductions are discounts, not costs: they are already out of the paid GMV. Profit
+    needs the scenario's `margin` (gross margin at list price) and is None without it.
+    """
+    lay = run.layout
+    old, new, non = gmv_parts(run)
+    gmv_list = float(run.total("gmv_list"))
+    discounts = float(daily_discounts(run).sum())
+    benefit_cost = float(run.daily_float[:, lay.cost_by_benefit : lay.discount_by_benefit].sum())
+    contact_cost = float(run.daily_float[:, lay.cost_by_channel : lay.cost_by_touch].sum())
+    cost = float(run.daily_cost().sum())  # = benefit_cost + contact_cost
+    margin = run.scenario.margin
+    return {
+        "gmv": old + new + non,
+        "gmv_list": gmv_list,
+        "discounts": discounts,
+        "member_gmv": old + new,
+        "cost": cost,
+        "benefit_cost": benefit_cost,
+        "contact_cost": contact_cost,
+        "profit": None if margin is None else margin * gmv_list - discounts - cost,
+    }
+
+
+def per_benefit(run: RunResult) -> dict[str, float | None]:
+    """Per benefit: cost, discount, grants, redemptions and redemption rate."""
+    k: dict[str, float | None] = {}
+    for b in run.layout.benefits:
+        grants = int(run.total(f"grants_benefit_{b}"))
+        redemptions = int(run.total(f"redemptions_benefit_{b}"))
+        k[f"cost_benefit_{b}"] = float(run.total(f"cost_benefit_{b}"))
+        k[f"discount_benefit_{b}"] = float(run.total(f"discount_benefit_{b}"))
+        k[f"grants_benefit_{b}"] = grants
+        k[f"redemptions_benefit_{b}"] = redemptions
+        k[f"redemption_rate_benefit_{b}"] = ratio(redemptions, grants)
+    return k
+
+
 def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str, float | None]:
     """Every reported KPI of a run, in registry order; incremental ones need the baseline run."""
     old, new, non = gmv_parts(run)
-    gmv = old + new + non
-    member_gmv = old + new
+    m = money(run)
+    gmv, member_gmv = m["gmv"], m["member_gmv"]
     new_members = int(run.total("enrolments"))
     member_buyers = int(run.total("new_member_buyers"))
     old_buyers = int(run.total("new_old_member_buyers"))
@@ -42,13 +98,11 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
     old_arpu = ratio(old, old_buyers)
     non_arpu = ratio(non, non_buyers)
     p_old, p_new, p_non = gmv_parts(run, run.presale)
+    buyer_days = int(run.total("buyer_days"))
+    cap_days = int(run.total("visit_cap_days"))
     lay = run.layout
-    benefit_cost = float(run.daily_float[:, lay.cost_by_benefit : lay.cost_by_channel].sum())
-    contact_cost = float(run.daily_float[:, lay.cost_by_channel : lay.cost_by_touch].sum())
-    cost = benefit_cost + contact_cost
     k: dict[str, float | None] = {
-        "gmv": gmv,
-        "member_gmv": member_gmv,
+        **m,
         "old_member_gmv": old,
         "new_member_gmv": new,
         "non_member_gmv": non,
@@ -70,12 +124,12 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
         "visits": int(run.total("visits")),
         "contacts": int(run.total("contacts")),
         "reactivations": int(run.total("reactivations")),
-        "cost": cost,
-        "benefit_cost": benefit_cost,
-        "contact_cost": contact_cost,
+        "buyer_days": buyer_days,
+        "multi_order_share": ratio(run.total("multi_order_days"), buyer_days),
+        "visit_cap_days": cap_days,
+        "visit_cap_share": ratio(cap_days, buyer_days),
+        **per_benefit(run),
     }
-    for b in lay.benefits:
-        k[f"cost_benefit_{b}"] = float(run.total(f"cost_benefit_{b}"))
     for c in lay.channels:
         k[f"cost_channel_{c}"] = float(run.total(f"cost_channel_{c}"))
     k["new_members_organic"] = int(run.total("enrolments_organic"))
@@ -84,8 +138,7 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
     for s in STATES:
         k[f"final_{s}"] = int(run.series(s)[-1])
     if baseline is not None:
-        parts = gmv_parts(baseline)
-        k.update(incremental(k, sum(parts), sum(parts[:2])))
+        k.update(incremental(k, money(baseline)))
     names = expand_names(lay.benefits, lay.channels, baseline=baseline is not None)
     ordered = {name: k.pop(name) for name in names}
     if k:  # a formula without a registry entry would be missing from docs and tables
@@ -105,17 +158,39 @@ def compute_target_kpis(run: RunResult) -> dict[str, float | None]:
     }
 
 
-def incremental(k: dict, base_gmv: float, base_member_gmv: float) -> dict:
-    """KPIs against the no-campaign counterfactual: baseline_gmv, incremental GMV, ROI.
+def incremental(k: dict, base: dict) -> dict:
+    """KPIs against the no-campaign counterfactual: baseline GMV and profit, increments, ROI.
 
-    k: a run's KPIs (gmv, member_gmv, cost); the baseline's GMV and member GMV.
+    k: a run's KPIs; base: the baseline run's (`money`, or its `compute_kpis`); each needs
+    gmv, member_gmv, profit and (k) cost. Incremental profit is None without a margin.
     """
+    with_margin = k["profit"] is not None and base["profit"] is not None
     return {
-        "baseline_gmv": base_gmv,
-        "incremental_gmv": k["gmv"] - base_gmv,
-        "incremental_member_gmv": k["member_gmv"] - base_member_gmv,
-        "roi": ratio(k["gmv"] - base_gmv, k["cost"]),
+        "baseline_gmv": base["gmv"],
+        "baseline_profit": base["profit"],
+        "incremental_gmv": k["gmv"] - base["gmv"],
+        "incremental_member_gmv": k["member_gmv"] - base["member_gmv"],
+        "incremental_profit": k["profit"] - base["profit"] if with_margin else None,
+        "roi": ratio(k["gmv"] - base["gmv"], k["cost"]),
     }
+
+
+def ceiling_warning(k: dict) -> str | None:
+    """A warning when shoppers' visits reached the daily cap (KPIs visit_cap_*), else None.
+
+    Purchases on those shopper-days are fewer than rate x traffic x lifts demand: the cap is
+    reported, never silent (docs/kpis.md, "Orders a day").
+    """
+    days = k.get("visit_cap_days") or 0
+    if days <= 0:
+        return None
+    share = k.get("visit_cap_share")
+    of = f" ({share:.2%} of buyer-days)" if share is not None else ""
+    return (
+        f"warning: on {days:,.0f} shopper-days{of} a shopper's visits reached the cap of "
+        f"{MAX_VISITS} a day, so their orders are under-simulated; raise "
+        "population.conversion_per_visit or check purchase_rate and the traffic multipliers"
+    )
 
 
 def kpi_names(scenario) -> list[str]:

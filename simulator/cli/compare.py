@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -15,23 +16,27 @@ from simulator.cli.common import (
 )
 from simulator.formatting import table_number
 
-# KPIs of the terminal table (comparison.csv has them all)
+# KPIs of the terminal table (comparison.csv has them all); incremental ones against the first
 SHOWN = (
     "gmv",
+    "discounts",
     "member_gmv_penetration",
     "new_members",
     "old_member_gmv_share",
     "member_arpu",
     "cost",
+    "profit",
     "incremental_gmv",
     "incremental_cost",
     "roi",
+    "incremental_profit",
 )
 
 
 def cmd_compare(args) -> int:
     """Compare a baseline with alternatives over replications (common random numbers)."""
-    from simulator.analysis.experiment import run_comparison
+    from simulator.analysis.experiment import run_comparison, summarise
+    from simulator.analysis.kpis import ceiling_warning
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.scenario.load import load_scenario
@@ -58,6 +63,10 @@ def cmd_compare(args) -> int:
         progress=not args.quiet,
     )
     cmp.meta["wall_s"] = round(time.perf_counter() - t0, 3)
+    for res in cmp.results:  # means over replications
+        warning = ceiling_warning({k: m for k, (m, _, _) in summarise(res).items()})
+        if warning:
+            print(f"{res.name}: {warning}", file=sys.stderr)
     with atomic_dir(out, "compare") as tmp:
         (tmp / "comparison.json").write_text(
             to_json({"meta": cmp.meta, "rows": cmp.rows, "touch_roi": cmp.touch_rows})

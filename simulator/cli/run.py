@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from simulator.formatting import table_number
 def cmd_run(args) -> int:
     """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
     from simulator.analysis.experiment import replicate, summarise
-    from simulator.analysis.kpis import HEADLINE
+    from simulator.analysis.kpis import HEADLINE, ceiling_warning
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.reports.daily_table import daily_rows
@@ -71,6 +72,9 @@ def cmd_run(args) -> int:
             from simulator.reports.run_plots import plot_run
 
             plot_run(run, tmp, baseline)
+    warning = ceiling_warning(kpis)
+    if warning:
+        print(warning, file=sys.stderr)
     if not args.quiet:
         reps = f", {args.reps} replications" if args.reps > 1 else ""
         print(

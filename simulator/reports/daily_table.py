@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from simulator.analysis.kpis import daily_discounts, daily_grants_redemptions
 from simulator.domain.lifecycle import STATES
 from simulator.engine.run import RunResult
 
 
 def daily_rows(run: RunResult, baseline: RunResult | None = None) -> list[dict]:
-    """One row per day: date, phase, shoppers per state, activity, GMV split, cost."""
+    """One row per day: date, phase, shoppers per state, activity, GMV split, offers, cost.
+
+    GMV is paid, gmv_list at list price, discounts the difference (docs/kpis.md); grants and
+    redemptions are summed over the benefits.
+    """
     cost = run.daily_cost()
+    discounts = daily_discounts(run)
+    grants, redemptions = daily_grants_redemptions(run)
     old, new, non = (run.series(n) for n in ("gmv_old_member", "gmv_new_member", "gmv_nonmember"))
+    gmv_list = run.series("gmv_list")
     orders = run.daily_orders()
     base = None
     if baseline is not None:
@@ -28,6 +36,10 @@ def daily_rows(run: RunResult, baseline: RunResult | None = None) -> list[dict]:
             gmv_old_member=round(float(old[d]), 4),
             gmv_new_member=round(float(new[d]), 4),
             gmv_non_member=round(float(non[d]), 4),
+            gmv_list=round(float(gmv_list[d]), 4),
+            discounts=round(float(discounts[d]), 4),
+            grants=int(grants[d]),
+            redemptions=int(redemptions[d]),
             cost=round(float(cost[d]), 4),
         )
         if base is not None:
