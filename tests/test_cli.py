@@ -41,7 +41,7 @@ def test_run_each_shipped_scenario(path, tmp_path, capsys):
     kpis = json.loads((out / "kpis.json").read_text())
     assert set(HEADLINE) - {"incremental_gmv", "incremental_profit", "roi"} <= set(kpis)
     assert kpis["multi_order_share"] is not None  # always reported: no silent ceiling
-    assert ("warning" in capsys.readouterr().err) == (kpis["visit_cap_days"] > 0)
+    assert ("warning" in capsys.readouterr().err) == (kpis["order_cap_days"] > 0)
     rows = list(csv.DictReader((out / "daily.csv").open()))
     assert {"date", "phase", "gmv", "cost", "prospect"} <= set(rows[0])
     assert [r["date"] for r in rows] == [str(d) for d in load_scenario(path).days]
@@ -90,8 +90,8 @@ def test_run_warns_when_visits_reach_the_cap(tmp_path, capsys):
     assert cli.main(["run", str(low), "--shoppers", "2000", "--out", str(out), "--no-plots"]) == 0
     kpis = json.loads((out / "kpis.json").read_text())
     err = capsys.readouterr().err
-    assert kpis["visit_cap_days"] > 0
-    assert f"{kpis['visit_cap_days']:,} shopper-days ({kpis['visit_cap_share']:.2%}" in err
+    assert kpis["order_cap_days"] > 0
+    assert f"{kpis['order_cap_days']:,} shopper-days ({kpis['order_cap_share']:.2%}" in err
     assert "warning:" in err and "conversion_per_visit" in err
 
 

@@ -81,7 +81,7 @@ RUN_TOTALS = dict(
     redemptions_benefit_price=(5, 10),  # a store benefit: used, never granted
     buyer_days=(8, 18),
     multi_order_days=(1, 3),
-    visit_cap_days=(0, 2),
+    order_cap_days=(0, 2),
 )
 RUN = fake_run(**RUN_TOTALS)
 BASE_TOTALS = dict(
@@ -165,12 +165,12 @@ def test_per_benefit_offers(k):
 def test_orders_a_day_ceiling(k):
     assert k["buyer_days"] == 26
     assert k["multi_order_share"] == 4 / 26
-    assert k["visit_cap_days"] == 2 and k["visit_cap_share"] == 2 / 26
+    assert k["order_cap_days"] == 2 and k["order_cap_share"] == 2 / 26
     warning = ceiling_warning(k)
     assert "2 shopper-days (7.69% of buyer-days)" in warning
     assert f"cap of {MAX_VISITS} a day" in warning and "conversion_per_visit" in warning
-    assert ceiling_warning({**k, "visit_cap_days": 0}) is None
-    assert f"(`MAX_VISITS` = {MAX_VISITS})" in find("visit_cap_days").formula
+    assert ceiling_warning({**k, "order_cap_days": 0}) is None
+    assert f"(`MAX_VISITS` = {MAX_VISITS})" in find("order_cap_days").formula
 
 
 def test_recruitment_by_channel(k):
@@ -188,7 +188,7 @@ def test_zero_denominators_are_none():
         "new_member_first_purchase_rate",
         "presale_member_gmv_share",
         "multi_order_share",
-        "visit_cap_share",
+        "order_cap_share",
         "redemption_rate_benefit_coupon",
     ):
         assert k[name] is None
@@ -282,7 +282,7 @@ def test_registry_metadata():
         "old_member_premium",
         "presale_member_gmv_share",
         "multi_order_share",
-        "visit_cap_share",
+        "order_cap_share",
         "redemption_rate_benefit_<benefit>",
         "roi",
         "old_customer_share",

@@ -184,15 +184,15 @@ ACTIVITY_KPIS = (
         headline=True,
     ),
     Kpi(
-        "visit_cap_days",
-        "Σ_d shoppers whose visits that day reached the cap (`MAX_VISITS` = 100); more than 0 "
+        "order_cap_days",
+        "Σ_d shoppers whose orders that day reached the cap (`MAX_ORDERS` = 100); more than 0 "
         "makes `promosim run` and `promosim compare` warn",
         "shopper-days",
         "sum",
     ),
     Kpi(
-        "visit_cap_share",
-        "visit_cap_days / buyer_days (per buyer-day: a capped day without an order counts too)",
+        "order_cap_share",
+        "order_cap_days / buyer_days",
         SHARE,
         "ratio",
     ),

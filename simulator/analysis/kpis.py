@@ -12,7 +12,7 @@ import numpy as np
 from simulator.analysis.kpi_registry import REGISTRY, expand_names
 from simulator.domain.lifecycle import STATES
 from simulator.engine.run import RunResult
-from simulator.engine.steps import MAX_VISITS
+from simulator.engine.steps import MAX_ORDERS
 
 # KPIs of a scenario with its baseline, in the order tables show them
 HEADLINE = tuple(k.name for k in REGISTRY if k.headline)
@@ -99,7 +99,7 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
     non_arpu = ratio(non, non_buyers)
     p_old, p_new, p_non = gmv_parts(run, run.presale)
     buyer_days = int(run.total("buyer_days"))
-    cap_days = int(run.total("visit_cap_days"))
+    cap_days = int(run.total("order_cap_days"))
     lay = run.layout
     k: dict[str, float | None] = {
         **m,
@@ -126,8 +126,8 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
         "reactivations": int(run.total("reactivations")),
         "buyer_days": buyer_days,
         "multi_order_share": ratio(run.total("multi_order_days"), buyer_days),
-        "visit_cap_days": cap_days,
-        "visit_cap_share": ratio(cap_days, buyer_days),
+        "order_cap_days": cap_days,
+        "order_cap_share": ratio(cap_days, buyer_days),
         **per_benefit(run),
     }
     for c in lay.channels:
@@ -176,20 +176,20 @@ def incremental(k: dict, base: dict) -> dict:
 
 
 def ceiling_warning(k: dict) -> str | None:
-    """A warning when shoppers' visits reached the daily cap (KPIs visit_cap_*), else None.
+    """A warning when shoppers' orders reached the daily cap (KPIs order_cap_*), else None.
 
     Purchases on those shopper-days are fewer than rate x traffic x lifts demand: the cap is
     reported, never silent (docs/kpis.md, "Orders a day").
     """
-    days = k.get("visit_cap_days") or 0
+    days = k.get("order_cap_days") or 0
     if days <= 0:
         return None
-    share = k.get("visit_cap_share")
+    share = k.get("order_cap_share")
     of = f" ({share:.2%} of buyer-days)" if share is not None else ""
     return (
-        f"warning: on {days:,.0f} shopper-days{of} a shopper's visits reached the cap of "
-        f"{MAX_VISITS} a day, so their orders are under-simulated; raise "
-        "population.conversion_per_visit or check purchase_rate and the traffic multipliers"
+        f"warning: on {days:,.0f} shopper-days{of} a shopper's orders reached the cap of "
+        f"{MAX_ORDERS} a day, so their orders are under-simulated; check purchase_rate and the "
+        "traffic multipliers"
     )
 
 

@@ -84,7 +84,7 @@ def _draw(population_json: str, seed: int, n: int, capped: int, base_dir: str) -
 
 
 def simulate_baseline(arg: tuple) -> dict:
-    """GMV and member GMV of the no-campaign run of one replication seed (same shoppers)."""
+    """GMV, member GMV and profit of the no-campaign run of one replication seed (same shoppers)."""
     scenario, seed_k, population_seed, shoppers, base_dir = arg
     n = shoppers or scenario.population.shoppers
     # the points' shoppers (a run uses only the contact counters its channels need)
@@ -97,7 +97,7 @@ def simulate_baseline(arg: tuple) -> dict:
         population_seed=population_seed,
     )
     kpis = compute_kpis(run)
-    return {"gmv": kpis["gmv"], "member_gmv": kpis["member_gmv"]}
+    return {k: kpis[k] for k in ("gmv", "member_gmv", "profit")}
 
 
 def evaluate_function(arg: tuple) -> list[dict]:
@@ -107,8 +107,8 @@ def evaluate_function(arg: tuple) -> list[dict]:
 
 
 def add_incremental(kpis: dict, base: dict) -> dict:
-    """A run's KPIs with baseline_gmv, incremental GMV and ROI (`kpis.incremental`)."""
-    return {**kpis, **incremental(kpis, base["gmv"], base["member_gmv"])}
+    """A run's KPIs with the baseline's GMV and profit, increments and ROI (`kpis.incremental`)."""
+    return {**kpis, **incremental(kpis, base)}
 
 
 def run_task(kind: str, key: str, fn: Callable, arg: tuple, threads: int | None) -> tuple:
