@@ -119,21 +119,26 @@ def test_costs_add_up(run, sc):
             run.total(f"contacts_channel_{c}") * ch.cost_per_contact, rel=1e-12
         )
     for b, ben in sc.benefits.items():
-        if ben.cost.kind == "per_redemption":
+        if ben.offer.gift_value > 0:  # a gift costs its value each time it is given
             assert run.total(f"cost_benefit_{b}") == pytest.approx(
-                run.total(f"redemptions_benefit_{b}") * ben.cost.value, rel=1e-12
+                run.total(f"redemptions_benefit_{b}") * ben.offer.gift_value
+                + run.total(f"grants_benefit_{b}") * ben.grant_cost,
+                rel=1e-12,
             )
-    # member price costs 5% of member GMV on the days it is online
-    member_gmv = run.series("gmv_old_member") + run.series("gmv_new_member")
-    assert run.total("cost_benefit_member_price") == pytest.approx(
-        0.05 * member_gmv.sum(), rel=1e-9
-    )
-    # the lock-in gift costs per grant; each grant ends redeemed or still held at the end
+    # member price takes 5% of the list value of the member orders that use it: its discount
+    # is at most 5% of member list GMV, and it is a price reduction, not a cost
+    assert run.total("cost_benefit_member_price") == 0
+    assert 0 < run.total("discount_benefit_member_price") <= 0.05 * run.total("gmv_list")
+    # paid GMV is list GMV minus every benefit's discount
+    discounts = sum(run.total(f"discount_benefit_{b}") for b in sc.benefits)
+    paid = sum(run.total(n) for n in ("gmv_old_member", "gmv_new_member", "gmv_nonmember"))
+    assert paid == pytest.approx(run.total("gmv_list") - discounts, rel=1e-12)
+    # the lock-in gift: each grant is held (if noticed) until given with an order
     lockin = np.uint32(1) << np.uint32(list(sc.benefits).index("lockin"))
     held_at_end = np.count_nonzero(run.final.held & lockin)
-    grants = run.total("redemptions_benefit_lockin") + held_at_end
-    assert 0 < grants <= run.total("contacts_touch_lockin_live")
-    assert run.total("cost_benefit_lockin") == pytest.approx(1.5 * grants, rel=1e-12)
+    grants = run.total("grants_benefit_lockin")
+    assert 0 < run.total("redemptions_benefit_lockin") + held_at_end <= grants
+    assert grants <= run.total("contacts_touch_lockin_live")
 
 
 def test_capacity_budget_and_frequency_cap(run, sc):
@@ -219,8 +224,7 @@ def test_crn_segment_benefit_leaves_others_untouched():
     benefits["vip"] = {
         "type": "member_coupon",
         "target": {"segments": ["high_value"]},
-        "effects": {"purchase": 1.0, "basket": 0.3},
-        "cost": {"kind": "per_redemption", "value": 50},
+        "offer": {"amount_off": 50, "min_spend": 199},
     }
     with_vip = simulate(scenario(channels=channels, benefits=benefits, plan=plan), keep_final=True)
     without = simulate(sc, keep_final=True)
@@ -238,7 +242,7 @@ def test_crn_segment_benefit_leaves_others_untouched():
 def test_no_campaign_has_no_cost_or_contacts(sc):
     base = simulate(no_campaign(sc))
     assert base.total("contacts") == 0
-    assert base.daily_float[:, 3:].sum() == 0.0
+    assert base.daily_cost().sum() == 0.0
 
 
 def test_campaign_lifts_gmv_over_baseline(sc):
@@ -268,7 +272,8 @@ def test_model_is_a_mesa_model_with_datacollector(sc):
         m.step()
     df = m.datacollector.get_model_vars_dataframe()
     assert len(df) == len(sc.days)
-    gmv = m.daily_float[:, list(AMOUNT)].sum(axis=1)
+    gmv = m.daily_float[:, [AMOUNT.gmv_old_member, AMOUNT.gmv_new_member, AMOUNT.gmv_nonmember]]
+    gmv = gmv.sum(axis=1)
     assert np.allclose(df["gmv"], gmv, rtol=1e-12)  # day by day, not only the total
 
 

@@ -8,14 +8,18 @@ from helpers import scenario
 
 from simulator.domain.benefits import (
     BENEFIT_TYPES,
-    COST_KIND,
-    COST_KINDS,
+    COUPON,
     DELIVERIES,
     DELIVERY,
+    GIFT,
+    NO_OFFER,
+    OFFER_CLASS,
+    OFFER_CLASSES,
+    OFFER_TERMS,
     ON_ENROL,
-    PER_GRANT,
-    PER_REDEMPTION,
-    SHARE_OF_BASKET,
+    PLATFORM,
+    POINTS,
+    PRICE,
     STORE,
 )
 from simulator.domain.layouts import LayoutError, bit_masks, codes
@@ -82,16 +86,18 @@ def test_tag_word_layout():
 def test_codes_are_bound_by_name():
     """The constants the kernel tests are the codes of their names, and the plan compiles them."""
     assert (STORE, ON_ENROL) == (DELIVERY["store"], DELIVERY["on_enrol"])
-    assert (PER_REDEMPTION, PER_GRANT, SHARE_OF_BASKET) == tuple(
-        COST_KIND[k] for k in ("per_redemption", "per_grant", "share_of_basket")
+    assert (NO_OFFER, COUPON, PRICE, PLATFORM, GIFT, POINTS) == tuple(
+        OFFER_CLASS[k] for k in ("none", "coupon", "price", "platform", "gift", "points")
     )
     assert sorted(DELIVERY.values()) == list(range(len(DELIVERIES)))
-    assert sorted(COST_KIND.values()) == list(range(len(COST_KINDS)))
+    assert sorted(OFFER_CLASS.values()) == list(range(len(OFFER_CLASSES)))
+    assert set(OFFER_TERMS) == set(OFFER_CLASSES)
+    assert {t.offer for t in BENEFIT_TYPES.values()} <= set(OFFER_CLASSES)
     sc = scenario()
     plan = compile_plan(sc)
     benefits = list(sc.benefits.values())
     assert plan.ben_delivery.tolist() == [DELIVERY[b.how_delivered] for b in benefits]
-    assert plan.ben_cost_kind.tolist() == [COST_KIND[b.cost.kind] for b in benefits]
+    assert plan.ben_offer.tolist() == [OFFER_CLASS[BENEFIT_TYPES[b.type].offer] for b in benefits]
     assert len({b.how_delivered for b in benefits}) > 1  # the check compares different codes
 
 
