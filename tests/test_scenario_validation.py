@@ -95,8 +95,7 @@ def test_every_bad_file_has_expectations():
 
 @pytest.mark.parametrize("name", BAD_FILES)
 def test_bad_scenario_is_rejected(name):
-    """One defect, one problem (or the stated number); each line names the path, the line and
-    what was expected."""
+    """One defect, one problem (or as stated); each line names the path, line and expected value."""
     expected = EXPECTED[name]
     if isinstance(expected, list):
         expected = {"problems": 1, "contains": expected}
