@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 BASE = {
+    "schema_version": 2,
     "name": "test store",
     "seed": 7,
     "population": {
@@ -44,32 +45,31 @@ BASE = {
         ],
     },
     "benefits": {
-        "coupon": {
+        "coupon": {  # 20 off 199
             "type": "member_coupon",
-            "effects": {"purchase": 0.5, "enrol": 0.3},
-            "cost": {"kind": "per_redemption", "value": 20},
+            "offer": {"amount_off": 20, "min_spend": 199},
+            "effects": {"enrol": 0.3},
             "online": {"phases": ["first_wave", "peak_day"]},
         },
-        "gift_pack": {
+        "gift_pack": {  # 10 off 99
             "type": "new_member_gift",
-            "effects": {"purchase": 0.4},
-            "cost": {"kind": "per_redemption", "value": 10},
+            "offer": {"amount_off": 10, "min_spend": 99},
         },
         "member_price": {
             "type": "member_price",
-            "effects": {"purchase": 0.1},
-            "cost": {"kind": "share_of_basket", "value": 0.05},
+            "offer": {"percent_off": 0.05},
         },
-        "winback": {
+        "winback": {  # 30 off 99
             "type": "winback_coupon",
-            "effects": {"reactivation": 0.2, "purchase": 0.3},
-            "cost": {"kind": "per_redemption", "value": 30},
+            "offer": {"amount_off": 30, "min_spend": 99},
+            "effects": {"reactivation": 0.2},
         },
-        "lockin": {
+        "lockin": {  # a gift with the first order, costed when granted
             "type": "lockin_gift",
             "target": {"states": ["prospect", "nonmember_buyer"]},
+            "offer": {"gift_value": 5},
             "effects": {"enrol": 2.0},
-            "cost": {"kind": "per_grant", "value": 1.5},
+            "grant_cost": 1.5,
         },
     },
     "channels": {

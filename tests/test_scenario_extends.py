@@ -7,6 +7,7 @@ import os
 import pytest
 from helpers import ROOT
 
+from simulator.engine.run import no_campaign
 from simulator.scenario.load import MAX_EXTENDS, ScenarioError, load_scenario, merge
 
 D11 = (ROOT / "scenarios" / "double11_2021.yaml").resolve()
@@ -34,7 +35,13 @@ def test_shipped_variants_share_the_population():
         assert variant.population == base.population
         assert variant.calendar == base.calendar
     empty = load_scenario(ROOT / "scenarios" / "no_campaign.yaml")
-    assert not empty.benefits and not empty.channels and not empty.plan
+    assert not empty.channels and not empty.plan
+    # the platform's discount stays, as in the engine's no-campaign run
+    assert (
+        empty.benefits
+        == no_campaign(base).benefits
+        == {"platform_discount": base.benefits["platform_discount"]}
+    )
     sms = load_scenario(ROOT / "scenarios" / "double11_sms_heavy.yaml")
     assert "paid_media" not in sms.channels and "recruit_paid" not in sms.plan
     assert sms.channels["sms"].daily_capacity == 300000

@@ -1,4 +1,4 @@
-"""Dotted paths into a scenario's nested mappings and lists: `benefits.coupon.cost.value`.
+"""Dotted paths into a scenario's nested mappings and lists: `benefits.coupon.offer.amount_off`.
 
 A key matches a mapping key by its text (so a date key is written
 `calendar.traffic_days.2021-11-11`) and a whole number indexes a list

@@ -113,7 +113,7 @@ def _split_spec(spec: str, option: str, example: str) -> tuple[str, str]:
 def parse_grid(spec: str) -> Factor:
     """`PATH=V1,V2,...` (a list-valued field takes `a+b` for the list [a, b])."""
     path, rest = _split_spec(
-        spec, "--grid", "PATH=V1,V2,... such as benefits.member_coupon.cost.value=5,10,20"
+        spec, "--grid", "PATH=V1,V2,... such as benefits.member_coupon.offer.amount_off=5,10,20"
     )
     texts = tuple(t.strip() for t in rest.split(","))
     for t in texts:
