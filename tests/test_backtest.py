@@ -107,6 +107,7 @@ def test_customers_enter_on_their_first_purchase_day():
     n, entry = 3000, 10
     sc = validate_data(
         {
+            "schema_version": 2,
             "name": "entry",
             "population": {
                 "shoppers": n,

@@ -83,16 +83,21 @@ def d11_variant(folder, name: str, old: str, new: str):
     return path
 
 
-def test_run_warns_when_visits_reach_the_cap(tmp_path, capsys):
-    """Visits a day are cut at MAX_VISITS: a run where they reach it says so with the share."""
-    low = d11_variant(tmp_path, "low", "conversion_per_visit: 0.08", "conversion_per_visit: 0.0005")
+def test_run_warns_when_orders_reach_the_cap(tmp_path, capsys):
+    """Orders a day stop at MAX_ORDERS: a run where they reach it says so with the share."""
+    low = d11_variant(
+        tmp_path,
+        "heavy",
+        "purchase_rate: {r: 0.25, alpha: 5.0, time_unit_days: 7}",
+        "purchase_rate: {r: 0.25, alpha: 0.0005, time_unit_days: 7}",
+    )
     out = tmp_path / "out"
     assert cli.main(["run", str(low), "--shoppers", "2000", "--out", str(out), "--no-plots"]) == 0
     kpis = json.loads((out / "kpis.json").read_text())
     err = capsys.readouterr().err
     assert kpis["order_cap_days"] > 0
     assert f"{kpis['order_cap_days']:,} shopper-days ({kpis['order_cap_share']:.2%}" in err
-    assert "warning:" in err and "conversion_per_visit" in err
+    assert "warning:" in err and "purchase_rate" in err
 
 
 def test_compare_prints_incremental_profit_next_to_roi(tmp_path, capsys):

@@ -20,7 +20,7 @@ from simulator.analysis.kpis import (
 )
 from simulator.engine.counters import Layout
 from simulator.engine.run import RunResult, no_campaign, simulate
-from simulator.engine.steps import MAX_VISITS
+from simulator.engine.steps import MAX_ORDERS
 
 LAYOUT = Layout(benefits=("coupon", "price"), channels=("sms",), touches=("t1",))
 
@@ -168,9 +168,9 @@ def test_orders_a_day_ceiling(k):
     assert k["order_cap_days"] == 2 and k["order_cap_share"] == 2 / 26
     warning = ceiling_warning(k)
     assert "2 shopper-days (7.69% of buyer-days)" in warning
-    assert f"cap of {MAX_VISITS} a day" in warning and "conversion_per_visit" in warning
+    assert f"cap of {MAX_ORDERS} a day" in warning and "purchase_rate" in warning
     assert ceiling_warning({**k, "order_cap_days": 0}) is None
-    assert f"(`MAX_VISITS` = {MAX_VISITS})" in find("order_cap_days").formula
+    assert f"(`MAX_ORDERS` = {MAX_ORDERS})" in find("order_cap_days").formula
 
 
 def test_recruitment_by_channel(k):

@@ -111,8 +111,11 @@ def test_birthday_is_a_property_of_the_benefit_type():
     bday = {"type": "birthday_gift", "effects": {"purchase": 1.0}}
     sc = scenario(benefits={"bday": bday})  # added to the base scenario's benefits
     plan = compile_plan(sc)
-    assert plan.ben_only_on_birthday.tolist() == [name == "bday" for name in sc.benefits]
-    assert [name for name, t in BENEFIT_TYPES.items() if t.only_on_birthday] == ["birthday_gift"]
+    assert plan.ben_birthday_month.tolist() == [name == "bday" for name in sc.benefits]
+    assert [name for name, t in BENEFIT_TYPES.items() if t.birthday_month] == ["birthday_gift"]
+    once = [name for name, t in BENEFIT_TYPES.items() if t.once]
+    assert once == ["birthday_gift", "challenge_plan"]
+    assert plan.ben_once.tolist() == [name == "bday" for name in sc.benefits]
 
 
 def test_shoppers_follow_the_field_table():

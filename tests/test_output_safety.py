@@ -52,7 +52,7 @@ def targets_files(folder) -> dict[str, str]:
         store.write_text(yaml.safe_dump(copy.deepcopy(BASE), sort_keys=False))
         spec = {
             "targets": {"recruits": {"kpi": "new_members", "value": 100.0, "tolerance": 50.0}},
-            "params": {"benefits.coupon.effects.purchase": [0.0, 2.0]},
+            "params": {"benefits.coupon.offer.amount_off": [0.0, 40.0]},
         }
         targets.write_text(yaml.safe_dump(spec, sort_keys=False))
     return {"store": str(store), "targets": str(targets)}
@@ -197,7 +197,7 @@ def test_shoppers_beyond_the_memory_available_are_refused(command, tmp_path, mon
                 "--grid",
                 "channels.sms.cost_per_contact=" + ",".join(f"0.{k:03d}" for k in range(1, 400)),
                 "--grid",
-                "benefits.member_coupon.cost.value=" + ",".join(map(str, range(1, 400))),
+                "benefits.member_coupon.offer.amount_off=" + ",".join(map(str, range(1, 400))),
             ],
             "159,201",
         ),

@@ -26,20 +26,21 @@ SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("
 SHOPPERS = 2000
 
 FEATURES_YAML = """
-schema_version: 1
+schema_version: 2
 name: every feature
 seed: 99
+margin: 0.4
 population:
   shoppers: 100000
   mix: {prospect: 0.3, nonmember_buyer: 0.2, enrolled: 0.1, first_purchase: 0.1, repeat: 0.1,
         dormant: 0.1, churned: 0.1}
   segments:
-    sms_sensitive: {share: 0.4, rate_multiplier: 1.3}
+    sms_sensitive: {share: 0.4, rate_multiplier: 1.3, price_sensitivity: 1.5}
     fan: {share: 0.5}
     iron_fan: {share: 0.1, rate_multiplier: 1.5, basket_multiplier: 1.2}
-    group_member: {share: 0.3}
-    high_value: {share: 0.3, states: [repeat, dormant], rate_multiplier: 2.0,
-                 basket_multiplier: 1.8}
+    group_member: {share: 0.3, by: purchase_rate}
+    high_value: {share: 0.3, states: [repeat, dormant], by: spend_rate, basket_multiplier: 1.8,
+                 price_sensitivity: 0.5}
     cart_favourite: {share: 0.3, rate_multiplier: 1.5}
     points_user: {share: 0.5, states: [enrolled, first_purchase, repeat, dormant]}
   purchase_rate: {r: 0.5, alpha: 2.0, time_unit_days: 7}
@@ -53,6 +54,8 @@ population:
   recent_buyer_days: 15
   initial_alive: {dormant: 0.3, churned: 0.05, repeat: 0.9}
   fatigue_half_life_days: 3
+  offer_response: {sensitivity_sigma: 0.8, depth_scale: 0.1, max_log_odds: 1.2,
+                   topup_per_yuan_saved: 4.0}
 calendar:
   start: 2021-10-01
   end: 2021-11-30
@@ -60,24 +63,35 @@ calendar:
     - {name: a, start: 2021-10-01, end: 2021-10-31, traffic: 2.0}
     - {name: b, start: 2021-11-01, end: 2021-11-30, traffic: 5.0}
 benefits:
-  lockin: {type: lockin_gift, effects: {enrol: 2.0, purchase: 0.2, reactivation: 0.3},
-           cost: {kind: per_grant, value: 1.5}}
-  gift: {type: new_member_gift, effects: {purchase: 0.6, basket: 0.05},
-         cost: {kind: per_grant, value: 10}}
+  lockin: {type: lockin_gift, offer: {gift_value: 12}, effects: {enrol: 2.0, reactivation: 0.3},
+           grant_cost: 1.5}
+  gift: {type: new_member_gift, offer: {amount_off: 10, min_spend: 49}, grant_cost: 0.5}
   coupon: {type: member_coupon, target: {segments: [sms_sensitive, group_member]},
-           effects: {enrol: 0.5, purchase: 0.5, basket: 0.1},
-           cost: {kind: per_redemption, value: 20}, online: {phases: [b]}}
-  bday: {type: birthday_gift, effects: {purchase: 1.0}, cost: {kind: per_redemption, value: 5}}
-  price: {type: member_price, effects: {enrol: 0.8, purchase: 0.15},
-          cost: {kind: share_of_basket, value: 0.05}, online: {weekdays: [mon, wed, fri]}}
-  winback: {type: winback_coupon, effects: {purchase: 0.8, reactivation: 0.5},
-            cost: {kind: per_redemption, value: 30}}
-  trial: {type: trial, delivery: store, effects: {enrol: 1.0, purchase: 0.5},
-          cost: {kind: share_of_basket, value: 0.2}}
+           offer: {amount_off: 20, min_spend: 99}, effects: {enrol: 0.5}, online: {phases: [b]}}
+  pct: {type: member_coupon, offer: {percent_off: 0.15, min_spend: 60}, online: {phases: [b]}}
+  bday: {type: birthday_gift, offer: {gift_value: 5}, effects: {purchase: 0.7}}
+  price: {type: member_price, offer: {percent_off: 0.05}, effects: {enrol: 0.8},
+          online: {weekdays: [mon, wed, fri]}}
+  early: {type: early_bird_price, offer: {percent_off: 0.08}, online: {phases: [b]}}
+  platform: {type: platform_discount, offer: {amount_off: 30, per_spend: 150},
+             online: {phases: [b]}}
+  winback: {type: winback_coupon, offer: {amount_off: 30, min_spend: 40},
+            effects: {reactivation: 0.5}}
+  trial: {type: trial, delivery: store, offer: {gift_value: 8, min_spend: 20},
+          effects: {enrol: 1.0}}
+  points: {type: points, offer: {points_per_yuan: 2, point_value: 0.005},
+           effects: {purchase: 0.05}}
+  day: {type: member_day, offer: {gift_value: 3}, effects: {purchase: 0.1},
+        online: {weekdays: [wed]}}
+  challenge: {type: challenge_plan, offer: {gift_value: 25, min_spend: 150},
+              effects: {purchase: 0.1}, online: {phases: [b]}}
+  drop: {type: priority_purchase, effects: {purchase: 0.2}, online: {dates: [2021-11-11]}}
 channels:
   sms: {kind: sms, cost_per_contact: 0.05, daily_capacity: 3000, frequency_cap: 3, fatigue: 0.4,
-        response_lift: 1.2}
-  push: {kind: push, cost_per_contact: 0.001, frequency_cap: 5, fatigue: 0.3, response_lift: 0.25}
+        response_lift: 0.4, response_by_segment: {sms_sensitive: 4.0, high_value: 2.0},
+        awareness: 0.6}
+  push: {kind: push, cost_per_contact: 0.001, frequency_cap: 5, fatigue: 0.3, response_lift: 0.25,
+         awareness: 0.3}
   live: {kind: livestream, cost_per_contact: 0.01, daily_capacity: 2000, fatigue: 0.2,
          response_lift: 0.8}
   paid: {kind: paid_media, reach: [cart_favourite, fan], cost_per_contact: 0.4,
@@ -89,6 +103,7 @@ plan:
   t4: {channel: sms, audience: [sms_sensitive], exclude: [campaign_buyers]}
   t5: {channel: sms, benefit: coupon, audience: [members, recent_buyers]}
   t6: {channel: push, benefit: coupon, audience: [members], budget: 20}
+  t6b: {channel: push, benefit: pct, audience: [high_value, points_user]}
   t7: {channel: push, benefit: winback, audience: [all]}
   t8: {channel: live, audience: [new_members, old_members, buyers]}
   t9: {channel: push, benefit: lockin, audience: [prospect, nonmember_buyer], when: {phases: [b]}}
@@ -131,7 +146,7 @@ def models(path: Path, shoppers: int = SHOPPERS) -> tuple[PromotionModel, Refere
     return engine, ref
 
 
-def run_side_by_side(path: Path) -> None:
+def run_side_by_side(path: Path) -> PromotionModel:
     """Step both models through the whole calendar, comparing state and counters every day."""
     engine, ref = models(path)
     assert_same_state(engine.shoppers, ref.to_arrays(), "initial population")
@@ -141,6 +156,7 @@ def run_side_by_side(path: Path) -> None:
         assert_same_state(engine.shoppers, ref.to_arrays(), f"after day {d}")
         assert_same_counters(engine, ref, d)
     assert not engine.running and not ref.running
+    return engine
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -150,10 +166,20 @@ def test_reference_matches_engine(path):
 
 
 def test_reference_matches_engine_on_every_feature(tmp_path):
-    """A scenario exercising per-grant costs, birthdays, frequency caps, budgets, reactivation."""
+    """Every offer class and mechanic, frequency caps, budgets, reactivation, several orders a day.
+
+    The scenario is only a test if each feature happens in it: every benefit is used.
+    """
     path = tmp_path / "features.yaml"
     path.write_text(FEATURES_YAML, encoding="utf-8")
-    run_side_by_side(path)
+    engine = run_side_by_side(path)
+    total = engine.daily_int.sum(axis=0)
+    column = engine.layout.columns
+    unused = [
+        b for b in engine.layout.benefits if total[column[f"redemptions_benefit_{b}"][1]] == 0
+    ]
+    assert not unused, f"never used: {unused}"
+    assert total[column["multi_order_days"][1]] > 0 and total[column["reactivations"][1]] > 0
 
 
 def test_scenarios_folder_is_not_empty():

@@ -37,7 +37,7 @@ SCENARIO = str(ROOT / "scenarios" / "double11_2021.yaml")
 # 16 points: coupon face value x audience of the coupon SMS (list values joined by '+')
 GRID16 = [
     "--grid",
-    "benefits.member_coupon.cost.value=5,10,20,30",
+    "benefits.member_coupon.offer.amount_off=5,10,20,30",
     "--grid",
     "plan.coupon_sms.audience=sms_sensitive,recent_buyers,members,sms_sensitive+recent_buyers",
 ]
@@ -132,7 +132,7 @@ def test_points_match_replicate_with_one_shared_baseline(tmp_path, monkeypatch):
     design = Design(
         "grid",
         (
-            parse_grid("benefits.member_coupon.cost.value=5,20"),
+            parse_grid("benefits.member_coupon.offer.amount_off=5,20"),
             parse_grid("plan.coupon_sms.audience=members,sms_sensitive+fan"),
         ),
     )
@@ -156,7 +156,7 @@ def test_bad_override_exits_2_before_running(tmp_path, capsys):
         "sweep",
         SCENARIO,
         "--grid",
-        "benefits.member_coupon.cost.valu=5,10",
+        "benefits.member_coupon.offer.amount_of=5,10",
         "--grid",
         "plan.coupon_sms.audience=members,nobody",
         "--out",
@@ -165,7 +165,7 @@ def test_bad_override_exits_2_before_running(tmp_path, capsys):
     ]
     assert cli.main(args) == 2
     err = capsys.readouterr().err
-    assert "benefits.member_coupon.cost.valu" in err and "'nobody'" in err
+    assert "benefits.member_coupon.offer.amount_of" in err and "'nobody'" in err
     assert "nothing was run" in err and not out.exists()
     assert (
         cli.main(
@@ -173,7 +173,7 @@ def test_bad_override_exits_2_before_running(tmp_path, capsys):
                 "sweep",
                 SCENARIO,
                 "--grid",
-                "benefits.member_coupon.cost.value=5,-1",
+                "benefits.member_coupon.offer.amount_off=5,-1",
                 "--out",
                 str(out),
                 "--quiet",
@@ -189,7 +189,7 @@ def test_bad_override_exits_2_before_running(tmp_path, capsys):
                     "sweep",
                     SCENARIO,
                     "--grid",
-                    "benefits.member_coupon.cost.value=5",
+                    "benefits.member_coupon.offer.amount_off=5",
                     "--gate",
                     gate,
                     "--out",
@@ -208,7 +208,7 @@ def test_outputs_and_refusal_of_another_definition(reference, capsys):
     assert header[:4] == [
         "point",
         "point_id",
-        "benefits.member_coupon.cost.value",
+        "benefits.member_coupon.offer.amount_off",
         "plan.coupon_sms.audience",
     ]
     assert rows[1].startswith("0,") and rows[-1].startswith("15,")

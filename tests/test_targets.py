@@ -16,7 +16,7 @@ from simulator.fitting.targets.spec import TargetsError, read_targets
 from simulator.scenario.load import load_scenario
 
 SHOPPERS = 3000  # runs at 3,000 of the scenario's 20,000 shoppers: counts are scaled by 20/3
-TRUE = {"population.enrol_per_visit": 0.04, "benefits.coupon.effects.purchase": 1.2}
+TRUE = {"population.enrol_per_visit": 0.04, "population.offer_response.max_log_odds": 1.2}
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def scenario_file(tmp_path):
     """The helpers' test store as a scenario file, with an explicit enrolment rate."""
     data = copy.deepcopy(BASE)
     data["population"]["enrol_per_visit"] = 0.02
+    data["population"]["offer_response"] = {"max_log_odds": 1.5}
     path = tmp_path / "store.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -47,7 +48,7 @@ TARGETS = {
 }
 PARAMS = {
     "population.enrol_per_visit": [0.005, 0.1],
-    "benefits.coupon.effects.purchase": {"bounds": [0, 3], "start": 0.3},
+    "population.offer_response.max_log_odds": {"bounds": [0.3, 3], "start": 0.6},
 }
 
 
@@ -66,7 +67,7 @@ def test_fit_recovers_known_parameters(scenario_file, tmp_path):
     )
     assert problem.starts == {
         "population.enrol_per_visit": 0.02,
-        "benefits.coupon.effects.purchase": 0.3,
+        "population.offer_response.max_log_odds": 0.6,
     }
     # the counts are for the scenario's 20,000 shoppers, not the 3,000 simulated
     assert problem.scale == pytest.approx(20000 / SHOPPERS)

@@ -9,10 +9,11 @@ Order of a shopper's day (docs/model.md explains each step; `steps` has their fu
 3. visit: chance min(1, v) for v = rate x traffic x contact lift / conversion expected visits,
    for latent-active shoppers
 4. enrolment of a visiting non-member: enrol_per_visit x product of (1 + enrol lift)
-5. orders: a Poisson number with mean p x max(1, v), p the purchase chance of a visit moved by the
-   usable offers (`offers`, capped on the log-odds scale): no ceiling, orders follow rate x
-   traffic x lifts; each basket Gamma(p) x scale, settled by the combination rules (coupon,
-   price, platform discount, gifts, points), which count redemptions, discounts and costs
+5. orders: one with the purchase chance p of a visit, moved by the usable offers (`offers`,
+   capped on the log-odds scale), plus, when v > 1, a Poisson number with mean p x (v - 1): no
+   ceiling, orders follow rate x traffic x lifts; each basket Gamma(p) x scale, settled by the
+   combination rules (coupon, price, platform discount, gifts, points), which count
+   redemptions, discounts and costs
 6. after each repeat purchase: BG/NBD dropout with the shopper's p (an inactive shopper stops)
 7. benefits granted on enrolment (usable from the next day)
 8. write-back of what changed, and the change of state in the day's counters
@@ -194,14 +195,20 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                     log_odds = purchase_log_odds(plan, params, usable_today, 1.0, 0.0)
                     last_set, last_chance = usable_today, buy_chance(params, log_odds)
                 chance = last_chance
-            chance *= max(1.0, mean)
-            n_orders = order_count(rng.uniform(keys.buy, i), chance)
+            n_orders = 1 if rng.uniform(keys.buy, i) < chance else 0
+            extra = 0
+            if mean > 1.0:  # more visits than one: more orders, no ceiling
+                u_extra = rng.uniform(rng.substream(keys.buy, 1), i)
+                extra = order_count(u_extra, chance * (mean - 1.0), MAX_ORDERS - 1)
+            if extra == MAX_ORDERS - 1:
+                counters.counts[COUNT.order_cap_days] += 1
+            n_orders += extra
             if n_orders > 0:
+                if sensitivity < 0.0:  # thresholds of the order's offers need it
+                    sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
                 counters.counts[COUNT.buyer_days] += 1
                 if n_orders > 1:
                     counters.counts[COUNT.multi_order_days] += 1
-                if n_orders == MAX_ORDERS:
-                    counters.counts[COUNT.order_cap_days] += 1
             for k in range(n_orders):
                 basket = basket_draw(params, keys, i, k, scale)
                 basket, paid, held = settle(
@@ -213,8 +220,6 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                 if (flags & ALIVE) == 0:
                     break  # dropped out: no more orders
                 usable_today = usable(plan, online, held, state, segments, birthday_month)
-                if (usable_today & priced) != 0 and sensitivity < 0.0:
-                    sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
             # 7. benefits granted on enrolment, usable from tomorrow
             if joined_today:
                 held = grant_on_enrolment(plan, counters, segments, held)

@@ -8,9 +8,10 @@ Two questions, both from the terms and the shopper (docs/model.md, "Offers"):
   price, plus stackable platform discounts, plus gifts. The depth moves the log-odds through a
   saturating curve scaled by the shopper's price sensitivity; mind-share benefits add their
   effect; the total is capped at `max_log_odds` (the documented bound).
-- `settle`: what an order pays. The shopper picks the coupon saving most, topping the basket up to
-  its threshold when the gap is small against the saving (凑单); then the best price and every
-  platform discount apply; the discount never exceeds the basket.
+- `steps.settle`: what an order pays. The shopper picks the coupon saving most, topping the basket
+  up to its threshold when the gap is small against the saving (凑单), and tops up to a gift's
+  threshold the same way; then the best price and every platform discount apply; the discount
+  never exceeds the basket.
 
 Inlined into the day kernel; the reference model implements the same rules in Python.
 """
@@ -117,6 +118,24 @@ def best_coupon(plan, params, usable, basket, sensitivity):
             saving_best = saving
             basket_best = spend
     return chosen, basket_best
+
+
+@hot_inline
+def gift_topup(plan, params, usable, basket, sensitivity):
+    """The basket after topping up to the threshold of any usable gift worth reaching.
+
+    As for a coupon (`best_coupon`): a gap of at most topup_per_yuan_saved x sensitivity x the
+    gift's value is filled, so a challenge plan (spend 500, get a gift) lifts baskets toward
+    its threshold. Thresholds are tried in benefit order; each top-up only adds.
+    """
+    for b in range(len(plan.ben_offer)):
+        if ((usable >> np.uint32(b)) & np.uint32(1)) == np.uint32(0):
+            continue
+        threshold = plan.ben_min_spend[b]
+        if plan.ben_offer[b] == GIFT and basket < threshold:
+            if threshold - basket <= params.topup * sensitivity * plan.ben_gift[b]:
+                basket = threshold
+    return basket
 
 
 @hot_inline

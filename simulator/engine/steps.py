@@ -34,7 +34,13 @@ from simulator.engine import rng
 from simulator.engine.audience import reachable, targets
 from simulator.engine.counters import AMOUNT, COUNT
 from simulator.engine.jit import hot_inline
-from simulator.engine.offers import best_coupon, best_price, coupon_saving, platform_saving
+from simulator.engine.offers import (
+    best_coupon,
+    best_price,
+    coupon_saving,
+    gift_topup,
+    platform_saving,
+)
 from simulator.engine.population import dropout_probability
 from simulator.engine.rng import PRIORITY_BINS
 
@@ -152,19 +158,19 @@ def visit_mean(shoppers, params, i, state, flags, visit_scale, contact_lift):
 
 
 @hot_inline
-def order_count(u, mean):
-    """The Poisson(mean) count at uniform u (inverse distribution function), at most MAX_ORDERS.
+def order_count(u, mean, most):
+    """The Poisson(mean) count at uniform u (inverse distribution function), at most `most`.
 
-    A visiting shopper's orders: with visit chance min(1, v) for v expected visits, each buying
-    with chance p, the mean is p x max(1, v), so orders follow rate x traffic x lifts without a
-    ceiling. u < 1 - mean <= exp(-mean) gives 0 without an exponential (most visitors).
+    A visiting shopper's orders beyond the first when they make more than one visit's worth of
+    visits (v > 1 expected): mean p x (v - 1), so orders follow rate x traffic x lifts without
+    a ceiling. u < 1 - mean <= exp(-mean) gives 0 without an exponential.
     """
     if u < 1.0 - mean:
         return 0
     term = math.exp(-mean)
     cdf = term
     n = 0
-    while u >= cdf and n < MAX_ORDERS:
+    while u >= cdf and n < most:
         n += 1
         term *= mean / n
         cdf += term
@@ -234,14 +240,15 @@ def count_order(counters, basket, paid, state, flags):
 def settle(plan, params, counters, usable_today, basket, sensitivity, held):
     """What an order pays and which benefits it uses; returns (list value, paid, held).
 
-    The best coupon (with any top-up to its threshold), then the best price and every platform
-    discount, each taking at most what is left of the basket (`offers`); gifts whose threshold
-    the basket meets are given; points accrue on what is paid. Each benefit used is counted as
-    a redemption, its discount or cost booked to it; offers delivered by a touch or on
-    enrolment, and store benefits used once, are used up.
+    The best coupon (with any top-up to its threshold, then to a gift's), then the best price
+    and every platform discount, each taking at most what is left of the basket (`offers`);
+    gifts whose threshold the basket meets are given; points accrue on what is paid. Each
+    benefit used is counted as a redemption, its discount or cost booked to it; offers
+    delivered by a touch or on enrolment, and store benefits used once, are used up.
     """
     counts, amounts, blocks = counters
     coupon, basket = best_coupon(plan, params, usable_today, basket, sensitivity)
+    basket = gift_topup(plan, params, usable_today, basket, sensitivity)
     price = best_price(plan, usable_today)
     left = basket
     if price >= 0:

@@ -181,7 +181,7 @@ def apply_override(data: dict, dotted: str, value: Any, name: str = "<scenario>"
         return ScenarioError(name, [(tuple(keys[: depth + 1]), f"override path '{dotted}': {why}")])
 
     if not all(keys):
-        raise fail(0, "expected dot-separated field names such as benefits.coupon.cost.value")
+        raise fail(0, "expected dot-separated field names such as benefits.coupon.offer.amount_off")
     try:
         paths.set_value(data, dotted, value)
     except paths.PathError as exc:

@@ -9,6 +9,7 @@ from simulator.engine.run import simulate
 from simulator.scenario.load import validate_data
 
 _TINY = {
+    "schema_version": 2,
     "name": "warm-up",
     "population": {
         "shoppers": 200,

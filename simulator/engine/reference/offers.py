@@ -88,6 +88,11 @@ def settle(shopper, usable: list[int], basket: float, sensitivity: float) -> tup
         model.floats,
     )
     coupon, basket = choose_coupon(plan, params, usable, basket, sensitivity)
+    for b in usable:  # a gift's threshold is worth reaching like a coupon's
+        threshold = plan.ben_min_spend[b]
+        if plan.ben_offer[b] == GIFT and basket < threshold:
+            if threshold - basket <= params.topup * sensitivity * plan.ben_gift[b]:
+                basket = threshold
     prices = [b for b in usable if plan.ben_offer[b] == PRICE and plan.ben_percent[b] > 0.0]
     price = max(prices, key=lambda b: (plan.ben_percent[b], -b)) if prices else -1
     left = basket

@@ -222,19 +222,24 @@ class ShopperAgent(ShopperState):
                 joined_today = True
                 ints[COUNT.enrolments] += 1
                 ints[lay.enrol_by_channel + first_channel + 1] += 1  # slot 0: organic
-        # 5. a Poisson number of orders, mean p x max(1, mean) with the offers usable now;
-        # 6. dropout after an order ends the day's orders
+        # 5. one order with chance p (the offers usable now), plus a Poisson number with mean
+        # p x (mean - 1) when more than one visit is expected; 6. dropout ends the day's orders
         used = self.usable(day, st, birthday_month)
         log_odds = 0.0
         if used:
             expected = params.p * self.basket_scale
             log_odds = purchase_log_odds(plan, params, used, self.sensitivity, expected)
-        chance = buy_chance(params, log_odds) * max(1.0, mean)
-        n_orders = order_count(uniform(day.buy, i), chance, MAX_ORDERS)
+        chance = buy_chance(params, log_odds)
+        n_orders = 1 if uniform(day.buy, i) < chance else 0
+        if mean > 1.0:  # more visits than one: a Poisson number of further orders
+            extra = order_count(
+                uniform(substream(day.buy, 1), i), chance * (mean - 1), MAX_ORDERS - 1
+            )
+            ints[COUNT.order_cap_days] += extra == MAX_ORDERS - 1
+            n_orders += extra
         if n_orders:
             ints[COUNT.buyer_days] += 1
             ints[COUNT.multi_order_days] += n_orders > 1
-            ints[COUNT.order_cap_days] += n_orders == MAX_ORDERS
         for k in range(n_orders):
             st = self.purchase(day, st, used, k)
             if not self.alive:

@@ -45,6 +45,7 @@ def cohort_scenario(
         )
     day = params.per_day()
     data = {
+        "schema_version": 2,
         "name": "backtest cohort",
         "seed": int(seed),
         "population": {
@@ -66,7 +67,8 @@ def cohort_scenario(
 class EngineRuns:
     """Per-replication results of the cohort in the engine.
 
-    ``weekly[k, w]`` = repeat transactions in week w of replication k; ``cond_*[k, g]`` =
+    ``weekly[k, w]`` = repeat transactions (purchase days, as the data are summarised) in week w
+    of replication k; ``cond_*[k, g]`` =
     simulated customers with calibration frequency group g, their holdout repeat transactions,
     and the BG/NBD conditional expectation of those from each one's own simulated (x, t_x, T).
     """
@@ -149,7 +151,7 @@ def _simulate_cohort(
         model = PromotionModel(scenario, seed=rep_seed, threads=threads)
         s = model.shoppers
         s.flags[:] &= ~ALIVE
-        orders = model.layout.int_names().index("orders_nonmember")
+        buyer_days = model.layout.int_names().index("buyer_days")
         x_cal = np.zeros(n, np.int64)
         y_hold = np.zeros(n, np.int64)
         lp_cal = None
@@ -160,9 +162,9 @@ def _simulate_cohort(
                 x_cal += bought
             else:
                 y_hold += bought
-            if np.count_nonzero(bought) != model.daily_int[d, orders]:
+            if np.count_nonzero(bought) != model.daily_int[d, buyer_days]:
                 raise RuntimeError(
-                    f"day {d}: per-shopper purchases disagree with the order "
+                    f"day {d}: per-shopper purchase days disagree with the buyer-day "
                     "counter; the driver's reading of last_purchase is stale"
                 )
             idx = entrants[d]
@@ -171,7 +173,7 @@ def _simulate_cohort(
             s.last_purchase[idx] = d
             if d == cal_end_offset:
                 lp_cal = s.last_purchase.astype(np.int64)
-        runs.weekly[k] = model.daily_int[: n_weeks * WEEK, orders].reshape(n_weeks, WEEK).sum(1)
+        runs.weekly[k] = model.daily_int[: n_weeks * WEEK, buyer_days].reshape(n_weeks, WEEK).sum(1)
         t_x = (lp_cal - first_offset) / WEEK
         expected = conditional_expected_purchases(t_hold, x_cal, t_x, T, *bg.params)
         group = np.minimum(x_cal, X_GROUPS - 1)
