@@ -68,9 +68,9 @@ class EngineRuns:
     """Per-replication results of the cohort in the engine.
 
     ``weekly[k, w]`` = repeat transactions (purchase days, as the data are summarised) in week w
-    of replication k; ``cond_*[k, g]`` =
-    simulated customers with calibration frequency group g, their holdout repeat transactions,
-    and the BG/NBD conditional expectation of those from each one's own simulated (x, t_x, T).
+    of replication k; ``cond_*[k, g]`` = simulated customers with calibration frequency group g,
+    their holdout repeat transactions, and the BG/NBD conditional expectation of those from
+    each one's own simulated (x, t_x, T).
     """
 
     seeds: list[int]
