@@ -211,9 +211,11 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                     counters.counts[COUNT.multi_order_days] += 1
             for k in range(n_orders):
                 basket = basket_draw(params, keys, i, k, scale)
-                basket, paid, held = settle(
-                    plan, params, counters, usable_today, basket, sensitivity, held
-                )
+                paid = basket
+                if usable_today != 0:  # offers to apply
+                    basket, paid, held = settle(
+                        plan, params, counters, usable_today, basket, sensitivity, held
+                    )
                 flags = count_order(counters, basket, paid, state, flags)
                 state, flags = after_purchase(params, keys, counters, i, state, flags, k)
                 last_purchase = day
