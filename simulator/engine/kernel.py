@@ -144,8 +144,9 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
         if plan.ben_birthday_month[b] and (online >> np.uint32(b)) & np.uint32(1):
             by_birthday = True
     visit_scale = plan.traffic[day] / params.conversion  # visit chance per unit of purchase rate
-    last_set, last_chance = np.uint32(0), params.conversion  # buy chance of the last set of
-    # benefits without price terms (a pure function of the set: reused, not recomputed)
+    # the buy chance of the last set of benefits without price terms: a pure function of the
+    # set, reused by the next visitor with the same set rather than recomputed
+    cached, last_set, last_chance = False, np.uint32(0), 0.0
     lo = c * CHUNK
     hi = min(len(shoppers.state), lo + CHUNK)
     n_busy = busy_shoppers(shoppers, plan, params, today, lo, hi, keys.visit, visit_scale, buffers)
@@ -185,15 +186,16 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
             # 5. orders, with the offers usable now; 6. lifecycle and dropout after each
             scale = np.float64(shoppers.basket_scale[i])
             sensitivity = -1.0  # derived from its keyed draw when an offer needs it
-            if (usable_today & priced) != 0:
-                sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
+            by_terms = (usable_today & priced) != 0  # else the chance is the same for every
+            if by_terms or not cached or usable_today != last_set:  # shopper with this set
+                if by_terms:
+                    sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
                 expected = params.p * scale
                 log_odds = purchase_log_odds(plan, params, usable_today, sensitivity, expected)
                 chance = buy_chance(params, log_odds)
-            else:  # mind-share effects only: the same for every shopper with this set
-                if usable_today != last_set:
-                    log_odds = purchase_log_odds(plan, params, usable_today, 1.0, 0.0)
-                    last_set, last_chance = usable_today, buy_chance(params, log_odds)
+                if not by_terms:
+                    last_set, last_chance, cached = usable_today, chance, True
+            else:
                 chance = last_chance
             n_orders = 1 if rng.uniform(keys.buy, i) < chance else 0
             extra = 0
