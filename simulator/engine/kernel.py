@@ -223,7 +223,8 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                 last_purchase = day
                 if (flags & ALIVE) == 0:
                     break  # dropped out: no more orders
-                usable_today = usable(plan, online, held, state, segments, birthday_month)
+                if k + 1 < n_orders:  # the next order uses what is left
+                    usable_today = usable(plan, online, held, state, segments, birthday_month)
             # 7. benefits granted on enrolment, usable from tomorrow
             if joined_today:
                 held = grant_on_enrolment(plan, counters, segments, held)
