@@ -28,7 +28,6 @@ class Plan(NamedTuple):
     traffic: np.ndarray  # float64[D]
     phase: np.ndarray  # int16[D], -1 outside every phase
     presale: np.ndarray  # bool[D]
-    day_of_year: np.ndarray  # int16[D], 0..364
     month: np.ndarray  # int8[D], 0..11
     month_of_day: np.ndarray  # int8[365]: month of each day of the year (birthday months)
     online: np.ndarray  # uint32[D]: bit b set when benefit b is online
@@ -89,17 +88,11 @@ def window_days(w: Window, sc: Scenario) -> np.ndarray:
     return mask
 
 
-def day_of_year(d: date) -> int:
-    """0-based day of the year on a 365-day clock (29 Feb shares 28 Feb's birthday)."""
-    doy = d.timetuple().tm_yday - 1
-    leap = d.year % 4 == 0 and (d.year % 100 != 0 or d.year % 400 == 0)
-    return doy - 1 if leap and doy >= 59 else doy
-
-
 MONTH_OF_DAY = np.array(
     [date.fromordinal(date(2001, 1, 1).toordinal() + k).month - 1 for k in range(365)], np.int8
 )
-"""Month (0..11) of each day of a 365-day year, for birthday months (2001: not a leap year)."""
+"""Month (0..11) of each day of a 365-day year: a shopper's birthday is a keyed day of such a
+year, and a birthday gift is usable in its month (2001: not a leap year)."""
 
 
 def phase_of_days(sc: Scenario) -> np.ndarray:
@@ -188,7 +181,6 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         traffic=traffic.astype(np.float64),
         phase=phase,
         presale=presale,
-        day_of_year=np.array([day_of_year(d) for d in days], dtype=np.int16),
         month=np.array([d.month - 1 for d in days], dtype=np.int8),
         month_of_day=MONTH_OF_DAY,
         online=online,
