@@ -284,3 +284,29 @@ ORDERS = ("orders_old_member", "orders_new_member", "orders_nonmember")
 def column(model, name: str) -> int:
     """Column of a counter in the model's rows."""
     return model.layout.columns[name][1]
+
+
+def test_an_enrolment_offer_is_valid_for_its_days():
+    """valid_days limits the new-member coupon to the days after enrolment; a limit longer than
+    the calendar changes nothing."""
+    gift = "redemptions_benefit_new_member_gift"
+    runs = {
+        days: simulate(double11(**{"benefits.new_member_gift.valid_days": days}), shoppers=20_000)
+        for days in (1, 7, 3000)
+    }
+    assert 0 < runs[1].total(gift) < runs[7].total(gift) < runs[3000].total(gift)
+    unlimited = simulate(
+        double11(
+            **{
+                "benefits.new_member_gift": {
+                    "type": "new_member_gift",
+                    "offer": {"amount_off": 10, "min_spend": 99},
+                }
+            }
+        ),
+        shoppers=20_000,
+    )
+    for a, b in zip(
+        counters_except(runs[3000], set()), counters_except(unlimited, set()), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)

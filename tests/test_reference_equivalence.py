@@ -65,7 +65,8 @@ calendar:
 benefits:
   lockin: {type: lockin_gift, offer: {gift_value: 12}, effects: {enrol: 2.0, reactivation: 0.3},
            grant_cost: 1.5}
-  gift: {type: new_member_gift, offer: {amount_off: 10, min_spend: 49}, grant_cost: 0.5}
+  gift: {type: new_member_gift, offer: {amount_off: 10, min_spend: 49}, grant_cost: 0.5,
+         valid_days: 5}
   coupon: {type: member_coupon, target: {segments: [sms_sensitive, group_member]},
            offer: {amount_off: 20, min_spend: 99}, effects: {enrol: 0.5}, online: {phases: [b]}}
   pct: {type: member_coupon, offer: {percent_off: 0.15, min_spend: 60}, online: {phases: [b]}}

@@ -38,13 +38,14 @@ def reachable(plan, shoppers, i, touch, state, segments, tag_word):
 
 
 @hot_inline
-def usable(plan, online, held, state, segments, birthday_month):
+def usable(plan, online, held, state, segments, birthday_month, since_enrol):
     """Bits of the benefits the shopper can use today.
 
     A benefit is usable when online and either held (delivered by a touch or on enrolment: the
     target decided who got it, the holder keeps it whatever their state now) or a store benefit
     whose target includes the shopper and, if used once only, not used yet (its held bit); a
-    birthday benefit only in the shopper's birthday month.
+    birthday benefit only in the shopper's birthday month; an on-enrolment offer with
+    `valid_days` only until that many days after enrolment (since_enrol: days since).
     """
     bits = np.uint32(0)
     for benefit in range(len(plan.ben_states)):
@@ -54,7 +55,7 @@ def usable(plan, online, held, state, segments, birthday_month):
         if plan.ben_birthday_month[benefit] and not birthday_month:
             continue
         if plan.ben_delivery[benefit] != STORE:
-            if held & bit:
+            if held & bit and since_enrol <= plan.ben_valid_days[benefit]:
                 bits |= bit
         elif targets(plan, benefit, state, segments):
             if not (plan.ben_once[benefit] and held & bit):

@@ -176,11 +176,14 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
         if rng.uniform(keys.visit, i) < mean:
             counters.counts[COUNT.visits] += 1
             birthday_month = by_birthday and in_birthday_month(plan, keys, i, month)
-            usable_today = usable(plan, online, held, state, segments, birthday_month)
+            since_enrol = day - enrol_day  # on-enrolment offers may be valid for some days
+            usable_today = usable(plan, online, held, state, segments, birthday_month, since_enrol)
             # 4. enrolment: what the shopper could use now or as a member draws them in
             joined_today = False
             if state < ENROLLED:
-                as_member = usable(plan, online, held, ENROLLED, segments, birthday_month)
+                as_member = usable(
+                    plan, online, held, ENROLLED, segments, birthday_month, since_enrol
+                )
                 if enrols(plan, params, keys, i, usable_today | as_member):
                     state = ENROLLED
                     enrol_day = day
@@ -229,7 +232,9 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                 if (flags & ALIVE) == 0:
                     break  # dropped out: no more orders
                 if k + 1 < n_orders:  # the next order uses what is left
-                    usable_today = usable(plan, online, held, state, segments, birthday_month)
+                    usable_today = usable(
+                        plan, online, held, state, segments, birthday_month, since_enrol
+                    )
             # 7. benefits granted on enrolment, usable from tomorrow
             if joined_today:
                 held = grant_on_enrolment(plan, counters, segments, held)

@@ -19,6 +19,7 @@ from simulator.scenario.schema import WEEKDAYS, Scenario, Window
 
 NO_CAPACITY = -1  # channel without a daily capacity
 NO_CAP = 256  # frequency cap that the uint8 contact counters never reach
+ALWAYS = 1 << 40  # valid_days of an offer without a limit
 
 
 class Plan(NamedTuple):
@@ -50,6 +51,7 @@ class Plan(NamedTuple):
     ben_grant_cost: np.ndarray  # float64[B]: cost per delivery or grant
     ben_birthday_month: np.ndarray  # bool[B]: usable only in the shopper's birthday month
     ben_once: np.ndarray  # bool[B]: a store benefit each shopper uses at most once
+    ben_valid_days: np.ndarray  # int64[B]: days after enrolment an on-enrol offer is usable
     # channels
     ch_reach: np.ndarray  # uint32[C]: scenario reach (any of)
     ch_kind_reach: np.ndarray  # uint32[C]: what the channel kind can reach (any of)
@@ -206,6 +208,7 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
             [BENEFIT_TYPES[b.type].birthday_month for b in benefits], dtype=bool
         ),
         ben_once=np.array([BENEFIT_TYPES[b.type].once for b in benefits], dtype=bool),
+        ben_valid_days=np.array([b.valid_days or ALWAYS for b in benefits], np.int64),
         ch_reach=np.array(
             [audience_mask(c.reach or list(CHANNEL_KINDS[c.kind])) for c in channels], np.uint32
         ),

@@ -141,6 +141,15 @@ def _check_offer(b, where: tuple) -> list[tuple[tuple, str]]:
                 "expected no effects.purchase",
             )
         )
+    if b.valid_days is not None and b.how_delivered != "on_enrol":
+        p.append(
+            (
+                where + ("valid_days",),
+                "valid_days counts from enrolment, for offers granted on enrolment; a "
+                f"{b.how_delivered} offer is valid on the days it is online: expected an "
+                "`online` window (e.g. {phases: [first_wave, peak_day]}) instead",
+            )
+        )
     if b.how_delivered == "store" and b.grant_cost > 0:
         p.append(
             (

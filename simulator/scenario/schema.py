@@ -201,6 +201,7 @@ class Benefit(StrictModel):
     offer: Offer = Field(default_factory=Offer)
     effects: Effects = Field(default_factory=Effects)
     grant_cost: Money = 0.0  # cost of each delivery or grant (a mailed trial pack), not use
+    valid_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None  # after enrolment
     online: Window = Field(default_factory=Window)
     label: str = ""
 

@@ -128,7 +128,9 @@ class ShopperAgent(ShopperState):
             if plan.ben_birthday_month[b] and not birthday_month:
                 continue
             if plan.ben_delivery[b] != STORE:
-                if b in self.benefits_held:  # the holder keeps it whatever their state now
+                # the holder keeps it whatever their state now, on-enrolment offers for their
+                # valid days after enrolment
+                if b in self.benefits_held and day.d - self.enrol_day <= plan.ben_valid_days[b]:
                     out.append(b)
             elif self.targeted_by(b, st) and not (plan.ben_once[b] and b in self.benefits_held):
                 out.append(b)
