@@ -39,7 +39,6 @@ from simulator.engine.eligible import CountedTouches, add_eligible
 from simulator.engine.jit import hot, hot_inline
 from simulator.engine.offers import buy_chance, price_sensitivity, purchase_log_odds
 from simulator.engine.steps import (
-    MAX_ORDERS,
     after_purchase,
     basket_draw,
     count_enrolment,
@@ -47,7 +46,7 @@ from simulator.engine.steps import (
     enrols,
     grant_on_enrolment,
     in_birthday_month,
-    order_count,
+    orders_today,
     receive_contacts,
     settle,
     visit_mean,
@@ -205,20 +204,9 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                     last_set, last_chance, cached = usable_today, chance, True
             else:
                 chance = last_chance
-            n_orders = 1 if rng.uniform(keys.buy, i) < chance else 0
-            extra = 0
-            if mean > 1.0:  # more visits than one: more orders, no ceiling
-                u_extra = rng.uniform(rng.substream(keys.buy, 1), i)
-                extra = order_count(u_extra, chance * (mean - 1.0), MAX_ORDERS - 1)
-            if extra == MAX_ORDERS - 1:
-                counters.counts[COUNT.order_cap_days] += 1
-            n_orders += extra
-            if n_orders > 0:
-                if sensitivity < 0.0:  # thresholds of the order's offers need it
-                    sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
-                counters.counts[COUNT.buyer_days] += 1
-                if n_orders > 1:
-                    counters.counts[COUNT.multi_order_days] += 1
+            n_orders = orders_today(keys, counters, i, chance, mean)
+            if n_orders > 0 and sensitivity < 0.0:  # thresholds of the orders' offers need it
+                sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
             for k in range(n_orders):
                 basket = basket_draw(params, keys, i, k, scale)
                 paid = basket

@@ -178,6 +178,28 @@ def order_count(u, mean, most):
 
 
 @hot_inline
+def orders_today(keys, counters, i, chance, mean):
+    """A visitor's number of orders today, counted in the day's counters.
+
+    One with the purchase chance of a visit, plus a Poisson number with mean chance x (mean - 1)
+    when more than one visit is expected (mean visits > 1). Counted: a buyer-day, a day with
+    several orders, a day whose orders reached MAX_ORDERS.
+    """
+    n = 1 if rng.uniform(keys.buy, i) < chance else 0
+    if mean > 1.0:  # more visits than one: more orders, no ceiling
+        u = rng.uniform(rng.substream(keys.buy, 1), i)
+        extra = order_count(u, chance * (mean - 1.0), MAX_ORDERS - 1)
+        if extra == MAX_ORDERS - 1:
+            counters.counts[COUNT.order_cap_days] += 1
+        n += extra
+    if n > 0:
+        counters.counts[COUNT.buyer_days] += 1
+    if n > 1:
+        counters.counts[COUNT.multi_order_days] += 1
+    return n
+
+
+@hot_inline
 def in_birthday_month(plan, keys, i, month):
     """Today is in shopper i's birthday month (a keyed day of the year, fixed per population)."""
     birthday = np.int64(rng.mix64(keys.birthday + np.uint64(i)) % np.uint64(365))
