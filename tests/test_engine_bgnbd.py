@@ -2,10 +2,11 @@
 
 Checked against the analytic BG/NBD expectation E[X(t)] (Fader, Hardie & Lee 2005, eq. 7) and the
 Gamma-Gamma mean order value p*v/(q-1). Tolerances come from the replication-to-replication
-spread (a t interval at 99.9%), not from guesses. The engine draws at most one purchase a day
-with probability lambda (conversion 1 makes every visit a purchase), so its expected count per
-active day equals the Poisson process's; the remaining discretisation (several dropout chances in
-one day) is O(lambda^2 p), far below the sampling error at these rates.
+spread (a t interval at 99.9%), not from guesses. With traffic 1 and conversion 1 the engine
+draws one purchase a day with probability lambda (every visit buys), and more only for a shopper
+whose lambda is above 1 a day, so its expected count per active day equals the Poisson
+process's; the remaining discretisation (several purchases in one day) is O(lambda^2), far below
+the sampling error at these rates.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Names laid out onto bits or integer codes, checked when the layout is built.
 
 Every bit set and every code of the model (lifecycle states, segments, flags, the tag word,
-benefit deliveries, cost kinds) is derived from its list of names here, so a name added to a
+benefit deliveries, offer classes) is derived from its list of names here, so a name added to a
 list shifts the others or fails loudly when the module loads: it never takes another name's bit.
 """
 
