@@ -32,7 +32,7 @@ INIT_DROPOUT = 23
 INIT_BASKET = 24
 INIT_RECENCY = 25
 INIT_ALIVE = 26
-INIT_SENSITIVITY = 27  # price sensitivity (lognormal), derived when the shopper visits
+INIT_SENSITIVITY = 27  # price sensitivity level (log-logistic), derived when needed
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
