@@ -41,7 +41,10 @@ def test_run_each_shipped_scenario(path, tmp_path, capsys):
     kpis = json.loads((out / "kpis.json").read_text())
     assert set(HEADLINE) - {"incremental_gmv", "incremental_profit", "roi"} <= set(kpis)
     assert kpis["multi_order_share"] is not None  # always reported: no silent ceiling
-    assert ("warning" in capsys.readouterr().err) == (kpis["order_cap_days"] > 0)
+    err = capsys.readouterr().err
+    assert ("reached the cap" in err) == (kpis["order_cap_days"] > 0)
+    meta = json.loads((out / "run.json").read_text())
+    assert err.count("warning: plan.") == len(meta["warnings"])  # printed and recorded alike
     rows = list(csv.DictReader((out / "daily.csv").open()))
     assert {"date", "phase", "gmv", "cost", "prospect"} <= set(rows[0])
     assert [r["date"] for r in rows] == [str(d) for d in load_scenario(path).days]

@@ -37,9 +37,11 @@ def cmd_compare(args) -> int:
     """Compare a baseline with alternatives over replications (common random numbers)."""
     from simulator.analysis.experiment import run_comparison, summarise
     from simulator.analysis.kpis import ceiling_warning
+    from simulator.analysis.run_warnings import run_warnings
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.scenario.load import load_scenario
+    from simulator.scenario.plan_warnings import undefined_segments
 
     paths = [args.baseline, *args.alternatives]
     scenarios = [load_scenario(p) for p in paths]
@@ -63,10 +65,14 @@ def cmd_compare(args) -> int:
         progress=not args.quiet,
     )
     cmp.meta["wall_s"] = round(time.perf_counter() - t0, 3)
-    for res in cmp.results:  # means over replications
-        warning = ceiling_warning({k: m for k, (m, _, _) in summarise(res).items()})
-        if warning:
+    for res, sc in zip(cmp.results, scenarios, strict=True):
+        warnings = [ceiling_warning({k: m for k, (m, _, _) in summarise(res).items()})]
+        warnings += [f"warning: {w}" for w in undefined_segments(sc)]
+        if res.first is not None:  # what the plan did, in replication 0
+            warnings += [f"warning: {w}" for w in run_warnings(res.first[0])]
+        for warning in filter(None, warnings):
             print(f"{res.name}: {warning}", file=sys.stderr)
+        cmp.meta.setdefault("warnings", {})[res.name] = list(filter(None, warnings))
     with atomic_dir(out, "compare") as tmp:
         (tmp / "comparison.json").write_text(
             to_json({"meta": cmp.meta, "rows": cmp.rows, "touch_roi": cmp.touch_rows})

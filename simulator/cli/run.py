@@ -21,10 +21,12 @@ def cmd_run(args) -> int:
     """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
     from simulator.analysis.experiment import replicate, summarise
     from simulator.analysis.kpis import HEADLINE, ceiling_warning
+    from simulator.analysis.run_warnings import run_warnings
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.reports.daily_table import daily_rows
     from simulator.scenario.load import load_scenario
+    from simulator.scenario.plan_warnings import undefined_segments
 
     sc = load_scenario(args.scenario)
     set_threads(args.threads)
@@ -52,6 +54,7 @@ def cmd_run(args) -> int:
         kpis["reps"] = args.reps
         kpis["ci95"] = {k: [lo, hi] for k, (_, lo, hi) in summary.items()}
         kpis["replications"] = {k: rep.values(k) for k in summary}
+    warnings = undefined_segments(sc) + run_warnings(run)
     with atomic_dir(out, "run") as tmp:
         (tmp / "kpis.json").write_text(to_json(kpis))
         write_csv(tmp / "daily.csv", daily_rows(run, baseline))
@@ -66,15 +69,16 @@ def cmd_run(args) -> int:
             "wall_s": round(wall, 3),
             "promosim_version": __version__,
             "note": "daily.csv and the charts show replication 0",
+            "warnings": warnings,
         }
         (tmp / "run.json").write_text(to_json(meta))
         if not args.no_plots:
             from simulator.reports.run_plots import plot_run
 
             plot_run(run, tmp, baseline)
-    warning = ceiling_warning(kpis)
-    if warning:
-        print(warning, file=sys.stderr)
+    for warning in [ceiling_warning(kpis)] + [f"warning: {w}" for w in warnings]:
+        if warning:
+            print(warning, file=sys.stderr)
     if not args.quiet:
         reps = f", {args.reps} replications" if args.reps > 1 else ""
         print(

@@ -14,6 +14,7 @@ def cmd_validate(args) -> int:
     Exit 0 when all are good, else 2; every file is checked either way.
     """
     from simulator.scenario.load import load_scenario
+    from simulator.scenario.plan_warnings import undefined_segments
 
     bad = 0
     for path in args.scenario:
@@ -28,6 +29,8 @@ def cmd_validate(args) -> int:
             f"{len(sc.days)} days, {len(sc.calendar.phases)} phases, {len(sc.benefits)} "
             f"benefits, {len(sc.channels)} channels, {len(sc.plan)} touches"
         )
+        for warning in undefined_segments(sc):
+            print(f"warning: {path}: {warning}", file=sys.stderr)
     if bad and len(args.scenario) > 1:
         print(f"{bad} of {len(args.scenario)} files have errors", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else 0
