@@ -44,7 +44,7 @@ population:
     cart_favourite: {share: 0.3, rate_multiplier: 1.5}
     points_user: {share: 0.5, states: [enrolled, first_purchase, repeat, dormant]}
   purchase_rate: {r: 0.5, alpha: 2.0, time_unit_days: 7}
-  dropout: {a: 1.0, b: 1.5}
+  dropout: {a: 1.0, b: 1.5, after_first_purchase: true}
   basket: {p: 0.7, q: 3.0, v: 80.0}
   prospect_rate_scale: 0.5
   conversion_per_visit: 0.2

@@ -87,6 +87,7 @@ class PopulationParams(NamedTuple):
     depth_scale: float  # relative offer depth giving 63% of the largest response
     max_log_odds: float  # cap of what all benefits add to the purchase log-odds
     topup: float  # yuan a shopper adds to reach a threshold per yuan saved (x sensitivity)
+    dropout_after_first: bool  # a shopper may drop out after their first purchase (MBG/NBD)
     fatigue_decay: float  # daily multiplier of the fatigue load
     decay_after: np.ndarray  # float64[2**16]: fatigue_decay ** k for k days since a contact
     seed: np.uint64 = np.uint64(0)  # population seed: keys every per-shopper trait
@@ -155,6 +156,7 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         depth_scale=pop.offer_response.depth_scale,
         max_log_odds=pop.offer_response.max_log_odds,
         topup=pop.offer_response.topup_per_yuan_saved,
+        dropout_after_first=bool(pop.dropout is not None and pop.dropout.after_first_purchase),
         fatigue_decay=decay,
         decay_after=decay_powers(decay),
     )

@@ -318,20 +318,21 @@ def after_purchase(params, keys, counters, i, state, flags, order):
     """The lifecycle moves on; after a repeat purchase, BG/NBD dropout. Returns (state, flags).
 
     prospect -> nonmember_buyer; a member's first member purchase -> first_purchase, any later
-    one (also from dormant or churned) -> repeat.
+    one (also from dormant or churned) -> repeat. With `dropout.after_first_purchase` (MBG/NBD)
+    the first purchase ever may end the shopper's activity too.
     """
     if state == PROSPECT:
         state = NONMEMBER_BUYER
     elif state >= ENROLLED:
         state = REPEAT if flags & MEMBER_BUYER else FIRST_PURCHASE
         flags |= MEMBER_BUYER
-    if flags & EVER_BOUGHT:
+    if not flags & EVER_BOUGHT:
+        counters.counts[COUNT.first_purchases] += 1
+    if flags & EVER_BOUGHT or params.dropout_after_first:
         dropout = rng.substream(keys.dropout, order)
         if rng.uniform(dropout, i) < dropout_probability(params, keys.dropout_p, i):
             flags &= ~ALIVE
             counters.counts[COUNT.dropouts] += 1
-    else:
-        counters.counts[COUNT.first_purchases] += 1
     return state, flags | EVER_BOUGHT
 
 

@@ -80,10 +80,16 @@ class PurchaseRate(StrictModel):
 
 
 class Dropout(StrictModel):
-    """BG/NBD dropout heterogeneity: p ~ Beta(a, b), the chance to go inactive after a purchase."""
+    """BG/NBD dropout heterogeneity: p ~ Beta(a, b), the chance to go inactive after a purchase.
+
+    BG/NBD lets a shopper drop out only after a repeat purchase, so a first-time buyer stays
+    active until they buy again; `after_first_purchase` lets them drop out right after the first
+    one too (MBG/NBD, Batislam, Denizel & Filiztekin 2007): one-off buyers, as in big sales.
+    """
 
     a: Parameter
     b: Parameter
+    after_first_purchase: bool = False
 
 
 class Basket(StrictModel):

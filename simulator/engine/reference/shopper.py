@@ -293,12 +293,12 @@ class ShopperAgent(ShopperState):
         elif st >= ENROLLED:
             st = REPEAT if self.member_buyer else FIRST_PURCHASE
             self.member_buyer = True
-        if self.ever_bought:
+        if not self.ever_bought:
+            ints[COUNT.first_purchases] += 1
+        if self.ever_bought or params.dropout_after_first:  # MBG/NBD: after the first too
             if uniform(substream(day.dropout, order), self.index) < self.dropout:
                 self.alive = False
                 ints[COUNT.dropouts] += 1
-        else:
-            ints[COUNT.first_purchases] += 1
         self.ever_bought = True
         self.last_purchase = day.d
         return st
