@@ -167,7 +167,13 @@ ACTIVITY_KPIS = (
         compared=True,
         better="max",
     ),
-    Kpi("visits", "Σ_d visits to the store", "visits", "sum"),
+    Kpi(
+        "visits",
+        "Σ_d shoppers who visited the store that day (a visiting shopper-day; their orders are "
+        "not limited by it)",
+        "visits",
+        "sum",
+    ),
     Kpi("contacts", "Σ_d contacts by every channel", "contacts", "sum"),
     Kpi(
         "reactivations",
