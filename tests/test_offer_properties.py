@@ -121,10 +121,10 @@ def test_settlement_matches_the_reference_and_adds_up(benefits, usable_mask, bas
     np.testing.assert_array_equal(counters.counts, model.ints)
     np.testing.assert_allclose(counters.amounts, model.floats, rtol=1e-12, atol=0)
     assert x >= basket and 0.0 <= paid <= x
-    discounts = counters.amounts[layout.discount_by_benefit : layout.cost_by_channel]
+    discounts = layout.by_benefit(counters.amounts, layout.discount_by_benefit)
     assert (discounts >= 0).all()
     assert abs(discounts.sum() - (x - paid)) <= 1e-9 * x
-    redeemed = counters.counts[layout.redemptions_by_benefit : layout.grants_by_benefit]
+    redeemed = layout.by_benefit(counters.counts, layout.redemptions_by_benefit)
     kinds = compile_plan(
         validate_data(
             {

@@ -35,14 +35,14 @@ def gmv_parts(run: RunResult, days=slice(None)) -> tuple[float, float, float]:
 def daily_discounts(run: RunResult) -> np.ndarray:
     """Price reductions per day, over every benefit (= list GMV - paid GMV of the day)."""
     lay = run.layout
-    return run.daily_float[:, lay.discount_by_benefit : lay.cost_by_channel].sum(axis=1)
+    return lay.by_benefit(run.daily_float, lay.discount_by_benefit).sum(axis=1)
 
 
 def daily_grants_redemptions(run: RunResult) -> tuple[np.ndarray, np.ndarray]:
     """Offers handed over and benefit uses per day, over every benefit."""
     lay = run.layout
-    grants = run.daily_int[:, lay.grants_by_benefit : lay.n_int].sum(axis=1)
-    return grants, run.daily_int[:, lay.redemptions_by_benefit : lay.grants_by_benefit].sum(axis=1)
+    grants = lay.by_benefit(run.daily_int, lay.grants_by_benefit).sum(axis=1)
+    return grants, lay.by_benefit(run.daily_int, lay.redemptions_by_benefit).sum(axis=1)
 
 
 def money(run: RunResult) -> dict[str, float | None]:
@@ -55,9 +55,9 @@ def money(run: RunResult) -> dict[str, float | None]:
     old, new, non = gmv_parts(run)
     gmv_list = float(run.total("gmv_list"))
     discounts = float(daily_discounts(run).sum())
-    benefit_cost = float(run.daily_float[:, lay.cost_by_benefit : lay.discount_by_benefit].sum())
-    contact_cost = float(run.daily_float[:, lay.cost_by_channel : lay.cost_by_touch].sum())
-    cost = float(run.daily_cost().sum())  # = benefit_cost + contact_cost
+    benefit_cost = float(lay.benefit_cost(run.daily_float).sum())
+    contact_cost = float(lay.contact_cost(run.daily_float).sum())
+    cost = benefit_cost + contact_cost
     margin = run.scenario.margin
     return {
         "gmv": old + new + non,

@@ -124,13 +124,28 @@ class Layout:
         """Length of a float row."""
         return self.cost_by_touch + len(self.touches)
 
-    def cost(self, floats):
-        """Campaign cost in float rows (last axis): benefit costs plus contact costs.
+    def by_benefit(self, rows, first: int):
+        """The per-benefit block of counter rows (last axis) that starts at column `first`."""
+        return rows[..., first : first + len(self.benefits)]
+
+    def by_channel(self, rows, first: int):
+        """The per-channel block of counter rows (last axis) that starts at column `first`."""
+        return rows[..., first : first + len(self.channels)]
+
+    def benefit_cost(self, floats):
+        """Benefit cost in float rows (last axis): gifts, points and grants, summed over benefits.
 
         Price reductions are not costs: they are already out of the paid GMV (docs/kpis.md).
         """
-        benefits = floats[..., self.cost_by_benefit : self.discount_by_benefit].sum(axis=-1)
-        return benefits + floats[..., self.cost_by_channel : self.cost_by_touch].sum(axis=-1)
+        return self.by_benefit(floats, self.cost_by_benefit).sum(axis=-1)
+
+    def contact_cost(self, floats):
+        """Contact cost in float rows (last axis), summed over channels."""
+        return self.by_channel(floats, self.cost_by_channel).sum(axis=-1)
+
+    def cost(self, floats):
+        """Campaign cost in float rows (last axis): benefit costs plus contact costs."""
+        return self.benefit_cost(floats) + self.contact_cost(floats)
 
     @property
     def blocks(self) -> CounterBlocks:

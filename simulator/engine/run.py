@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from simulator.domain.benefits import BENEFIT_TYPES
 from simulator.engine.counters import Layout
 from simulator.engine.model import PromotionModel
 from simulator.engine.shoppers import Shoppers
@@ -69,13 +70,15 @@ class RunResult:
 def no_campaign(scenario: Scenario) -> Scenario:
     """The same store and calendar with no benefits, channels or touches of the brand's.
 
-    The platform's own discounts (`platform_discount`) stay: they run without the campaign.
+    The platform's own discounts (offer class `platform`) stay: they run without the campaign.
     """
     return scenario.model_copy(
         update={
             "name": f"{scenario.name} (no campaign)",
             "benefits": {
-                name: b for name, b in scenario.benefits.items() if b.type == "platform_discount"
+                name: b
+                for name, b in scenario.benefits.items()
+                if BENEFIT_TYPES[b.type].offer == "platform"
             },
             "channels": {},
             "plan": {},
