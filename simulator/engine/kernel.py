@@ -140,13 +140,8 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
     day = today.day
     online = plan.online[day]
     month = plan.month[day]
-    priced = np.uint32(0)  # bits of the price-family benefits: their terms need the traits
-    by_birthday = False  # a birthday-month benefit is online today
-    for b in range(len(plan.ben_priced)):
-        if plan.ben_priced[b]:
-            priced |= np.uint32(1) << np.uint32(b)
-        if plan.ben_birthday_month[b] and (online >> np.uint32(b)) & np.uint32(1):
-            by_birthday = True
+    priced = plan.priced_online[day]  # price-family benefits: their terms need the traits
+    by_birthday = plan.birthday_online[day]
     visit_scale = plan.traffic[day] / params.conversion  # visit chance per unit of purchase rate
     # the buy chance of the last set of benefits without price terms: a pure function of the
     # set, reused by the next visitor with the same set rather than recomputed

@@ -32,6 +32,8 @@ class Plan(NamedTuple):
     month: np.ndarray  # int8[D], 0..11
     month_of_day: np.ndarray  # int8[365]: month of each day of the year (birthday months)
     online: np.ndarray  # uint32[D]: bit b set when benefit b is online
+    priced_online: np.ndarray  # uint32[D]: the online benefits whose terms need shopper traits
+    birthday_online: np.ndarray  # bool[D]: a birthday-month benefit is online
     touch_on: np.ndarray  # bool[D, T]
     # benefits
     ben_states: np.ndarray  # uint32[B]: tag bits of the states that may use it
@@ -139,6 +141,11 @@ def segment_filter(touch, sc: Scenario) -> int:
     return 0
 
 
+def bits(flags: list[bool]) -> np.uint32:
+    """The bit word of the benefits (in plan order) whose flag is set."""
+    return np.uint32(sum(1 << b for b, flag in enumerate(flags) if flag))
+
+
 def segment_response(channel) -> np.ndarray:
     """Response multiplier for each value of a shopper's segment byte (0..255).
 
@@ -186,6 +193,9 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         month=np.array([d.month - 1 for d in days], dtype=np.int8),
         month_of_day=MONTH_OF_DAY,
         online=online,
+        priced_online=online & bits([BENEFIT_TYPES[b.type].family == "price" for b in benefits]),
+        birthday_online=(online & bits([BENEFIT_TYPES[b.type].birthday_month for b in benefits]))
+        != 0,
         touch_on=touch_on,
         ben_states=np.array([sum(state_bit(s) for s in b.states) for b in benefits], np.uint32),
         ben_segments=np.array([audience_mask(b.target.segments) for b in benefits], np.uint32),
