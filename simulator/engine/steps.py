@@ -314,12 +314,11 @@ def take(plan, counters, b, saving, left):
 
 # ----------------------------------------------------------------------------- 6. after a purchase
 @hot_inline
-def after_purchase(params, keys, counters, i, state, flags, order):
-    """The lifecycle moves on; after a repeat purchase, BG/NBD dropout. Returns (state, flags).
+def advance_lifecycle(counters, state, flags):
+    """The lifecycle after a purchase; returns (state, flags).
 
     prospect -> nonmember_buyer; a member's first member purchase -> first_purchase, any later
-    one (also from dormant or churned) -> repeat. With `dropout.after_first_purchase` (MBG/NBD)
-    the first purchase ever may end the shopper's activity too.
+    one (also from dormant or churned) -> repeat. A shopper's first purchase ever is counted.
     """
     if state == PROSPECT:
         state = NONMEMBER_BUYER
@@ -328,12 +327,29 @@ def after_purchase(params, keys, counters, i, state, flags, order):
         flags |= MEMBER_BUYER
     if not flags & EVER_BOUGHT:
         counters.counts[COUNT.first_purchases] += 1
+    return state, flags | EVER_BOUGHT
+
+
+@hot_inline
+def drop_out(params, keys, counters, i, flags, order):
+    """BG/NBD dropout after a repeat purchase (order `order` of the day); returns the flags.
+
+    With `dropout.after_first_purchase` (MBG/NBD) the first purchase ever may end the shopper's
+    activity too. Called before `advance_lifecycle` marks the purchase.
+    """
     if flags & EVER_BOUGHT or params.dropout_after_first:
         dropout = rng.substream(keys.dropout, order)
         if rng.uniform(dropout, i) < dropout_probability(params, keys.dropout_p, i):
             flags &= ~ALIVE
             counters.counts[COUNT.dropouts] += 1
-    return state, flags | EVER_BOUGHT
+    return flags
+
+
+@hot_inline
+def after_purchase(params, keys, counters, i, state, flags, order):
+    """The lifecycle moves on, and BG/NBD dropout may end activity. Returns (state, flags)."""
+    flags = drop_out(params, keys, counters, i, flags, order)
+    return advance_lifecycle(counters, state, flags)
 
 
 # ----------------------------------------------------------------------------- 7. grants

@@ -287,18 +287,27 @@ class ShopperAgent(ShopperState):
                 if self.joined:
                     ints[COUNT.new_joined_buyers] += 1
             self.bought_as_member = True
-        # 6. lifecycle after the purchase; BG/NBD dropout after a repeat purchase
+        # 6. BG/NBD dropout after a repeat purchase; the lifecycle moves on
+        self.drop_out(day, order)
+        self.last_purchase = day.d
+        return self.advance_lifecycle(st)
+
+    def drop_out(self, day: Day, order: int) -> None:
+        """BG/NBD dropout after a repeat purchase (MBG/NBD: after the first too)."""
+        params = self.model.params
+        if self.ever_bought or params.dropout_after_first:
+            if uniform(substream(day.dropout, order), self.index) < self.dropout:
+                self.alive = False
+                self.model.ints[COUNT.dropouts] += 1
+
+    def advance_lifecycle(self, st: int) -> int:
+        """The state after a purchase (first purchase ever counted); returns it."""
         if st == PROSPECT:
             st = NONMEMBER_BUYER
         elif st >= ENROLLED:
             st = REPEAT if self.member_buyer else FIRST_PURCHASE
             self.member_buyer = True
         if not self.ever_bought:
-            ints[COUNT.first_purchases] += 1
-        if self.ever_bought or params.dropout_after_first:  # MBG/NBD: after the first too
-            if uniform(substream(day.dropout, order), self.index) < self.dropout:
-                self.alive = False
-                ints[COUNT.dropouts] += 1
+            self.model.ints[COUNT.first_purchases] += 1
         self.ever_bought = True
-        self.last_purchase = day.d
         return st
