@@ -2,7 +2,7 @@
 
 For any mix of coupons (amount or percent off, with thresholds), member and early-bird prices,
 platform discounts, gifts and points a shopper may hold, and any basket and price sensitivity:
-the engine's `steps.settle` and the reference model's `offers.settle` (written from the docs)
+the engine's `offers.settle` and the reference model's `offers.settle` (written from the docs)
 give the same list value, amount paid, held offers and counters; what is paid is between 0 and
 the list value, which is at least the basket; the discounts booked are the list value minus
 what is paid; one coupon and one price at most are redeemed.
@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from simulator.domain.benefits import COUPON, PRICE
 from simulator.engine.counters import Layout
 from simulator.engine.kernel import Counters
+from simulator.engine.offers import settle
 from simulator.engine.plan import compile_plan
 from simulator.engine.population import resolve_params
 from simulator.engine.reference.model import as_lists
 from simulator.engine.reference.offers import settle as reference_settle
-from simulator.engine.steps import settle
 from simulator.scenario.load import validate_data
 
 money = st.sampled_from([0, 5, 10, 20, 30, 50, 99, 150, 199, 300])

@@ -202,6 +202,38 @@ ACTIVITY_KPIS = (
         SHARE,
         "ratio",
     ),
+    Kpi(
+        "bought_ahead",
+        "Σ_d orders added by offers or contacts that were bought ahead of a later need "
+        '(docs/model.md, "Need and anticipation")',
+        "orders",
+        "sum",
+    ),
+    Kpi(
+        "needs_from_stock",
+        "Σ_d needs met from what was bought ahead: an order that did not happen",
+        "orders",
+        "sum",
+    ),
+    Kpi(
+        "stock_left",
+        "bought_ahead − needs_from_stock: orders bought ahead whose need falls after the "
+        "calendar (GMV moved into it from later days)",
+        "orders",
+        "sum",
+    ),
+    Kpi(
+        "needs_deferred",
+        "Σ_d needs that waited for a held offer usable within `wait_days` but not that day",
+        "orders",
+        "sum",
+    ),
+    Kpi(
+        "deferred_orders",
+        "Σ_d orders of needs that waited, bought when the wait ended",
+        "orders",
+        "sum",
+    ),
     Kpi("new_members_organic", "enrolments on a day without any contact", SHOPPERS, "sum"),
     Kpi(
         "new_members_channel_<channel>",

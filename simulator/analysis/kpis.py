@@ -11,6 +11,7 @@ import numpy as np
 
 from simulator.analysis.kpi_registry import REGISTRY, expand_names
 from simulator.domain.lifecycle import STATES
+from simulator.engine.counters import NEED_COUNTERS
 from simulator.engine.run import RunResult
 from simulator.engine.steps import MAX_ORDERS
 
@@ -128,6 +129,8 @@ def compute_kpis(run: RunResult, baseline: RunResult | None = None) -> dict[str,
         "multi_order_share": ratio(run.total("multi_order_days"), buyer_days),
         "order_cap_days": cap_days,
         "order_cap_share": ratio(cap_days, buyer_days),
+        **{n: int(run.total(n)) for n in NEED_COUNTERS},
+        "stock_left": int(run.total("bought_ahead") - run.total("needs_from_stock")),
         **per_benefit(run),
     }
     for c in lay.channels:

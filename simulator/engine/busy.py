@@ -1,10 +1,11 @@
 """The busy-shopper filter: which shoppers of a chunk have anything to do today.
 
 A shopper is quiet when their recency label does not change, they do not visit without a
-contact, and neither today's touches nor tomorrow's counted ones pass their cheap tests: the day
-step would then change and count nothing for them. Most shoppers are quiet on most days. The
-tests are branch-free loops over the chunk's slices that LLVM turns into SIMD code; measured 7x
-faster than the same tests in the day step's shopper-by-shopper loop.
+contact, no need of theirs waits for an offer, and neither today's touches nor tomorrow's counted
+ones pass their cheap tests: the day step would then change and count nothing for them. Most
+shoppers are quiet on most days. The tests are branch-free loops over the chunk's slices that
+LLVM turns into SIMD code; measured 7x faster than the same tests in the day step's
+shopper-by-shopper loop.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def visit_or_relabel(
     last_purchase,
     enrol_day,
     flags,
+    waiting,
     lo,
     day,
     dormant_after,
@@ -33,7 +35,10 @@ def visit_or_relabel(
     visit_scale,
     is_busy,
 ):
-    """is_busy[j] = shopper lo + j visits without a contact or changes recency label on the day.
+    """is_busy[j] = shopper lo + j has something to do on the day whatever the contacts.
+
+    They visit without a contact, change recency label, or have needs waiting for an offer
+    (bought once the wait is over, visit or not).
 
     The arrays are the chunk's slices: indices from 0 let LLVM emit SIMD loads (an offset index
     made it gather, 6x slower).
@@ -43,8 +48,10 @@ def visit_or_relabel(
         r = rate[j] * (prospect_scale if st == PROSPECT else 1.0)
         last_active = max(last_purchase[j], enrol_day[j])
         changes = relabelled(st, last_active, day, dormant_after, churn_after)
-        is_busy[j] = changes | (
-            ((flags[j] & ALIVE) != 0) & (rng.uniform(visit_key, lo + j) < r * visit_scale)
+        is_busy[j] = (
+            changes
+            | (waiting[j] != 0)
+            | (((flags[j] & ALIVE) != 0) & (rng.uniform(visit_key, lo + j) < r * visit_scale))
         )
 
 
@@ -71,6 +78,7 @@ def busy_shoppers(shoppers, plan, params, today, lo, hi, visit_key, visit_scale,
         shoppers.last_purchase[lo:hi],
         shoppers.enrol_day[lo:hi],
         shoppers.flags[lo:hi],
+        shoppers.waiting[lo:hi],
         lo,
         today.day,
         params.dormant_after,

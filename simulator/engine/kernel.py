@@ -37,18 +37,18 @@ from simulator.engine.busy import busy_shoppers
 from simulator.engine.counters import COUNT, CounterBlocks
 from simulator.engine.eligible import CountedTouches, add_eligible
 from simulator.engine.jit import hot, hot_inline
+from simulator.engine.needs import ahead_share, buy_ahead, meet_need, waits
 from simulator.engine.offers import buy_chance, price_sensitivity, purchase_log_odds
 from simulator.engine.steps import (
-    after_purchase,
-    basket_draw,
+    MAX_ORDERS,
     count_enrolment,
-    count_order,
+    drop_out,
     enrols,
     grant_on_enrolment,
     in_birthday_month,
     orders_today,
+    place_order,
     receive_contacts,
-    settle,
     visit_mean,
     write_back,
 )
@@ -95,6 +95,8 @@ class DrawKeys(NamedTuple):
     birthday: np.uint64
     dropout_p: np.uint64  # BG/NBD dropout p, derived when the shopper buys
     sensitivity: np.uint64  # price sensitivity, derived when the shopper may use an offer
+    ahead: np.uint64  # an added order is bought ahead of need; one substream per order
+    wait: np.uint64  # a need waits for a held offer; one substream per order
 
 
 @hot_inline
@@ -112,6 +114,8 @@ def draw_keys(seed, population_seed, day):
         rng.stream_key(population_seed, rng.BIRTHDAY, 0),
         rng.stream_key(population_seed, rng.INIT_DROPOUT, 0),
         rng.stream_key(population_seed, rng.INIT_SENSITIVITY, 0),
+        rng.stream_key(seed, rng.AHEAD, day),
+        rng.stream_key(seed, rng.WAIT, day),
     )
 
 
@@ -165,63 +169,92 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
         contact_lift, first_channel, flags, held = receive_contacts(
             shoppers, plan, params, today, keys, counters, i, state, flags, held
         )
-        # 3. visit
+        # 3. visit; a shopper whose wait for an offer is over buys what waited, visit or not
         mean = visit_mean(shoppers, params, i, state, flags, visit_scale, contact_lift)
-        if rng.uniform(keys.visit, i) < mean:
-            counters.counts[COUNT.visits] += 1
+        visit_u = rng.uniform(keys.visit, i)
+        stock, waiting = shoppers.stock[i], shoppers.waiting[i]
+        waiting_now = waits(plan, day, held)
+        released = np.uint8(0) if waiting_now else waiting
+        if visit_u < mean or released > 0:
             birthday_month = by_birthday and in_birthday_month(plan, keys, i, month)
             since_enrol = day - enrol_day  # on-enrolment offers may be valid for some days
             usable_today = usable(plan, online, held, state, segments, birthday_month, since_enrol)
             # 4. enrolment: what the shopper could use now or as a member draws them in
             joined_today = False
-            if state < ENROLLED:
-                as_member = usable(
-                    plan, online, held, ENROLLED, segments, birthday_month, since_enrol
-                )
-                if enrols(plan, params, keys, i, usable_today | as_member):
-                    state = ENROLLED
-                    enrol_day = day
-                    flags |= JOINED
-                    joined_today = True
-                    usable_today = as_member
-                    count_enrolment(counters, first_channel)
-            # 5. orders, with the offers usable now; 6. lifecycle and dropout after each
+            if visit_u < mean:
+                counters.counts[COUNT.visits] += 1
+                if state < ENROLLED:
+                    as_member = usable(
+                        plan, online, held, ENROLLED, segments, birthday_month, since_enrol
+                    )
+                    if enrols(plan, params, keys, i, usable_today | as_member):
+                        state = ENROLLED
+                        enrol_day = day
+                        flags |= JOINED
+                        joined_today = True
+                        usable_today = as_member
+                        count_enrolment(counters, first_channel)
+            # 5. orders, with the offers usable now: the need's and those offers and contacts add
             scale = np.float64(shoppers.basket_scale[i])
             sensitivity = -1.0  # derived from its keyed draw when an offer needs it
-            by_terms = (usable_today & priced) != 0  # else the chance is the same for every
-            if by_terms or not cached or usable_today != last_set:  # shopper with this set
-                if by_terms:
-                    sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
-                expected = params.p * scale
-                log_odds = purchase_log_odds(plan, params, usable_today, sensitivity, expected)
-                chance = buy_chance(params, log_odds)
-                if not by_terms:
-                    last_set, last_chance, cached = usable_today, chance, True
-            else:
-                chance = last_chance
-            n_orders = orders_today(keys, counters, i, chance, mean)
-            if n_orders > 0 and sensitivity < 0.0:  # thresholds of the orders' offers need it
+            n_orders, n_need = 0, 0
+            if visit_u < mean:
+                by_terms = (usable_today & priced) != 0  # else the chance is the same for every
+                if by_terms or not cached or usable_today != last_set:  # shopper with this set
+                    if by_terms:
+                        sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
+                    expected = params.p * scale
+                    log_odds = purchase_log_odds(plan, params, usable_today, sensitivity, expected)
+                    chance = buy_chance(params, log_odds)
+                    if not by_terms:
+                        last_set, last_chance, cached = usable_today, chance, True
+                else:
+                    chance = last_chance
+                n_orders, n_need = orders_today(
+                    params, keys, counters, i, visit_u, chance, mean, contact_lift
+                )
+            if n_orders + released > 0 and sensitivity < 0.0:  # the offers' thresholds need it
                 sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
-            for k in range(n_orders):
-                basket = basket_draw(params, keys, i, k, scale)
-                paid = basket
-                if usable_today != 0:  # offers to apply
-                    basket, paid, held = settle(
-                        plan, params, counters, usable_today, basket, sensitivity, held
-                    )
-                flags = count_order(counters, basket, paid, state, flags)
-                state, flags = after_purchase(params, keys, counters, i, state, flags, k)
+            share = ahead_share(plan, params, usable_today) if n_orders > n_need else 0.0
+            # the needs that waited come first: the offer they waited for is usable now
+            for k in range(MAX_ORDERS, MAX_ORDERS + released):
+                shopper = (i, scale, sensitivity, state, flags)
+                state, flags, held = place_order(
+                    plan, params, keys, counters, shopper, k, usable_today, held
+                )
+                counters.counts[COUNT.deferred_orders] += 1
                 last_purchase = day
-                if (flags & ALIVE) == 0:
-                    break  # dropped out: no more orders
-                if k + 1 < n_orders:  # the next order uses what is left
+                usable_today = usable(
+                    plan, online, held, state, segments, birthday_month, since_enrol
+                )
+            waiting -= released
+            for k in range(n_orders):
+                if k < n_need:  # a need: a BG/NBD transaction, met from stock, deferred or bought
+                    flags = drop_out(params, keys, counters, i, flags, k)
+                    met, stock, waiting = meet_need(
+                        params, keys, counters, i, k, stock, waiting, waiting_now
+                    )
+                else:  # added by offers and contacts: perhaps bought ahead of a later need
+                    met = False
+                    ahead, stock = buy_ahead(keys, counters, i, k, share, stock)
+                    if not ahead:  # bought for its own sake: a BG/NBD transaction too
+                        flags = drop_out(params, keys, counters, i, flags, k)
+                if not met:
+                    shopper = (i, scale, sensitivity, state, flags)
+                    state, flags, held = place_order(
+                        plan, params, keys, counters, shopper, k, usable_today, held
+                    )
+                    last_purchase = day
                     usable_today = usable(
                         plan, online, held, state, segments, birthday_month, since_enrol
                     )
+                if (flags & ALIVE) == 0:
+                    break  # dropped out: no more orders
             # 7. benefits granted on enrolment, usable from tomorrow
             if joined_today:
                 held = grant_on_enrolment(plan, counters, segments, held)
         # 8. write-back; tomorrow's limited touches count the shopper as they end the day
-        write_back(shoppers, counters, i, state, flags, held, last_purchase, enrol_day)
+        needs = (stock, waiting)
+        write_back(shoppers, counters, i, state, flags, held, last_purchase, enrol_day, needs)
         if len(today.tomorrow.touches) > 0:
             add_eligible(shoppers, plan, params, i, day + 1, today.tomorrow, buffers.histogram)

@@ -8,7 +8,7 @@ Two questions, both from the terms and the shopper (docs/model.md, "Offers"):
   price, plus stackable platform discounts, plus gifts. The depth moves the log-odds through a
   saturating curve scaled by the shopper's price sensitivity; mind-share benefits add their
   effect; the total is capped at `max_log_odds` (the documented bound).
-- `steps.settle`: what an order pays. The shopper picks the coupon saving most, topping the basket
+- `settle`: what an order pays. The shopper picks the coupon saving most, topping the basket
   up to its threshold when the gap is small against the saving (凑单), and tops up to a gift's
   threshold the same way; then the best price and every platform discount apply; the discount
   never exceeds the basket.
@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from simulator.domain.benefits import COUPON, GIFT, PLATFORM, PRICE
+from simulator.domain.benefits import COUPON, GIFT, PLATFORM, POINTS, PRICE, STORE
 from simulator.engine import rng
 from simulator.engine.jit import hot_inline
 
@@ -161,3 +161,57 @@ def coupon_saving(plan, b, basket):
 def platform_saving(plan, b, basket):
     """What platform discount b takes off a basket: amount_off for every per_spend."""
     return math.floor(basket / plan.ben_per_spend[b]) * plan.ben_amount[b]
+
+
+@hot_inline
+def settle(plan, params, counters, usable_today, basket, sensitivity, held):
+    """What an order pays and which benefits it uses; returns (list value, paid, held).
+
+    The best coupon (with any top-up to its threshold, then to a gift's), then the best price
+    and every platform discount, each taking at most what is left of the basket (`offers`);
+    gifts whose threshold the basket meets are given; points accrue on what is paid. Each
+    benefit used is counted as a redemption, its discount or cost booked to it; offers
+    delivered by a touch or on enrolment, and store benefits used once, are used up.
+    """
+    counts, amounts, blocks = counters
+    coupon, basket = best_coupon(plan, params, usable_today, basket, sensitivity)
+    basket = gift_topup(plan, params, usable_today, basket, sensitivity)
+    price = best_price(plan, usable_today)
+    left = basket
+    if price >= 0:
+        left = take(plan, counters, price, plan.ben_percent[price] * basket, left)
+    if coupon >= 0:
+        left = take(plan, counters, coupon, coupon_saving(plan, coupon, basket), left)
+    for b in range(len(plan.ben_offer)):
+        bit = np.uint32(1) << np.uint32(b)
+        if (usable_today & bit) == 0:
+            continue
+        kind = plan.ben_offer[b]
+        if kind == PLATFORM:
+            saving = platform_saving(plan, b, basket)
+            if saving <= 0.0:
+                continue
+            left = take(plan, counters, b, saving, left)
+        elif kind == GIFT:
+            if basket < plan.ben_min_spend[b]:
+                continue
+            amounts[blocks.cost_by_benefit + b] += plan.ben_gift[b]
+        elif kind == COUPON or kind == PRICE:
+            if b != coupon and b != price:
+                continue
+        counts[blocks.redemptions_by_benefit + b] += 1
+        if kind == POINTS:
+            amounts[blocks.cost_by_benefit + b] += plan.ben_point_cost[b] * left
+        if plan.ben_delivery[b] != STORE:
+            held &= ~bit  # a held offer is single use
+        elif plan.ben_once[b]:
+            held |= bit  # a store benefit used once: its bit marks it used
+    return basket, left, held
+
+
+@hot_inline
+def take(plan, counters, b, saving, left):
+    """Benefit b takes `saving` off what is left to pay (never below 0); returns what is left."""
+    saving = min(saving, left)
+    counters.amounts[counters.blocks.discount_by_benefit + b] += saving
+    return left - saving

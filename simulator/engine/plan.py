@@ -34,6 +34,7 @@ class Plan(NamedTuple):
     online: np.ndarray  # uint32[D]: bit b set when benefit b is online
     priced_online: np.ndarray  # uint32[D]: the online benefits whose terms need shopper traits
     birthday_online: np.ndarray  # bool[D]: a birthday-month benefit is online
+    awaited: np.ndarray  # uint32[D]: held offers that make a shopper wait (`awaited_offers`)
     touch_on: np.ndarray  # bool[D, T]
     # benefits
     ben_states: np.ndarray  # uint32[B]: tag bits of the states that may use it
@@ -54,6 +55,7 @@ class Plan(NamedTuple):
     ben_birthday_month: np.ndarray  # bool[B]: usable only in the shopper's birthday month
     ben_once: np.ndarray  # bool[B]: a store benefit each shopper uses at most once
     ben_valid_days: np.ndarray  # int64[B]: days after enrolment an on-enrol offer is usable
+    ben_ahead: np.ndarray  # float64[B]: share of added orders bought ahead (-1: the population's)
     # channels
     ch_reach: np.ndarray  # uint32[C]: scenario reach (any of)
     ch_kind_reach: np.ndarray  # uint32[C]: what the channel kind can reach (any of)
@@ -161,6 +163,28 @@ def segment_response(channel) -> np.ndarray:
     return out
 
 
+def worth_waiting(benefit) -> bool:
+    """A benefit a holder may wait for: held (not a store benefit) and worth something.
+
+    Worth something: yuan or a share off, a gift or points; a 0-yuan coupon or a bare
+    mind-share benefit makes nobody wait.
+    """
+    offer = benefit.offer
+    worth = offer.amount_off + offer.percent_off + offer.gift_value + offer.points_per_yuan
+    return benefit.how_delivered != "store" and worth > 0.0
+
+
+def awaited_offers(online: np.ndarray, worth: np.uint32, wait_days: int) -> np.ndarray:
+    """Per day, the offers a holder waits for: online within wait_days after it, not on it.
+
+    worth: the bits of the benefits worth waiting for (`worth_waiting`).
+    """
+    coming = np.zeros(len(online), np.uint32)
+    for ahead in range(1, wait_days + 1):
+        coming[:-ahead] |= online[ahead:]
+    return coming & ~online & worth
+
+
 def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
     """Build the Plan; `scale` multiplies capacities and budgets (population rescaling)."""
     days = sc.days
@@ -175,6 +199,7 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
     for b, ben in enumerate(benefits):
         online |= window_days(ben.online, sc).astype(np.uint32) << np.uint32(b)
 
+    wait_days = sc.population.demand_timing.wait_days
     channels = list(sc.channels.values())
     names_c = list(sc.channels)
     names_b = list(sc.benefits)
@@ -196,6 +221,7 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         priced_online=online & bits([BENEFIT_TYPES[b.type].family == "price" for b in benefits]),
         birthday_online=(online & bits([BENEFIT_TYPES[b.type].birthday_month for b in benefits]))
         != 0,
+        awaited=awaited_offers(online, bits([worth_waiting(b) for b in benefits]), wait_days),
         touch_on=touch_on,
         ben_states=np.array([sum(state_bit(s) for s in b.states) for b in benefits], np.uint32),
         ben_segments=np.array([audience_mask(b.target.segments) for b in benefits], np.uint32),
@@ -219,6 +245,9 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         ),
         ben_once=np.array([BENEFIT_TYPES[b.type].once for b in benefits], dtype=bool),
         ben_valid_days=np.array([b.valid_days or ALWAYS for b in benefits], np.int64),
+        ben_ahead=np.array(
+            [-1.0 if b.effects.pull_forward is None else b.effects.pull_forward for b in benefits]
+        ),
         ch_reach=np.array(
             [audience_mask(c.reach or list(CHANNEL_KINDS[c.kind])) for c in channels], np.uint32
         ),

@@ -88,6 +88,8 @@ class PopulationParams(NamedTuple):
     max_log_odds: float  # cap of what all benefits add to the purchase log-odds
     topup: float  # yuan a shopper adds to reach a threshold per yuan saved (x sensitivity)
     dropout_after_first: bool  # a shopper may drop out after their first purchase (MBG/NBD)
+    pull_forward: float  # share of the orders offers and contacts add that are bought ahead
+    wait_share: float  # chance a need waits for a held offer usable soon but not today
     fatigue_decay: float  # daily multiplier of the fatigue load
     decay_after: np.ndarray  # float64[2**16]: fatigue_decay ** k for k days since a contact
     seed: np.uint64 = np.uint64(0)  # population seed: keys every per-shopper trait
@@ -157,6 +159,8 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         max_log_odds=pop.offer_response.max_log_odds,
         topup=pop.offer_response.topup_per_yuan_saved,
         dropout_after_first=bool(pop.dropout is not None and pop.dropout.after_first_purchase),
+        pull_forward=pop.demand_timing.pull_forward_share,
+        wait_share=pop.demand_timing.wait_share,
         fatigue_decay=decay,
         decay_after=decay_powers(decay),
     )

@@ -24,6 +24,8 @@ DROPOUT = 6
 REACTIVATE = 7  # one substream per touch
 BIRTHDAY = 8
 AWARE = 9  # a delivered offer is noticed; one substream per touch
+AHEAD = 10  # an order added by offers or contacts is bought ahead of need; substream per order
+WAIT = 11  # a need waits for a held offer usable soon; substream per order
 # Population set-up (day is unused, 0)
 INIT_STATE = 20
 INIT_SEGMENT = 21  # one substream per segment

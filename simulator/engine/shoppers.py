@@ -55,6 +55,8 @@ FIELDS = (
     ShopperField("held", np.uint32, 0, "bits of the benefits held (plan order)", MAX_BENEFITS),
     ShopperField("fatigue", np.float32, 0.0, "decayed contact count as of the last contact"),
     ShopperField("last_contact", np.int16, NEVER, "day of the last contact"),
+    ShopperField("stock", np.uint8, 0, "needs bought ahead, not yet met (need and anticipation)"),
+    ShopperField("waiting", np.uint8, 0, "needs waiting for a held offer usable soon"),
     ShopperField("contacts", np.uint8, 0, "contacts per capped channel", per_capped_channel=True),
 )
 for _field in FIELDS:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from simulator.domain.benefits import COUPON, GIFT, ON_ENROL, PLATFORM, POINTS, PRICE, STORE
+from simulator.domain.benefits import ON_ENROL, STORE
 from simulator.domain.lifecycle import (
     ALIVE,
     BOUGHT_AS_MEMBER,
@@ -34,13 +34,7 @@ from simulator.engine import rng
 from simulator.engine.audience import reachable, targets
 from simulator.engine.counters import AMOUNT, COUNT
 from simulator.engine.jit import hot_inline
-from simulator.engine.offers import (
-    best_coupon,
-    best_price,
-    coupon_saving,
-    gift_topup,
-    platform_saving,
-)
+from simulator.engine.offers import settle
 from simulator.engine.population import dropout_probability
 from simulator.engine.rng import PRIORITY_BINS
 
@@ -178,25 +172,43 @@ def order_count(u, mean, most):
 
 
 @hot_inline
-def orders_today(keys, counters, i, chance, mean):
-    """A visitor's number of orders today, counted in the day's counters.
+def orders_at(keys, i, visit_u, chance, mean):
+    """Orders of a shopper whose visit draw is visit_u, at this chance and expected visits.
 
-    One with the purchase chance of a visit, plus a Poisson number with mean chance x (mean - 1)
-    when more than one visit is expected (mean visits > 1). Counted: a buyer-day, a day with
-    several orders, a day whose orders reached MAX_ORDERS.
+    None unless visit_u < mean; else one with the purchase chance, plus a Poisson number with
+    mean chance x (mean - 1) when more than one visit is expected: no ceiling, orders follow
+    rate x traffic x lifts. The draws are shared by every (chance, mean), so the count grows
+    with both (the need count is never above the day's orders). Returns (orders, the Poisson
+    part reached MAX_ORDERS - 1).
     """
+    if visit_u >= mean:
+        return 0, False
     n = 1 if rng.uniform(keys.buy, i) < chance else 0
+    extra = 0
     if mean > 1.0:  # more visits than one: more orders, no ceiling
         u = rng.uniform(rng.substream(keys.buy, 1), i)
         extra = order_count(u, chance * (mean - 1.0), MAX_ORDERS - 1)
-        if extra == MAX_ORDERS - 1:
-            counters.counts[COUNT.order_cap_days] += 1
-        n += extra
+    return n + extra, extra == MAX_ORDERS - 1
+
+
+@hot_inline
+def orders_today(params, keys, counters, i, visit_u, chance, mean, contact_lift):
+    """A visitor's orders today, and how many of them the shopper's own need makes.
+
+    The need: the orders at the purchase chance without any benefit and the visits without the
+    contacts' lift (what the no-campaign day gives); the rest are added by offers and contacts.
+    Counted: a buyer-day, a day with several orders, a day whose orders reached MAX_ORDERS.
+    Returns (orders, need orders).
+    """
+    n, capped = orders_at(keys, i, visit_u, chance, mean)
+    need, _ = orders_at(keys, i, visit_u, params.conversion, mean / contact_lift)
+    if capped:
+        counters.counts[COUNT.order_cap_days] += 1
     if n > 0:
         counters.counts[COUNT.buyer_days] += 1
     if n > 1:
         counters.counts[COUNT.multi_order_days] += 1
-    return n
+    return n, min(need, n)
 
 
 @hot_inline
@@ -259,57 +271,20 @@ def count_order(counters, basket, paid, state, flags):
 
 
 @hot_inline
-def settle(plan, params, counters, usable_today, basket, sensitivity, held):
-    """What an order pays and which benefits it uses; returns (list value, paid, held).
+def place_order(plan, params, keys, counters, shopper, order, usable_today, held):
+    """Order number `order` of the day: basket, settlement, GMV counters, lifecycle.
 
-    The best coupon (with any top-up to its threshold, then to a gift's), then the best price
-    and every platform discount, each taking at most what is left of the basket (`offers`);
-    gifts whose threshold the basket meets are given; points accrue on what is paid. Each
-    benefit used is counted as a redemption, its discount or cost booked to it; offers
-    delivered by a touch or on enrolment, and store benefits used once, are used up.
+    shopper: (index, basket scale, price sensitivity, state, flags). Returns (state, flags,
+    held); the BG/NBD dropout of a need is drawn by the caller (`drop_out`).
     """
-    counts, amounts, blocks = counters
-    coupon, basket = best_coupon(plan, params, usable_today, basket, sensitivity)
-    basket = gift_topup(plan, params, usable_today, basket, sensitivity)
-    price = best_price(plan, usable_today)
-    left = basket
-    if price >= 0:
-        left = take(plan, counters, price, plan.ben_percent[price] * basket, left)
-    if coupon >= 0:
-        left = take(plan, counters, coupon, coupon_saving(plan, coupon, basket), left)
-    for b in range(len(plan.ben_offer)):
-        bit = np.uint32(1) << np.uint32(b)
-        if (usable_today & bit) == 0:
-            continue
-        kind = plan.ben_offer[b]
-        if kind == PLATFORM:
-            saving = platform_saving(plan, b, basket)
-            if saving <= 0.0:
-                continue
-            left = take(plan, counters, b, saving, left)
-        elif kind == GIFT:
-            if basket < plan.ben_min_spend[b]:
-                continue
-            amounts[blocks.cost_by_benefit + b] += plan.ben_gift[b]
-        elif kind == COUPON or kind == PRICE:
-            if b != coupon and b != price:
-                continue
-        counts[blocks.redemptions_by_benefit + b] += 1
-        if kind == POINTS:
-            amounts[blocks.cost_by_benefit + b] += plan.ben_point_cost[b] * left
-        if plan.ben_delivery[b] != STORE:
-            held &= ~bit  # a held offer is single use
-        elif plan.ben_once[b]:
-            held |= bit  # a store benefit used once: its bit marks it used
-    return basket, left, held
-
-
-@hot_inline
-def take(plan, counters, b, saving, left):
-    """Benefit b takes `saving` off what is left to pay (never below 0); returns what is left."""
-    saving = min(saving, left)
-    counters.amounts[counters.blocks.discount_by_benefit + b] += saving
-    return left - saving
+    i, scale, sensitivity, state, flags = shopper
+    basket = basket_draw(params, keys, i, order, scale)
+    paid = basket
+    if usable_today != 0:  # offers to apply
+        basket, paid, held = settle(plan, params, counters, usable_today, basket, sensitivity, held)
+    flags = count_order(counters, basket, paid, state, flags)
+    state, flags = advance_lifecycle(counters, state, flags)
+    return state, flags, held
 
 
 # ----------------------------------------------------------------------------- 6. after a purchase
@@ -345,13 +320,6 @@ def drop_out(params, keys, counters, i, flags, order):
     return flags
 
 
-@hot_inline
-def after_purchase(params, keys, counters, i, state, flags, order):
-    """The lifecycle moves on, and BG/NBD dropout may end activity. Returns (state, flags)."""
-    flags = drop_out(params, keys, counters, i, flags, order)
-    return advance_lifecycle(counters, state, flags)
-
-
 # ----------------------------------------------------------------------------- 7. grants
 @hot_inline
 def grant_on_enrolment(plan, counters, segments, held):
@@ -368,7 +336,7 @@ def grant_on_enrolment(plan, counters, segments, held):
 
 # ----------------------------------------------------------------------------- 8. write-back
 @hot_inline
-def write_back(shoppers, counters, i, state, flags, held, last_purchase, enrol_day):
+def write_back(shoppers, counters, i, state, flags, held, last_purchase, enrol_day, needs):
     """Store what changed of shopper i's day; count a change of state.
 
     Only changed values are written: most shoppers do nothing on most days. The state counts
@@ -388,3 +356,8 @@ def write_back(shoppers, counters, i, state, flags, held, last_purchase, enrol_d
         shoppers.last_purchase[i] = last_purchase
     if enrol_day != shoppers.enrol_day[i]:
         shoppers.enrol_day[i] = enrol_day
+    stock, waiting = needs
+    if stock != shoppers.stock[i]:
+        shoppers.stock[i] = stock
+    if waiting != shoppers.waiting[i]:
+        shoppers.waiting[i] = waiting

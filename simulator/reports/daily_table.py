@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from simulator.analysis.kpis import daily_discounts, daily_grants_redemptions
 from simulator.domain.lifecycle import STATES
+from simulator.engine.counters import NEED_COUNTERS
 from simulator.engine.run import RunResult
 
 
@@ -11,7 +12,8 @@ def daily_rows(run: RunResult, baseline: RunResult | None = None) -> list[dict]:
     """One row per day: date, phase, shoppers per state, activity, GMV split, offers, cost.
 
     GMV is paid, gmv_list at list price, discounts the difference (docs/kpis.md); grants and
-    redemptions are summed over the benefits.
+    redemptions are summed over the benefits; the need counters say when purchases moved in time
+    (bought ahead, needs met from stock, needs deferred, deferred orders bought).
     """
     cost = run.daily_cost()
     discounts = daily_discounts(run)
@@ -40,6 +42,7 @@ def daily_rows(run: RunResult, baseline: RunResult | None = None) -> list[dict]:
             discounts=round(float(discounts[d]), 4),
             grants=int(grants[d]),
             redemptions=int(redemptions[d]),
+            **{n: int(run.series(n)[d]) for n in NEED_COUNTERS},
             cost=round(float(cost[d]), 4),
         )
         if base is not None:

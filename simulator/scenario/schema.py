@@ -109,6 +109,22 @@ class OfferResponse(StrictModel):
     topup_per_yuan_saved: Annotated[float, Field(ge=0.0, le=100.0)] = 3.0
 
 
+class DemandTiming(StrictModel):
+    """When shoppers buy what they need (docs/model.md "Need and anticipation").
+
+    pull_forward_share: share of the orders an offer or a contact adds (beyond the shopper's own
+    need) that are bought ahead of a later need, which is then met from stock (assumption: about
+    a third of a store promotion's bump is purchases moved in time, van Heerde, Gupta & Wittink
+    2003, JMR 40(4)). wait_share: chance that a need arising while the shopper holds an offer
+    usable within wait_days, but not today, waits for it (assumption). wait_days: how far ahead
+    a held offer makes shoppers wait (assumption).
+    """
+
+    pull_forward_share: Probability = 0.33
+    wait_share: Probability = 0.5
+    wait_days: Annotated[int, Field(ge=0, le=60)] = 14
+
+
 class Population(StrictModel):
     """The shoppers of one store at the campaign's start."""
 
@@ -130,6 +146,7 @@ class Population(StrictModel):
     )
     fatigue_half_life_days: Annotated[float, Field(gt=0.0, le=MAX_PARAMETER)] = 7.0
     offer_response: OfferResponse = Field(default_factory=OfferResponse)
+    demand_timing: DemandTiming = Field(default_factory=DemandTiming)
 
 
 # ----------------------------------------------------------------------------- calendar
@@ -178,12 +195,16 @@ class Effects(StrictModel):
 
     enrol: relative lift of the enrolment chance (0.2 = +20%); purchase: log-odds added to the
     purchase chance of a visit, for mind-share benefits only (price benefits act through their
-    terms); reactivation: chance that a contact delivering it wakes a latent-inactive shopper.
+    terms); reactivation: chance that a contact delivering it wakes a latent-inactive shopper;
+    pull_forward: share of the orders added on a day it is usable that are bought ahead of need
+    (default: the population's `demand_timing.pull_forward_share`; 1: the benefit only moves
+    purchases in time).
     """
 
     enrol: Lift = 0.0
     purchase: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
     reactivation: Probability = 0.0
+    pull_forward: Probability | None = None
 
 
 class Offer(StrictModel):

@@ -102,6 +102,8 @@ class ReferenceModel(mesa.Model):
             buy=stream_key(seed, rng.BUY, d),
             basket=stream_key(seed, rng.BASKET, d),
             dropout=stream_key(seed, rng.DROPOUT, d),
+            ahead=stream_key(seed, rng.AHEAD, d),
+            wait=stream_key(seed, rng.WAIT, d),
         )
         self.ints = [0] * self.layout.n_int
         self.floats = [0.0] * self.layout.n_float

@@ -59,6 +59,8 @@ class Day:
     buy: np.uint64
     basket: np.uint64
     dropout: np.uint64
+    ahead: np.uint64
+    wait: np.uint64
 
 
 class ShopperAgent(ShopperState):
@@ -141,7 +143,7 @@ class ShopperAgent(ShopperState):
         """One day of this shopper, in the kernel's documented order; counters go to the model."""
         st = self.observed_state(day.d)  # 1. the label is stored: dormant stays dormant
         contact_lift, first_channel = self.receive_contacts(day, st)  # 2.
-        if self.alive:
+        if self.alive or self.waiting:
             st = self.visit(day, st, contact_lift, first_channel)  # 3.-7.
         self.model.ints[COUNT.prospect + st] += 1  # the state counts come first
         self.state = st
@@ -201,52 +203,73 @@ class ShopperAgent(ShopperState):
         self.model.floats[lay.cost_by_benefit + b] += self.model.plan.ben_grant_cost[b]
 
     def visit(self, day: Day, st: int, contact_lift: float, first_channel: int) -> int:
-        """Visits, enrolment, orders and on-enrol grants of a latent-active shopper; new state."""
+        """Visits, enrolment, orders and on-enrol grants; needs that waited; the new state."""
         plan, params, lay = self.model.plan, self.model.params, self.model.layout
         ints = self.model.ints
         i = self.index
         rate = self.rate * (params.prospect_scale if st == PROSPECT else 1.0)
         mean = rate * (day.traffic / params.conversion) * contact_lift  # expected visits
-        if uniform(day.visit, i) >= mean:
+        if not self.alive:
+            mean = 0.0
+        visit_u = uniform(day.visit, i)
+        waiting_now = any(plan.awaited[day.d] >> b & 1 for b in self.benefits_held)
+        released = 0 if waiting_now else self.waiting  # the wait is over: bought, visit or not
+        visits = visit_u < mean
+        if not visits and not released:
             return st
-        ints[COUNT.visits] += 1
         birthday_month = plan.month_of_day[self.birthday] == day.month
         # 4. enrolment: what the shopper could use now or as a member draws them in
         joined_today = False
-        if st < ENROLLED:
-            now = self.usable(day, st, birthday_month)
-            as_member = self.usable(day, ENROLLED, birthday_month)
-            draw_in = sorted(set(now) | set(as_member))
-            if uniform(day.enrol, i) < params.enrol_rate * lift(draw_in, plan.ben_enrol):
-                st = ENROLLED
-                self.enrol_day = day.d
-                self.joined = True
-                joined_today = True
-                ints[COUNT.enrolments] += 1
-                ints[lay.enrol_by_channel + first_channel + 1] += 1  # slot 0: organic
-        # 5. one order with chance p (the offers usable now), plus a Poisson number with mean
-        # p x (mean - 1) when more than one visit is expected; 6. dropout ends the day's orders
+        if visits:
+            ints[COUNT.visits] += 1
+            if st < ENROLLED:
+                now = self.usable(day, st, birthday_month)
+                as_member = self.usable(day, ENROLLED, birthday_month)
+                draw_in = sorted(set(now) | set(as_member))
+                if uniform(day.enrol, i) < params.enrol_rate * lift(draw_in, plan.ben_enrol):
+                    st = ENROLLED
+                    self.enrol_day = day.d
+                    self.joined = True
+                    joined_today = True
+                    ints[COUNT.enrolments] += 1
+                    ints[lay.enrol_by_channel + first_channel + 1] += 1  # slot 0: organic
+        # 5. orders with the offers usable now: the shopper's own need's, and those that offers
+        # and contacts add; 6. dropout (drawn at each need) ends the day's orders
         used = self.usable(day, st, birthday_month)
-        log_odds = 0.0
-        if used:
-            expected = params.p * self.basket_scale
-            log_odds = purchase_log_odds(plan, params, used, self.sensitivity, expected)
-        chance = buy_chance(params, log_odds)
-        n_orders = 1 if uniform(day.buy, i) < chance else 0
-        if mean > 1.0:  # more visits than one: a Poisson number of further orders
-            extra = order_count(
-                uniform(substream(day.buy, 1), i), chance * (mean - 1), MAX_ORDERS - 1
-            )
-            ints[COUNT.order_cap_days] += extra == MAX_ORDERS - 1
-            n_orders += extra
-        if n_orders:
-            ints[COUNT.buyer_days] += 1
+        n_orders = n_need = 0
+        if visits:
+            log_odds = 0.0
+            if used:
+                expected = params.p * self.basket_scale
+                log_odds = purchase_log_odds(plan, params, used, self.sensitivity, expected)
+            chance = buy_chance(params, log_odds)
+            n_orders, capped = self.orders_at(day, visit_u, chance, mean)
+            need, _ = self.orders_at(day, visit_u, params.conversion, mean / contact_lift)
+            n_need = min(need, n_orders)
+            ints[COUNT.order_cap_days] += capped
+            ints[COUNT.buyer_days] += n_orders > 0
             ints[COUNT.multi_order_days] += n_orders > 1
-        for k in range(n_orders):
+        for k in range(MAX_ORDERS, MAX_ORDERS + released):  # the needs that waited, first
             st = self.purchase(day, st, used, k)
+            ints[COUNT.deferred_orders] += 1
+            used = self.usable(day, st, birthday_month)
+        self.waiting -= released
+        share = self.ahead_share(used)
+        for k in range(n_orders):
+            met = False
+            if k < n_need:  # a need: a BG/NBD transaction, met from stock, deferred or bought
+                self.drop_out(day, k)
+                met = self.meet_need(day, k, waiting_now)
+            elif self.stock < 255 and uniform(substream(day.ahead, k), i) < share:
+                self.stock += 1  # bought ahead of a later need: its dropout is the need's
+                ints[COUNT.bought_ahead] += 1
+            else:
+                self.drop_out(day, k)  # an added order bought for its own sake
+            if not met:
+                st = self.purchase(day, st, used, k)
+                used = self.usable(day, st, birthday_month)
             if not self.alive:
                 break
-            used = self.usable(day, st, birthday_month)
         # 7. benefits granted on enrolment, usable from tomorrow
         if joined_today:
             for b in range(len(plan.ben_states)):
@@ -255,10 +278,46 @@ class ShopperAgent(ShopperState):
                     self.grant(b)
         return st
 
+    def orders_at(self, day: Day, visit_u: float, chance: float, mean: float) -> tuple[int, bool]:
+        """Orders at this chance and expected visits (none unless visit_u < mean).
+
+        Also whether the Poisson part reached MAX_ORDERS - 1.
+        """
+        if visit_u >= mean:
+            return 0, False
+        n = 1 if uniform(day.buy, self.index) < chance else 0
+        extra = 0
+        if mean > 1.0:  # more visits than one: a Poisson number of further orders
+            u = uniform(substream(day.buy, 1), self.index)
+            extra = order_count(u, chance * (mean - 1), MAX_ORDERS - 1)
+        return n + extra, extra == MAX_ORDERS - 1
+
+    def ahead_share(self, used: list[int]) -> float:
+        """Share of added orders bought ahead.
+
+        The largest a usable benefit states, or else the population's.
+        """
+        stated = [self.model.plan.ben_ahead[b] for b in used if self.model.plan.ben_ahead[b] >= 0]
+        return max(stated) if stated else self.model.params.pull_forward
+
+    def meet_need(self, day: Day, order: int, waiting_now: bool) -> bool:
+        """A need met from stock, or deferred while waiting for a held offer: no order now."""
+        ints = self.model.ints
+        if self.stock > 0:
+            self.stock -= 1
+            ints[COUNT.needs_from_stock] += 1
+            return True
+        if waiting_now and self.waiting < 255:
+            if uniform(substream(day.wait, order), self.index) < self.model.params.wait_share:
+                self.waiting += 1
+                ints[COUNT.needs_deferred] += 1
+                return True
+        return False
+
     def purchase(self, day: Day, st: int, used: list[int], order: int) -> int:
         """Order number `order` of the day; returns the new state.
 
-        Basket, settlement, GMV and buyer counters, lifecycle, dropout.
+        Basket, settlement, GMV and buyer counters, lifecycle.
         """
         params = self.model.params
         ints, floats = self.model.ints, self.model.floats
@@ -287,8 +346,7 @@ class ShopperAgent(ShopperState):
                 if self.joined:
                     ints[COUNT.new_joined_buyers] += 1
             self.bought_as_member = True
-        # 6. BG/NBD dropout after a repeat purchase; the lifecycle moves on
-        self.drop_out(day, order)
+        # 6. the lifecycle moves on (a need's BG/NBD dropout is drawn by the caller)
         self.last_purchase = day.d
         return self.advance_lifecycle(st)
 
