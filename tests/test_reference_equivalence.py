@@ -56,6 +56,7 @@ population:
   fatigue_half_life_days: 3
   offer_response: {sensitivity_sigma: 0.8, depth_scale: 0.1, max_log_odds: 1.2,
                    topup_per_yuan_saved: 4.0}
+  demand_timing: {pull_forward_share: 0.4, wait_share: 0.7, wait_days: 10}
 calendar:
   start: 2021-10-01
   end: 2021-11-30
@@ -86,7 +87,8 @@ benefits:
         online: {weekdays: [wed]}}
   challenge: {type: challenge_plan, offer: {gift_value: 25, min_spend: 150},
               effects: {purchase: 0.1}, online: {phases: [b]}}
-  drop: {type: priority_purchase, effects: {purchase: 0.2}, online: {dates: [2021-11-11]}}
+  drop: {type: priority_purchase, effects: {purchase: 0.2, pull_forward: 1.0},
+         online: {dates: [2021-11-11]}}
 channels:
   sms: {kind: sms, cost_per_contact: 0.05, daily_capacity: 3000, frequency_cap: 3, fatigue: 0.4,
         response_lift: 0.4, response_by_segment: {sms_sensitive: 4.0, high_value: 2.0},
@@ -181,6 +183,8 @@ def test_reference_matches_engine_on_every_feature(tmp_path):
     ]
     assert not unused, f"never used: {unused}"
     assert total[column["multi_order_days"][1]] > 0 and total[column["reactivations"][1]] > 0
+    for moved in ("bought_ahead", "needs_from_stock", "needs_deferred", "deferred_orders"):
+        assert total[column[moved][1]] > 0, f"no {moved}"
 
 
 def test_scenarios_folder_is_not_empty():

@@ -203,6 +203,14 @@ ACTIVITY_KPIS = (
         "ratio",
     ),
     Kpi(
+        "added_orders",
+        "Σ_d orders beyond the shoppers' own need: those the offers and contacts add (the need: "
+        "the orders at the chance without any benefit and the visits without the contacts' lift, "
+        "under the same random numbers)",
+        "orders",
+        "sum",
+    ),
+    Kpi(
         "bought_ahead",
         "Σ_d orders added by offers or contacts that were bought ahead of a later need "
         '(docs/model.md, "Need and anticipation")',

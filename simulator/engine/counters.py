@@ -35,13 +35,20 @@ INT_FIXED = STATES + (
     "buyer_days",  # shopper-days with at least one order
     "multi_order_days",  # ... with two or more orders (no ceiling: a Poisson number of orders)
     "order_cap_days",  # shopper-days whose orders reached steps.MAX_ORDERS (reported, not hidden)
-    "bought_ahead",  # orders added by offers or contacts that meet a later need (stock)
+    "added_orders",  # orders beyond the shopper's own need: added by offers and contacts
+    "bought_ahead",  # ... of which bought ahead of a later need (stock)
     "needs_from_stock",  # needs met from stock: no order
     "needs_deferred",  # needs waiting for a held offer usable soon: no order yet
     "deferred_orders",  # orders of needs that waited, bought when the wait ends
 )
 # Purchases moved in time (need and anticipation), in daily.csv and the KPIs
-NEED_COUNTERS = ("bought_ahead", "needs_from_stock", "needs_deferred", "deferred_orders")
+NEED_COUNTERS = (
+    "added_orders",
+    "bought_ahead",
+    "needs_from_stock",
+    "needs_deferred",
+    "deferred_orders",
+)
 # GMV is paid (after member price, coupons and platform discounts); gmv_list at list price.
 FLOAT_FIXED = ("gmv_old_member", "gmv_new_member", "gmv_nonmember", "gmv_list")
 

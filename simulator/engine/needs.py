@@ -61,6 +61,7 @@ def buy_ahead(keys, counters, i, order, share, stock):
 
     Returns (bought ahead, stock).
     """
+    counters.counts[COUNT.added_orders] += 1
     if stock < 255 and rng.uniform(rng.substream(keys.ahead, order), i) < share:
         counters.counts[COUNT.bought_ahead] += 1
         return True, stock + np.uint8(1)

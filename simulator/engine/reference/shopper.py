@@ -260,11 +260,13 @@ class ShopperAgent(ShopperState):
             if k < n_need:  # a need: a BG/NBD transaction, met from stock, deferred or bought
                 self.drop_out(day, k)
                 met = self.meet_need(day, k, waiting_now)
-            elif self.stock < 255 and uniform(substream(day.ahead, k), i) < share:
-                self.stock += 1  # bought ahead of a later need: its dropout is the need's
-                ints[COUNT.bought_ahead] += 1
-            else:
-                self.drop_out(day, k)  # an added order bought for its own sake
+            else:  # added by offers and contacts: bought ahead of a later need, or not
+                ints[COUNT.added_orders] += 1
+                if self.stock < 255 and uniform(substream(day.ahead, k), i) < share:
+                    self.stock += 1  # its dropout is drawn by the need it meets
+                    ints[COUNT.bought_ahead] += 1
+                else:
+                    self.drop_out(day, k)  # bought for its own sake: a transaction
             if not met:
                 st = self.purchase(day, st, used, k)
                 used = self.usable(day, st, birthday_month)
