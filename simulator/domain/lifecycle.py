@@ -64,10 +64,10 @@ FLAGS = (
 FLAG = bit_masks(FLAGS, width=8)
 ALIVE = np.uint8(FLAG["alive"])  # latent BG/NBD activity: an inactive shopper no longer buys
 EVER_BOUGHT = np.uint8(FLAG["ever_bought"])  # any purchase before or during the campaign
-OLD_MEMBER = np.uint8(FLAG["old_member"])  # member before the campaign's first day (never changes)
+OLD_MEMBER = np.uint8(FLAG["old_member"])  # member at the start of the old-member cut-off day
 BOUGHT_AS_MEMBER = np.uint8(FLAG["bought_as_member"])  # made a member purchase in the campaign
 BOUGHT_AS_NONMEMBER = np.uint8(FLAG["bought_as_nonmember"])  # made a non-member purchase in it
-JOINED = np.uint8(FLAG["joined"])  # enrolled during the campaign (a new member)
+JOINED = np.uint8(FLAG["joined"])  # enrolled during the calendar (new unless also OLD_MEMBER)
 MEMBER_BUYER = np.uint8(FLAG["member_buyer"])  # has made a member purchase (ever)
 
 # The tag word: a uint32 the kernel derives per shopper and day (see `tags`), one bit per audience
@@ -79,7 +79,7 @@ DERIVED_TAGS = (
     "buyers",  # has ever bought
     "campaign_buyers",  # has bought during this campaign
     "old_members",
-    "new_members",  # enrolled during this campaign
+    "new_members",  # enrolled during this campaign and not an old member (the cut-off)
     "all",  # every shopper
 )
 AUDIENCES: dict[str, int] = bit_masks(SEGMENTS + STATES + DERIVED_TAGS, width=32)
@@ -147,6 +147,6 @@ def tags(state, segments, flags, last_purchase, day, recent_days):
         t |= np.uint32(TAG_CAMPAIGN_BUYER)
     if flags & OLD_MEMBER:
         t |= np.uint32(TAG_OLD_MEMBER)
-    if flags & JOINED:
+    elif flags & JOINED:  # a build-up recruit is an old member after the cut-off
         t |= np.uint32(TAG_NEW_MEMBER)
     return t

@@ -51,6 +51,17 @@ NEED_COUNTERS = (
 )
 # GMV is paid (after member price, coupons and platform discounts); gmv_list at list price.
 FLOAT_FIXED = ("gmv_old_member", "gmv_new_member", "gmv_nonmember", "gmv_list")
+# Distinct buyers of each KPI window (`steps.count_window_buyer`), in the order of a window's
+# slots: shoppers whose first member purchase in the window it is (member buyers), of whom old
+# members at that purchase, and enrolled in the window; first non-member purchase; first purchase.
+WINDOW_BUYERS = (
+    "member_buyers",
+    "old_member_buyers",
+    "joined_buyers",
+    "non_member_buyers",
+    "buyers",
+)
+W_MEMBER, W_OLD_MEMBER, W_JOINED, W_NON_MEMBER, W_BUYER = range(len(WINDOW_BUYERS))
 
 # Column of each fixed counter, by name: COUNT.visits, AMOUNT.gmv_old_member, ... (named tuples of
 # ints, which the kernel reads as constants). The state counts are columns 0..6: COUNT.prospect + k.
@@ -66,6 +77,7 @@ class CounterBlocks(NamedTuple):
     contacts_by_touch: int
     redemptions_by_benefit: int
     grants_by_benefit: int
+    buyers_by_window: int  # window w's `WINDOW_BUYERS` start at + len(WINDOW_BUYERS) x w
     cost_by_benefit: int  # float row
     discount_by_benefit: int
     cost_by_channel: int
@@ -74,11 +86,22 @@ class CounterBlocks(NamedTuple):
 
 @dataclass(frozen=True)
 class Layout:
-    """Offsets of the variable blocks for a scenario's benefits, channels and touches."""
+    """Offsets of the variable blocks for a scenario's benefits, channels, touches, windows."""
 
     benefits: tuple[str, ...]
     channels: tuple[str, ...]
     touches: tuple[str, ...]
+    windows: tuple[str, ...] = ()  # KPI windows
+
+    @classmethod
+    def of(cls, scenario) -> Layout:
+        """The layout of a scenario's benefits, channels, touches (plan) and KPI windows."""
+        return cls(
+            tuple(scenario.benefits),
+            tuple(scenario.channels),
+            tuple(scenario.plan),
+            tuple(scenario.windows),
+        )
 
     # integer blocks
     @property
@@ -107,9 +130,14 @@ class Layout:
         return self.redemptions_by_benefit + len(self.benefits)
 
     @property
+    def buyers_by_window(self) -> int:
+        """Distinct buyers per KPI window (`WINDOW_BUYERS` for each window)."""
+        return self.grants_by_benefit + len(self.benefits)
+
+    @property
     def n_int(self) -> int:
         """Length of an integer row."""
-        return self.grants_by_benefit + len(self.benefits)
+        return self.buyers_by_window + len(WINDOW_BUYERS) * len(self.windows)
 
     # float blocks
     @property
@@ -169,6 +197,7 @@ class Layout:
             self.contacts_by_touch,
             self.redemptions_by_benefit,
             self.grants_by_benefit,
+            self.buyers_by_window,
             self.cost_by_benefit,
             self.discount_by_benefit,
             self.cost_by_channel,
@@ -193,6 +222,7 @@ class Layout:
             + [f"contacts_touch_{t}" for t in self.touches]
             + [f"redemptions_benefit_{b}" for b in self.benefits]
             + [f"grants_benefit_{b}" for b in self.benefits]
+            + [f"{kind}_window_{w}" for w in self.windows for kind in WINDOW_BUYERS]
         )
 
     def float_names(self) -> list[str]:

@@ -52,6 +52,7 @@ from simulator.engine.steps import (
     visit_mean,
     write_back,
 )
+from simulator.engine.window_buyers import count_window_buyer
 from simulator.engine.workers import CHUNK, n_chunks
 
 
@@ -146,6 +147,7 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
     month = plan.month[day]
     priced = plan.priced_online[day]  # price-family benefits: their terms need the traits
     by_birthday = plan.birthday_online[day]
+    windows = plan.window_of_day[day]  # KPI windows containing today (distinct buyers)
     visit_scale = plan.traffic[day] / params.conversion  # visit chance per unit of purchase rate
     # the buy chance of the last set of benefits without price terms: a pure function of the
     # set, reused by the next visitor with the same set rather than recomputed
@@ -250,6 +252,8 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                     )
                 if (flags & ALIVE) == 0:
                     break  # dropped out: no more orders
+            if windows != 0 and last_purchase == day:  # membership is the same for every order
+                count_window_buyer(shoppers, plan, counters, i, windows, state, flags, enrol_day)
             # 7. benefits granted on enrolment, usable from tomorrow
             if joined_today:
                 held = grant_on_enrolment(plan, counters, segments, held)

@@ -14,7 +14,7 @@ import mesa
 import numba as nb
 import numpy as np
 
-from simulator.domain.lifecycle import STATES
+from simulator.domain.lifecycle import ENROLLED, OLD_MEMBER, STATES
 from simulator.engine import rng
 from simulator.engine.counters import AMOUNT, COUNT, Layout
 from simulator.engine.eligible import CountedTouches, count_eligible
@@ -71,9 +71,7 @@ class PromotionModel(mesa.Model):
         self.params = resolve_params(scenario.population, Path(base_dir))._replace(
             seed=np.uint64(self.population_seed)
         )
-        self.layout = Layout(
-            tuple(scenario.benefits), tuple(scenario.channels), tuple(scenario.plan)
-        )
+        self.layout = Layout.of(scenario)
         lay = self.layout
         self.shoppers = allocate(n, int((self.plan.ch_cap_slot >= 0).sum()))
         if population is None:
@@ -133,6 +131,8 @@ class PromotionModel(mesa.Model):
         if d >= self.n_days:
             self.running = False
             return
+        if d == self.plan.old_member_cutoff and d > 0:
+            self._cut_off_old_members()
         seed = np.uint64(self.run_seed)
         touches = np.flatnonzero(self.plan.touch_on[d]).astype(np.int64)
         thresholds = self._thresholds(d, touches)  # before the bounds: it updates _eligible
@@ -173,6 +173,15 @@ class PromotionModel(mesa.Model):
         self.datacollector.collect(self)
         if d == self.n_days - 1:
             self.running = False
+
+    def _cut_off_old_members(self) -> None:
+        """Every member at the start of the cut-off day is an old member from now on.
+
+        (Members of day 0 are old from the draw, `population`.) The shoppers today's limited
+        touches may reach were counted yesterday, before the change of flag: counted again.
+        """
+        self.shoppers.flags[self.shoppers.state >= ENROLLED] |= OLD_MEMBER
+        self._pending_day = -1
 
     def _limited_touches(self, d: int) -> np.ndarray:
         """Touches sent on day d whose contacts a channel capacity or a budget can limit."""

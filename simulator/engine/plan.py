@@ -36,6 +36,9 @@ class Plan(NamedTuple):
     birthday_online: np.ndarray  # bool[D]: a birthday-month benefit is online
     awaited: np.ndarray  # uint32[D]: held offers that make a shopper wait (`awaited_offers`)
     touch_on: np.ndarray  # bool[D, T]
+    window_of_day: np.ndarray  # uint8[D]: bit w set when KPI window w contains the day
+    window_start: np.ndarray  # int64[W]: first day of KPI window w
+    old_member_cutoff: int  # day whose members (at its start) are old members from then on
     # benefits
     ben_states: np.ndarray  # uint32[B]: tag bits of the states that may use it
     ben_segments: np.ndarray  # uint32[B]: segment bits (any of); 0 = every shopper
@@ -99,6 +102,17 @@ MONTH_OF_DAY = np.array(
 )
 """Month (0..11) of each day of a 365-day year: a shopper's birthday is a keyed day of such a
 year, and a birthday gift is usable in its month (2001: not a leap year)."""
+
+
+def kpi_windows(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per day, the bits of the KPI windows containing it; per window, its first day."""
+    by_day = np.zeros(len(sc.days), np.uint8)
+    starts = np.zeros(len(sc.windows), np.int64)
+    for w, name in enumerate(sc.windows):
+        first, last = sc.window_range(name)
+        starts[w] = (first - sc.calendar.start).days
+        by_day[starts[w] : (last - sc.calendar.start).days + 1] |= np.uint8(1 << w)
+    return by_day, starts
 
 
 def phase_of_days(sc: Scenario) -> np.ndarray:
@@ -208,6 +222,8 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
     for t, touch in enumerate(touches):
         touch_on[:, t] = window_days(touch.when, sc)
 
+    window_of_day, window_start = kpi_windows(sc)
+
     def cap(c):
         return NO_CAPACITY if c.daily_capacity is None else int(round(c.daily_capacity * scale))
 
@@ -223,6 +239,9 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         != 0,
         awaited=awaited_offers(online, bits([worth_waiting(b) for b in benefits]), wait_days),
         touch_on=touch_on,
+        window_of_day=window_of_day,
+        window_start=window_start,
+        old_member_cutoff=(sc.cutoff - sc.calendar.start).days,
         ben_states=np.array([sum(state_bit(s) for s in b.states) for b in benefits], np.uint32),
         ben_segments=np.array([audience_mask(b.target.segments) for b in benefits], np.uint32),
         ben_delivery=np.array([DELIVERY[b.how_delivered] for b in benefits], np.int8),

@@ -21,7 +21,7 @@ import numpy as np
 
 from simulator.domain.layouts import LayoutError
 from simulator.domain.lifecycle import FLAGS, SEGMENTS
-from simulator.scenario.schema import MAX_BENEFITS
+from simulator.scenario.schema import MAX_BENEFITS, MAX_KPI_WINDOWS
 
 NEVER = -32000  # "long before the campaign" for int16 day fields
 DRAWN = None  # start value of a field that `population` draws per shopper
@@ -58,6 +58,13 @@ FIELDS = (
     ShopperField("stock", np.uint8, 0, "needs bought ahead, not yet met (need and anticipation)"),
     ShopperField("waiting", np.uint8, 0, "needs waiting for a held offer usable soon"),
     ShopperField("contacts", np.uint8, 0, "contacts per capped channel", per_capped_channel=True),
+    ShopperField(
+        "window_buys",
+        np.uint16,
+        0,
+        "per KPI window w: bit 2w bought as a member in it, bit 2w + 1 as a non-member",
+        2 * MAX_KPI_WINDOWS,
+    ),
 )
 for _field in FIELDS:
     _field.check()

@@ -19,9 +19,11 @@ from simulator.scenario.schema import (
     MAX_BENEFITS,
     MAX_CHANNELS,
     MAX_DAYS,
+    MAX_KPI_WINDOWS,
     Basket,
     Calendar,
     Dropout,
+    KpiWindow,
     Population,
     PurchaseRate,
     Scenario,
@@ -35,6 +37,7 @@ def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
     p: list[tuple[tuple, str]] = []
     p += _check_population(sc.population, base_dir)
     p += _check_calendar(sc.calendar)
+    p += _check_kpi_windows(sc.windows, sc.calendar)
     phases = {ph.name for ph in sc.calendar.phases}
     if len(sc.benefits) > MAX_BENEFITS:
         p.append((("benefits",), f"at most {MAX_BENEFITS} benefits, got {len(sc.benefits)}"))
@@ -281,6 +284,14 @@ def _check_calendar(cal: Calendar) -> list[tuple[tuple, str]]:
                     f"overlaps phase '{a.name}' ({a.start}..{a.end}); phases must not overlap",
                 )
             )
+    cutoff = cal.old_member_cutoff
+    if cutoff is not None and not cal.start <= cutoff <= cal.end:
+        p.append(
+            (
+                ("calendar", "old_member_cutoff"),
+                f"{cutoff} is outside the calendar {cal.start}..{cal.end}; expected a day of it",
+            )
+        )
     for d in cal.traffic_days:
         if d < cal.start or d > cal.end:
             p.append(
@@ -325,3 +336,43 @@ def _check_window(
                 (where, f"{w.start}..{w.end} lies outside the calendar {cal.start}..{cal.end}")
             )
     return p
+
+
+def _check_kpi_windows(windows: dict[str, KpiWindow], cal: Calendar) -> list[tuple[tuple, str]]:
+    """At most MAX_KPI_WINDOWS windows, each a range inside the calendar or contiguous phases."""
+    p: list[tuple[tuple, str]] = []
+    if len(windows) > MAX_KPI_WINDOWS:
+        p.append((("windows",), f"at most {MAX_KPI_WINDOWS} windows, got {len(windows)}"))
+    for name, w in windows.items():
+        where = ("windows", name)
+        ranged = w.start is not None or w.end is not None
+        if ranged == bool(w.phases):
+            expected = "expected either {start, end} or {phases: [...]}, not both or neither"
+            p.append((where, expected))
+        elif w.phases:
+            p += _check_window_phases(w.phases, where, cal)
+        else:
+            p += _check_window(Window(start=w.start, end=w.end), where, cal, set())
+    return p
+
+
+def _check_window_phases(names: list[str], where: tuple, cal: Calendar) -> list[tuple[tuple, str]]:
+    """The phases exist and, taken in date order, each starts the day after the previous ends."""
+    by_name = {ph.name: ph for ph in cal.phases}
+    unknown = [(k, n) for k, n in enumerate(names) if n not in by_name]
+    if unknown:
+        defined = ", ".join(sorted(by_name)) or "none"
+        return [
+            (where + ("phases", k), f"unknown phase '{n}'; defined: {defined}") for k, n in unknown
+        ]
+    chosen = sorted({n: by_name[n] for n in names}.values(), key=lambda ph: ph.start)
+    for a, b in zip(chosen, chosen[1:], strict=False):
+        if (b.start - a.end).days != 1:
+            return [
+                (
+                    where + ("phases",),
+                    f"phases must be contiguous: '{a.name}' ends {a.end} and '{b.name}' starts "
+                    f"{b.start}; expected a phase list without gaps (or a {{start, end}} range)",
+                )
+            ]
+    return []

@@ -21,6 +21,7 @@ from simulator.yamlfiles import Day, StrictModel
 MAX_BENEFITS = 32  # held benefits are bits of a uint32
 MAX_CHANNELS = 16
 MAX_DAYS = 3000  # days are int16 in the population arrays
+MAX_KPI_WINDOWS = 8  # each takes 2 bits of a shopper's uint16 `window_buys` (engine/shoppers.py)
 
 # Largest values, so that whatever a file holds the engine computes finite numbers; the reasons
 # are in docs/scenario.md ("Limits"). With at most 2e9 shoppers over 3000 days (6e12 shopper-
@@ -161,12 +162,18 @@ class Phase(StrictModel):
 
 
 class Calendar(StrictModel):
-    """Campaign days (inclusive), phases, and day-level traffic overrides."""
+    """Campaign days (inclusive), phases, day-level traffic overrides and the old-member cut-off.
+
+    old_member_cutoff: a member at the start of that day is an old member from then on (the
+    platform grades a sale by who was a member when its pre-sale opened; docs/model.md). Default
+    (`Scenario.cutoff`): the first day of the first phase with `presale: true`, else the first day.
+    """
 
     start: Day
     end: Day
     phases: list[Phase] = Field(default_factory=list)
     traffic_days: dict[Day, Factor] = Field(default_factory=dict)
+    old_member_cutoff: Day | None = None
 
 
 class Window(StrictModel):
@@ -180,6 +187,14 @@ class Window(StrictModel):
     start: Day | None = None
     end: Day | None = None
     weekdays: list[Weekday] = Field(default_factory=list)
+
+
+class KpiWindow(StrictModel):
+    """Days a KPI window covers: a date range (inclusive) or contiguous phases, not both."""
+
+    start: Day | None = None
+    end: Day | None = None
+    phases: list[str] = Field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- benefits
@@ -284,9 +299,26 @@ class Scenario(StrictModel):
     benefits: dict[Name, Benefit] = Field(default_factory=dict)
     channels: dict[Name, Channel] = Field(default_factory=dict)
     plan: dict[Name, Touch] = Field(default_factory=dict)
+    windows: dict[Name, KpiWindow] = Field(default_factory=dict)  # KPI windows, reported apart
 
     @property
     def days(self) -> list[date]:
         """Every calendar day, in order."""
         n = (self.calendar.end - self.calendar.start).days + 1
         return [self.calendar.start + timedelta(days=k) for k in range(n)]
+
+    @property
+    def cutoff(self) -> date:
+        """The old-member cut-off day: as stated, else the first pre-sale day, else the start."""
+        if self.calendar.old_member_cutoff is not None:
+            return self.calendar.old_member_cutoff
+        presale = [ph.start for ph in self.calendar.phases if ph.presale]
+        return min(presale) if presale else self.calendar.start
+
+    def window_range(self, name: str) -> tuple[date, date]:
+        """First and last day of a KPI window (its phases' span, or its range)."""
+        w = self.windows[name]
+        if not w.phases:
+            return w.start, w.end
+        phases = [ph for ph in self.calendar.phases if ph.name in w.phases]
+        return min(ph.start for ph in phases), max(ph.end for ph in phases)

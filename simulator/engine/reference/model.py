@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
+from simulator.domain.lifecycle import ENROLLED
 from simulator.engine import rng
 from simulator.engine.counters import Layout
 from simulator.engine.plan import NO_CAPACITY, compile_plan
@@ -58,9 +59,7 @@ class ReferenceModel(mesa.Model):
         n = int(shoppers or scenario.population.shoppers)
         self.plan = as_lists(compile_plan(scenario, scale=n / scenario.population.shoppers))
         self.params = as_lists(resolve_params(scenario.population, Path(base_dir)))
-        self.layout = Layout(
-            tuple(scenario.benefits), tuple(scenario.channels), tuple(scenario.plan)
-        )
+        self.layout = Layout.of(scenario)
         self.n_days = len(self.plan.traffic)
         self.n_contact_slots = sum(1 for c in scenario.channels.values() if c.frequency_cap)
         self.daily_int = np.zeros((self.n_days, self.layout.n_int), np.int64)
@@ -81,6 +80,9 @@ class ReferenceModel(mesa.Model):
         if d >= self.n_days:
             self.running = False
             return
+        if d == self.plan.old_member_cutoff:  # members now are old members from now on
+            for agent in self.shopper_agents:
+                agent.old_member = agent.old_member or agent.state >= ENROLLED
         seed = self.run_seed
         touches = [t for t, on in enumerate(self.plan.touch_on[d]) if on]
         k_contact = stream_key(seed, rng.CONTACT, d)

@@ -24,7 +24,16 @@ from simulator.domain.lifecycle import (
     TAG_OLD_MEMBER,
     TAG_RECENT_BUYER,
 )
-from simulator.engine.counters import AMOUNT, COUNT
+from simulator.engine.counters import (
+    AMOUNT,
+    COUNT,
+    W_BUYER,
+    W_JOINED,
+    W_MEMBER,
+    W_NON_MEMBER,
+    W_OLD_MEMBER,
+    WINDOW_BUYERS,
+)
 from simulator.engine.reference.numbers import (
     decay_factor,
     f32,
@@ -91,7 +100,7 @@ class ShopperAgent(ShopperState):
             t |= TAG_CAMPAIGN_BUYER
         if self.old_member:
             t |= TAG_OLD_MEMBER
-        if self.joined:
+        elif self.joined:  # a build-up recruit is an old member after the cut-off
             t |= TAG_NEW_MEMBER
         return t
 
@@ -325,6 +334,7 @@ class ShopperAgent(ShopperState):
         ints, floats = self.model.ints, self.model.floats
         basket = gamma(substream(day.basket, order), self.index, params.p) * self.basket_scale
         basket, paid = settle(self, used, basket, self.sensitivity)
+        self.count_window_buyer(day.d, st >= ENROLLED)
         floats[AMOUNT.gmv_list] += basket
         if not (self.bought_as_member or self.bought_as_nonmember):
             ints[COUNT.new_buyers] += 1
@@ -351,6 +361,29 @@ class ShopperAgent(ShopperState):
         # 6. the lifecycle moves on (a need's BG/NBD dropout is drawn by the caller)
         self.last_purchase = day.d
         return self.advance_lifecycle(st)
+
+    def count_window_buyer(self, d: int, member: bool) -> None:
+        """In each KPI window containing day d, the shopper's first member / non-member purchase.
+
+        Counted per window: a buyer at the first purchase of either kind; at the first member
+        purchase a member buyer, and an old-member buyer (old member now) or a joined buyer
+        (enrolled in the window); at the first non-member purchase a non-member buyer.
+        """
+        plan, lay, ints = self.model.plan, self.model.layout, self.model.ints
+        for w, start in enumerate(plan.window_start):
+            if not plan.window_of_day[d] >> w & 1:
+                continue
+            as_member, as_non_member = self.window_buys >> 2 * w & 1, self.window_buys >> 2 * w & 2
+            slot = lay.buyers_by_window + len(WINDOW_BUYERS) * w
+            ints[slot + W_BUYER] += not (as_member or as_non_member)
+            if member and not as_member:
+                ints[slot + W_MEMBER] += 1
+                ints[slot + W_OLD_MEMBER] += self.old_member
+                ints[slot + W_JOINED] += self.joined and self.enrol_day >= start
+                self.window_buys |= 1 << 2 * w
+            elif not member and not as_non_member:
+                ints[slot + W_NON_MEMBER] += 1
+                self.window_buys |= 2 << 2 * w
 
     def drop_out(self, day: Day, order: int) -> None:
         """BG/NBD dropout after a repeat purchase (MBG/NBD: after the first too)."""

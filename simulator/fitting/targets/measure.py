@@ -79,6 +79,6 @@ def extensive(t: TargetSpec) -> bool:
 
 def known_kpis(sc: Scenario) -> list[str]:
     """Every KPI name a target may use with this scenario."""
-    lay = Layout(tuple(sc.benefits), tuple(sc.channels), tuple(sc.plan))
+    lay = Layout.of(sc)
     names = kpi_names(sc) + list(TARGET_ONLY) + [REACH + t for t in sc.plan]
     return names + [n for n in lay.int_names() + lay.float_names() if n not in names]
