@@ -214,7 +214,7 @@ def test_keys_are_the_registry_in_order(k):
     assert list(k) == expand_names(LAYOUT.benefits, LAYOUT.channels)
     assert list(compute_kpis(RUN)) == expand_names(LAYOUT.benefits, LAYOUT.channels, baseline=False)
     names = kpi_names(scenario())
-    assert "final_churned" in names and names[-1] == "roi"
+    assert "final_churned" in names and names[-1] == "roi_to_date"
     assert [n for n in names if n.startswith("cost_benefit_")] == [
         f"cost_benefit_{b}" for b in scenario().benefits
     ]
@@ -271,6 +271,7 @@ def test_registry_metadata():
         "incremental_member_gmv",
         "incremental_profit",
         "roi",
+        "roi_to_date",
     }
     assert {k.name for k in REGISTRY if k.intensive} == {
         "member_gmv_penetration",
@@ -285,6 +286,7 @@ def test_registry_metadata():
         "order_cap_share",
         "redemption_rate_benefit_<benefit>",
         "roi",
+        "roi_to_date",
         "old_customer_share",
         "old_member_order_share",
     }
@@ -292,6 +294,8 @@ def test_registry_metadata():
 
 def test_find_resolves_per_name_kpis():
     assert find("gmv").name == "gmv"
+    assert find("window.peak_day.gmv").name == "gmv"  # a KPI window's KPI is its KPI's
+    assert find("window.sale.cost_benefit_coupon").name == "cost_benefit_<benefit>"
     assert find("cost_benefit_coupon").name == "cost_benefit_<benefit>"
     assert find("discount_benefit_coupon").name == "discount_benefit_<benefit>"
     assert find("redemption_rate_benefit_coupon").name == "redemption_rate_benefit_<benefit>"

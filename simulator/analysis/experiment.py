@@ -18,6 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from simulator.analysis.kpi_registry import find
+from simulator.analysis.kpi_spec import WINDOW
 from simulator.analysis.kpis import compute_kpis
 from simulator.analysis.stats import estimate, mean_ci
 from simulator.domain.lifecycle import JOINED, OLD_MEMBER, REPEAT
@@ -51,12 +52,20 @@ def check_comparable(scenarios: list[Scenario], names: list[str]) -> None:
                 f"{first.calendar.start}..{first.calendar.end}; KPIs over different calendars "
                 "are not comparable"
             )
+        for w in set(sc.windows) & set(first.windows):
+            if sc.window_range(w) != first.window_range(w):
+                raise ExperimentError(
+                    f"{name} and {names[0]} both name KPI window '{w}' but over different days "
+                    f"({sc.window_range(w)} vs {first.window_range(w)}); expected the same days "
+                    "or different names"
+                )
 
 
 def funnel_counts(run: RunResult) -> list[int]:
     """Non-members at the start, new members, their first purchases, new members now repeat."""
     joined = (run.final.flags & JOINED) > 0
-    non_members0 = int(np.count_nonzero((run.final.flags & OLD_MEMBER) == 0))
+    members0 = ((run.final.flags & OLD_MEMBER) > 0) & ~joined  # build-up recruits are old too
+    non_members0 = int(np.count_nonzero(~members0))
     return [
         non_members0,
         int(run.total("enrolments")),
@@ -201,7 +210,7 @@ def comparison_rows(results: list[Replicated]) -> list[dict]:
     base = results[0]
     rows = []
     for j, res in enumerate(results):
-        for kpi in (k for k in res.kpis[0] if find(k).compared):
+        for kpi in (k for k in res.kpis[0] if find(k).compared and not k.startswith(WINDOW)):
             values = res.values(kpi)
             if all(v is None for v in values):
                 continue
@@ -220,16 +229,27 @@ def increments(res: Replicated, ref: Replicated) -> dict[str, list[float]]:
     """Per replication: incremental GMV, cost, ROI and profit of `res` over `ref`.
 
     ROI is incremental GMV / incremental cost; replications whose incremental cost is zero have
-    none. Incremental profit is there when both scenarios state a margin.
+    none. Incremental profit is there when both scenarios state a margin. Then, for each KPI
+    window both have, window.<name>.incremental_gmv and .roi (cost booked on the window's days)
+    and .roi_to_date (cost from the calendar's start to the window's end).
     """
-    d_gmv = _paired(res.values("gmv"), ref.values("gmv"))
-    d_cost = _paired(res.values("cost"), ref.values("cost"))
-    roi = [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
+    d_gmv, d_cost, roi = _gain(res, ref, "", "cost")
     out = {"incremental_gmv": d_gmv, "incremental_cost": d_cost, "roi": roi}
     d_profit = _paired(res.values("profit"), ref.values("profit"))
     if d_profit:
         out["incremental_profit"] = d_profit
+    for w in (w for w in res.scenario.windows if w in ref.scenario.windows):
+        key = f"{WINDOW}{w}."
+        out[key + "incremental_gmv"], _, out[key + "roi"] = _gain(res, ref, key, "cost")
+        out[key + "roi_to_date"] = _gain(res, ref, key, "cost_to_date")[2]
     return out
+
+
+def _gain(res: Replicated, ref: Replicated, prefix: str, cost: str) -> tuple[list, list, list]:
+    """Per replication: GMV and `cost` differences of the prefixed KPIs, and their ratio."""
+    d_gmv = _paired(res.values(prefix + "gmv"), ref.values(prefix + "gmv"))
+    d_cost = _paired(res.values(prefix + cost), ref.values(prefix + cost))
+    return d_gmv, d_cost, [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
 
 
 def touch_marginal_rows(

@@ -37,6 +37,13 @@ MONEY_KPIS = (
         better="min",
     ),
     Kpi(
+        "cost_to_date",
+        "cost from the calendar's first day to the last day measured (= cost over the whole "
+        "calendar; in a window: what was spent up to its end, also before it)",
+        MONEY,
+        "sum",
+    ),
+    Kpi(
         "profit",
         "margin × gmv_list − discounts − cost, with the scenario's `margin` (gross margin at "
         "list price; `null` without it)",
@@ -137,10 +144,20 @@ MONEY_KPIS = (
     Kpi(
         "roi",
         "incremental_gmv / cost (the baseline has no cost, so this is incremental GMV per unit "
-        "of incremental cost)",
+        "of incremental cost); in a window, the cost booked on the window's days",
         "currency per currency of cost",
         "ratio",
         headline=True,
+        needs_baseline=True,
+        better="max",
+    ),
+    Kpi(
+        "roi_to_date",
+        "incremental_gmv / cost_to_date: the increment over the days measured per unit of "
+        "everything spent since the calendar's start (= roi over the whole calendar; the fair "
+        "ROI of a post-sale horizon or a peak day, whose GMV earlier spending bought)",
+        "currency per currency of cost",
+        "ratio",
         needs_baseline=True,
         better="max",
     ),

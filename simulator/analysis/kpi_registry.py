@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from simulator.analysis.kpi_money import MONEY_KPIS
-from simulator.analysis.kpi_spec import AGGREGATES, MONEY, SHARE, SHOPPERS, Kpi
+from simulator.analysis.kpi_spec import AGGREGATES, MONEY, SHARE, SHOPPERS, WINDOW, Kpi
 
 # Activity: GMV, members, buyers, orders, the daily ceiling, recruitment, final states
 ACTIVITY_KPIS = (
@@ -68,7 +68,7 @@ ACTIVITY_KPIS = (
     ),
     Kpi(
         "new_members",
-        "number of enrolments during the campaign (each shopper enrols at most once)",
+        "number of enrolments on the days measured (recruitment; each shopper enrols at most once)",
         SHOPPERS,
         "sum",
         headline=True,
@@ -77,7 +77,8 @@ ACTIVITY_KPIS = (
     ),
     Kpi(
         "new_member_first_purchase_rate",
-        "(new members who made a member purchase during the campaign) / new_members",
+        "(shoppers who enrolled on the days measured and made a member purchase on them) / "
+        "new_members",
         SHARE,
         "ratio",
         headline=True,
@@ -89,19 +90,20 @@ ACTIVITY_KPIS = (
     ),
     Kpi(
         "member_buyers",
-        "distinct shoppers with ≥ 1 member purchase during the campaign",
+        "distinct shoppers with ≥ 1 member purchase on the days measured",
         SHOPPERS,
         "sum",
     ),
     Kpi(
         "old_member_buyers",
-        "distinct old members with ≥ 1 purchase during the campaign",
+        "distinct shoppers whose first member purchase on the days measured was made as an old "
+        "member",
         SHOPPERS,
         "sum",
     ),
     Kpi(
         "non_member_buyers",
-        "distinct shoppers with ≥ 1 non-member purchase during the campaign",
+        "distinct shoppers with ≥ 1 non-member purchase on the days measured",
         SHOPPERS,
         "sum",
     ),
@@ -141,8 +143,8 @@ ACTIVITY_KPIS = (
     ),
     Kpi(
         "active_members",
-        "members whose state on the last day is first_purchase or repeat (bought as a member "
-        "and not yet dormant by recency)",
+        "members whose state at the end of the last day measured is first_purchase or repeat "
+        "(bought as a member and not yet dormant by recency)",
         SHOPPERS,
         "last_day",
         headline=True,
@@ -151,7 +153,7 @@ ACTIVITY_KPIS = (
     ),
     Kpi(
         "buyers",
-        "distinct shoppers with ≥ 1 purchase during the campaign",
+        "distinct shoppers with ≥ 1 purchase on the days measured",
         SHOPPERS,
         "sum",
         headline=True,
@@ -226,7 +228,7 @@ ACTIVITY_KPIS = (
     Kpi(
         "stock_left",
         "bought_ahead − needs_from_stock: orders bought ahead whose need falls after the "
-        "calendar (GMV moved into it from later days)",
+        "calendar (GMV moved into it from later days); over a window, the stock built up in it",
         "orders",
         "sum",
     ),
@@ -252,7 +254,7 @@ ACTIVITY_KPIS = (
     ),
     Kpi(
         "final_<state>",
-        "shoppers in that lifecycle state at the end of the last day",
+        "shoppers in that lifecycle state at the end of the last day measured",
         SHOPPERS,
         "last_day",
     ),
@@ -306,7 +308,12 @@ check_registry()
 
 
 def find(name: str) -> Kpi | None:
-    """The registry entry of a KPI key (cost_benefit_coupon -> cost_benefit_<benefit>)."""
+    """The registry entry of a KPI key (cost_benefit_coupon -> cost_benefit_<benefit>).
+
+    A window's KPI (window.<name>.<kpi>) is its KPI's entry.
+    """
+    if name.startswith(WINDOW) and name.count(".") >= 2:
+        name = name.split(".", 2)[2]
     if name in BY_NAME:
         return BY_NAME[name]
     for k in REGISTRY:

@@ -17,6 +17,7 @@ from simulator.domain.lifecycle import STATES
 # last_day: a count of shoppers at the end of the last day, grows with the number of shoppers;
 # ratio: a ratio of totals (a share, a rate, a mean per buyer), independent of the shoppers.
 AGGREGATES = ("sum", "last_day", "ratio")
+WINDOW = "window."  # a KPI window's KPIs are keyed window.<name>.<kpi> (`kpis.compute_kpis`)
 PLACEHOLDERS = ("benefit", "channel", "state")
 
 

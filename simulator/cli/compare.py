@@ -31,6 +31,7 @@ SHOWN = (
     "roi",
     "incremental_profit",
 )
+WINDOW_SHOWN = ("incremental_gmv", "roi", "roi_to_date")  # of each KPI window, vs the baseline
 
 
 def cmd_compare(args) -> int:
@@ -99,7 +100,7 @@ def _print_table(rows: list[dict], baseline: str) -> None:
     """The alternatives' `SHOWN` KPIs: mean, difference from the baseline and its 95% CI."""
     table = []
     for r in rows:
-        if r["kpi"] not in SHOWN or r["scenario"] == baseline:
+        if not _shown(r["kpi"]) or r["scenario"] == baseline:
             continue
         diff = r["diff"] if r["diff"] is not None else r["mean"]
         lo = r["diff_ci_low"] if r["diff"] is not None else r["ci_low"]
@@ -114,6 +115,12 @@ def _print_table(rows: list[dict], baseline: str) -> None:
             )
         )
     print_table(table, ("scenario", "kpi", "mean", "vs baseline", "95% CI"))
+
+
+def _shown(kpi: str) -> bool:
+    """A KPI of the terminal table: one of SHOWN, or a KPI window's of WINDOW_SHOWN."""
+    window, _, name = kpi.rpartition(".")
+    return kpi in SHOWN or (window.startswith("window.") and name in WINDOW_SHOWN)
 
 
 def add_parser(subparsers) -> None:

@@ -20,7 +20,7 @@ from simulator.formatting import table_number
 def cmd_run(args) -> int:
     """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
     from simulator.analysis.experiment import replicate, summarise
-    from simulator.analysis.kpis import HEADLINE, ceiling_warning
+    from simulator.analysis.kpis import HEADLINE, ceiling_warning, nested
     from simulator.analysis.run_warnings import run_warnings
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
@@ -47,13 +47,14 @@ def cmd_run(args) -> int:
     wall = time.perf_counter() - t0
     run, baseline = rep.first
     summary = summarise(rep)
+    means = {k: m for k, (m, _, _) in summary.items()}
     if args.reps == 1:
-        kpis = rep.kpis[0]
+        kpis = nested(rep.kpis[0])
     else:
-        kpis = {k: m for k, (m, _, _) in summary.items()}
+        kpis = nested(means)
         kpis["reps"] = args.reps
-        kpis["ci95"] = {k: [lo, hi] for k, (_, lo, hi) in summary.items()}
-        kpis["replications"] = {k: rep.values(k) for k in summary}
+        kpis["ci95"] = nested({k: [lo, hi] for k, (_, lo, hi) in summary.items()})
+        kpis["replications"] = nested({k: rep.values(k) for k in summary})
     warnings = undefined_segments(sc) + run_warnings(run)
     with atomic_dir(out, "run") as tmp:
         (tmp / "kpis.json").write_text(to_json(kpis))
@@ -100,8 +101,43 @@ def cmd_run(args) -> int:
                 if k in summary
             ]
             print_table(rows, ("kpi", "mean", "95% CI low", "95% CI high"))
+        if sc.windows:
+            _print_windows(rep.kpis[0] if args.reps == 1 else means, sc)
         print(f"written to {out}/")
     return 0
+
+
+def _print_windows(kpis: dict, sc) -> None:
+    """The headline KPIs of each KPI window (flat keys window.<name>.<kpi>), one row a window."""
+    rows = [
+        (name, f"{first:%m-%d}..{last:%m-%d}")
+        + tuple(table_number(kpis.get(f"window.{name}.{k}")) for k in WINDOW_COLUMNS)
+        for name, (first, last) in ((w, sc.window_range(w)) for w in sc.windows)
+    ]
+    print_table(rows, ("window", "days", *WINDOW_HEADERS))
+
+
+# the per-window table of `promosim run`: KPI keys and their short column headers
+WINDOW_COLUMNS = (
+    "gmv",
+    "incremental_gmv",
+    "cost",
+    "roi",
+    "roi_to_date",
+    "member_gmv_penetration",
+    "old_member_gmv_share",
+    "new_members",
+)
+WINDOW_HEADERS = (
+    "gmv",
+    "incr. gmv",
+    "cost",
+    "roi",
+    "roi to date",
+    "member pen.",
+    "old share",
+    "new members",
+)
 
 
 def add_parser(subparsers) -> None:

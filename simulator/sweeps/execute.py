@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.analysis.kpis import compute_kpis, incremental
+from simulator.analysis.kpis import compute_kpis, with_incremental
 from simulator.engine.plan import n_capped
 from simulator.engine.population import draw_population
 from simulator.engine.rng import replication_seed
@@ -84,7 +84,10 @@ def _draw(population_json: str, seed: int, n: int, capped: int, base_dir: str) -
 
 
 def simulate_baseline(arg: tuple) -> dict:
-    """GMV, member GMV and profit of the no-campaign run of one replication seed (same shoppers)."""
+    """GMV, member GMV and profit of the no-campaign run of one replication seed (same shoppers).
+
+    Over the whole calendar and each KPI window (window.<name>.gmv, ...).
+    """
     scenario, seed_k, population_seed, shoppers, base_dir = arg
     n = shoppers or scenario.population.shoppers
     # the points' shoppers (a run uses only the contact counters its channels need)
@@ -96,8 +99,10 @@ def simulate_baseline(arg: tuple) -> dict:
         population=_population(scenario, population_seed, n, base_dir),
         population_seed=population_seed,
     )
-    kpis = compute_kpis(run)
-    return {k: kpis[k] for k in ("gmv", "member_gmv", "profit")}
+    kpis = compute_kpis(run)  # of the whole calendar and of each KPI window
+    return {
+        k: v for k, v in kpis.items() if k.rsplit(".", 1)[-1] in ("gmv", "member_gmv", "profit")
+    }
 
 
 def evaluate_function(arg: tuple) -> list[dict]:
@@ -107,8 +112,11 @@ def evaluate_function(arg: tuple) -> list[dict]:
 
 
 def add_incremental(kpis: dict, base: dict) -> dict:
-    """A run's KPIs with the baseline's GMV and profit, increments and ROI (`kpis.incremental`)."""
-    return {**kpis, **incremental(kpis, base)}
+    """A run's KPIs with the baseline's GMV and profit, increments and ROI (`kpis.incremental`).
+
+    Over the whole calendar and each KPI window (`kpis.with_incremental`).
+    """
+    return with_incremental(kpis, base)
 
 
 def run_task(kind: str, key: str, fn: Callable, arg: tuple, threads: int | None) -> tuple:
