@@ -71,9 +71,13 @@ def test_run_writes_plots_and_prints_table(tmp_path):
     assert "member_gmv_penetration" in res.stdout and "roi" in res.stdout
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["incremental_gmv"] == pytest.approx(kpis["gmv"] - kpis["baseline_gmv"])
-    table = [line.split()[0] for line in res.stdout.splitlines()[3:-1]]
+    lines = res.stdout.splitlines()
+    windows = lines.index(next(x for x in lines if x.startswith("window ")))
+    table = [line.split()[0] for line in lines[3:windows]]
     assert table == [k for k in HEADLINE if k in kpis]
     assert table.index("incremental_profit") == table.index("incremental_gmv") + 1
+    # then one row a KPI window, in scenario order (the whole calendar's are the table above)
+    assert [line.split()[0] for line in lines[windows + 2 : -1]] == list(kpis["windows"])
     assert kpis["incremental_profit"] == pytest.approx(kpis["profit"] - kpis["baseline_profit"])
 
 
@@ -119,7 +123,14 @@ def test_compare_prints_incremental_profit_next_to_roi(tmp_path, capsys):
         for line in capsys.readouterr().out.splitlines()
         if line.startswith("deeper")
     ]
-    assert shown[-4:] == ["incremental_gmv", "incremental_cost", "roi", "incremental_profit"]
+    calendar = [kpi for kpi in shown if not kpi.startswith("window.")]
+    assert calendar[-4:] == ["incremental_gmv", "incremental_cost", "roi", "incremental_profit"]
+    # then each KPI window's incremental GMV and ROIs, after the whole calendar's
+    assert shown[len(calendar) :][:3] == [
+        "window.first_wave.incremental_gmv",
+        "window.first_wave.roi",
+        "window.first_wave.roi_to_date",
+    ]
     assert {"gmv", "discounts", "cost", "profit"} <= set(shown)
     rows = list(csv.DictReader((out / "comparison.csv").open()))
     inc = [r for r in rows if r["scenario"] == "deeper" and r["kpi"] == "incremental_profit"]

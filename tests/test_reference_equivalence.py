@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.domain.lifecycle import ALIVE
+from simulator.domain.lifecycle import ALIVE, JOINED, OLD_MEMBER
 from simulator.engine import rng
 from simulator.engine.model import PromotionModel
 from simulator.engine.population import draw_population
@@ -63,6 +63,12 @@ calendar:
   phases:
     - {name: a, start: 2021-10-01, end: 2021-10-31, traffic: 2.0}
     - {name: b, start: 2021-11-01, end: 2021-11-30, traffic: 5.0}
+  old_member_cutoff: 2021-10-15
+windows:
+  early: {start: 2021-10-01, end: 2021-10-20}
+  across: {start: 2021-10-10, end: 2021-11-05}
+  b: {phases: [b]}
+  every_day: {phases: [a, b]}
 benefits:
   lockin: {type: lockin_gift, offer: {gift_value: 12}, effects: {enrol: 2.0, reactivation: 0.3},
            grant_cost: 1.5}
@@ -169,9 +175,12 @@ def test_reference_matches_engine(path):
 
 
 def test_reference_matches_engine_on_every_feature(tmp_path):
-    """Every offer class and mechanic, frequency caps, budgets, reactivation, several orders a day.
+    """Every offer class and mechanic, frequency caps, budgets, reactivation, several orders a day,
+    KPI windows and an old-member cut-off inside the calendar.
 
-    The scenario is only a test if each feature happens in it: every benefit is used.
+    The scenario is only a test if each feature happens in it: every benefit is used, some
+    shopper who enrolled before the cut-off is an old member after it, and every window counts
+    buyers of each kind.
     """
     path = tmp_path / "features.yaml"
     path.write_text(FEATURES_YAML, encoding="utf-8")
@@ -185,6 +194,14 @@ def test_reference_matches_engine_on_every_feature(tmp_path):
     assert total[column["multi_order_days"][1]] > 0 and total[column["reactivations"][1]] > 0
     for moved in ("bought_ahead", "needs_from_stock", "needs_deferred", "deferred_orders"):
         assert total[column[moved][1]] > 0, f"no {moved}"
+    flags = engine.shoppers.flags
+    assert np.count_nonzero((flags & JOINED != 0) & (flags & OLD_MEMBER != 0)) > 0
+    silent = [
+        name
+        for name in engine.layout.int_names()
+        if "_window_" in name and total[column[name][1]] == 0
+    ]
+    assert not silent, f"never counted: {silent}"
 
 
 def test_scenarios_folder_is_not_empty():

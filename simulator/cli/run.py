@@ -16,6 +16,28 @@ from simulator.cli.common import (
 )
 from simulator.formatting import table_number
 
+# the per-window table of `promosim run`: KPI keys and their short column headers
+WINDOW_COLUMNS = (
+    "gmv",
+    "incremental_gmv",
+    "cost",
+    "roi",
+    "roi_to_date",
+    "member_gmv_penetration",
+    "old_member_gmv_share",
+    "new_members",
+)
+WINDOW_HEADERS = (
+    "gmv",
+    "incr. gmv",
+    "cost",
+    "roi",
+    "roi to date",
+    "member pen.",
+    "old share",
+    "new members",
+)
+
 
 def cmd_run(args) -> int:
     """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
@@ -115,29 +137,6 @@ def _print_windows(kpis: dict, sc) -> None:
         for name, (first, last) in ((w, sc.window_range(w)) for w in sc.windows)
     ]
     print_table(rows, ("window", "days", *WINDOW_HEADERS))
-
-
-# the per-window table of `promosim run`: KPI keys and their short column headers
-WINDOW_COLUMNS = (
-    "gmv",
-    "incremental_gmv",
-    "cost",
-    "roi",
-    "roi_to_date",
-    "member_gmv_penetration",
-    "old_member_gmv_share",
-    "new_members",
-)
-WINDOW_HEADERS = (
-    "gmv",
-    "incr. gmv",
-    "cost",
-    "roi",
-    "roi to date",
-    "member pen.",
-    "old share",
-    "new members",
-)
 
 
 def add_parser(subparsers) -> None:

@@ -61,12 +61,13 @@ WINDOW_BUYERS = (
     "non_member_buyers",
     "buyers",
 )
-W_MEMBER, W_OLD_MEMBER, W_JOINED, W_NON_MEMBER, W_BUYER = range(len(WINDOW_BUYERS))
 
 # Column of each fixed counter, by name: COUNT.visits, AMOUNT.gmv_old_member, ... (named tuples of
 # ints, which the kernel reads as constants). The state counts are columns 0..6: COUNT.prospect + k.
 COUNT = namedtuple("IntCounters", INT_FIXED)(*range(len(INT_FIXED)))
 AMOUNT = namedtuple("FloatCounters", FLOAT_FIXED)(*range(len(FLOAT_FIXED)))
+# slot of each kind in a window's block: WINDOW_BUYER.member_buyers, ...
+WINDOW_BUYER = namedtuple("WindowBuyers", WINDOW_BUYERS)(*range(len(WINDOW_BUYERS)))
 
 
 class CounterBlocks(NamedTuple):

@@ -10,14 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.domain.lifecycle import ENROLLED, JOINED, OLD_MEMBER
-from simulator.engine.counters import (
-    W_BUYER,
-    W_JOINED,
-    W_MEMBER,
-    W_NON_MEMBER,
-    W_OLD_MEMBER,
-    WINDOW_BUYERS,
-)
+from simulator.engine.counters import WINDOW_BUYER, WINDOW_BUYERS
 from simulator.engine.jit import hot_inline
 
 
@@ -39,16 +32,16 @@ def count_window_buyer(shoppers, plan, counters, i, windows, state, flags, enrol
         pair = (bought >> np.uint32(2 * w)) & np.uint32(3)
         slot = counters.blocks.buyers_by_window + len(WINDOW_BUYERS) * w
         if pair == 0:
-            counters.counts[slot + W_BUYER] += 1
+            counters.counts[slot + WINDOW_BUYER.buyers] += 1
         if member and (pair & np.uint32(1)) == 0:
-            counters.counts[slot + W_MEMBER] += 1
+            counters.counts[slot + WINDOW_BUYER.member_buyers] += 1
             if flags & OLD_MEMBER:
-                counters.counts[slot + W_OLD_MEMBER] += 1
+                counters.counts[slot + WINDOW_BUYER.old_member_buyers] += 1
             if flags & JOINED and enrol_day >= plan.window_start[w]:
-                counters.counts[slot + W_JOINED] += 1
+                counters.counts[slot + WINDOW_BUYER.joined_buyers] += 1
             bought |= np.uint32(1) << np.uint32(2 * w)
         elif not member and (pair & np.uint32(2)) == 0:
-            counters.counts[slot + W_NON_MEMBER] += 1
+            counters.counts[slot + WINDOW_BUYER.non_member_buyers] += 1
             bought |= np.uint32(2) << np.uint32(2 * w)
     if bought != seen:
         shoppers.window_buys[i] = np.uint16(bought)

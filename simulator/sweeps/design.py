@@ -250,13 +250,16 @@ class Gate:
 
 
 _GATE = re.compile(
-    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|>|<)\s*"
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*(>=|<=|==|>|<)\s*"
     r"([-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 )
 
 
 def parse_gate(text: str) -> Gate:
-    """Parse `KPI OP NUMBER` (OP one of >=, <=, >, <, ==); nothing else is accepted."""
+    """Parse `KPI OP NUMBER` (OP one of >=, <=, >, <, ==); nothing else is accepted.
+
+    KPI may be a KPI window's, window.<name>.<kpi>.
+    """
     m = _GATE.match(text)
     if not m:
         raise SweepError(

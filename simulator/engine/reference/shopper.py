@@ -24,16 +24,7 @@ from simulator.domain.lifecycle import (
     TAG_OLD_MEMBER,
     TAG_RECENT_BUYER,
 )
-from simulator.engine.counters import (
-    AMOUNT,
-    COUNT,
-    W_BUYER,
-    W_JOINED,
-    W_MEMBER,
-    W_NON_MEMBER,
-    W_OLD_MEMBER,
-    WINDOW_BUYERS,
-)
+from simulator.engine.counters import AMOUNT, COUNT, WINDOW_BUYER, WINDOW_BUYERS
 from simulator.engine.reference.numbers import (
     decay_factor,
     f32,
@@ -375,14 +366,14 @@ class ShopperAgent(ShopperState):
                 continue
             as_member, as_non_member = self.window_buys >> 2 * w & 1, self.window_buys >> 2 * w & 2
             slot = lay.buyers_by_window + len(WINDOW_BUYERS) * w
-            ints[slot + W_BUYER] += not (as_member or as_non_member)
+            ints[slot + WINDOW_BUYER.buyers] += not (as_member or as_non_member)
             if member and not as_member:
-                ints[slot + W_MEMBER] += 1
-                ints[slot + W_OLD_MEMBER] += self.old_member
-                ints[slot + W_JOINED] += self.joined and self.enrol_day >= start
+                ints[slot + WINDOW_BUYER.member_buyers] += 1
+                ints[slot + WINDOW_BUYER.old_member_buyers] += self.old_member
+                ints[slot + WINDOW_BUYER.joined_buyers] += self.joined and self.enrol_day >= start
                 self.window_buys |= 1 << 2 * w
             elif not member and not as_non_member:
-                ints[slot + W_NON_MEMBER] += 1
+                ints[slot + WINDOW_BUYER.non_member_buyers] += 1
                 self.window_buys |= 2 << 2 * w
 
     def drop_out(self, day: Day, order: int) -> None:
