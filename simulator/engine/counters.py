@@ -51,7 +51,7 @@ NEED_COUNTERS = (
 )
 # GMV is paid (after member price, coupons and platform discounts); gmv_list at list price.
 FLOAT_FIXED = ("gmv_old_member", "gmv_new_member", "gmv_nonmember", "gmv_list")
-# Distinct buyers of each KPI window (`steps.count_window_buyer`), in the order of a window's
+# Distinct buyers of each KPI window (`window_buyers`), in the order of a window's
 # slots: shoppers whose first member purchase in the window it is (member buyers), of whom old
 # members at that purchase, and enrolled in the window; first non-member purchase; first purchase.
 WINDOW_BUYERS = (
