@@ -2,9 +2,10 @@
 
 Every scenario in scenarios/ (plus a small scenario that switches on every feature the shipped ones
 may leave idle: per-grant costs, birthday gifts, frequency caps, budgets on cheap channels, store
-trials, heavy reactivation, days split into hours with timed touches excluding `ordered_today`) is run over its full calendar at 2,000 shoppers by both models on the
-same seed. Per-shopper state arrays must be identical after every day (floats bit for bit), integer
-counters identical, float counters within 1e-9 relative (summation order may differ).
+trials, heavy reactivation, days split into hours with timed touches excluding `ordered_today`)
+is run over its full calendar at 2,000 shoppers by both models on the same seed. Per-shopper state
+arrays must be identical after every day (floats bit for bit), integer counters identical, float
+counters within 1e-9 relative (summation order may differ).
 """
 
 from __future__ import annotations
@@ -113,9 +114,10 @@ plan:
   t7: {channel: push, benefit: winback, audience: [all]}
   t8: {channel: live, audience: [new_members, old_members, buyers]}
   t9: {channel: push, benefit: lockin, audience: [prospect, nonmember_buyer], when: {phases: [b]}}
-  t20: {channel: countdown, benefit: winback, audience: [buyers, prospect], exclude: [ordered_today],
-        when: {dates: [2021-11-11, 2021-11-12], hour: 20}}
-  t20_ordered: {channel: countdown, audience: [ordered_today], when: {dates: [2021-11-11], hour: 20}}
+  t20: {channel: countdown, benefit: winback, audience: [buyers, prospect],
+        exclude: [ordered_today], when: {dates: [2021-11-11, 2021-11-12], hour: 20}}
+  t20_ordered: {channel: countdown, audience: [ordered_today],
+                when: {dates: [2021-11-11], hour: 20}}
   t23: {channel: countdown, benefit: pct, audience: [members], exclude: [ordered_today],
         when: {dates: [2021-11-12], hour: 23}}
 """
