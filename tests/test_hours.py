@@ -89,17 +89,18 @@ def orders(model: PromotionModel, day: int) -> int:
 def countdown_log(data: dict, monkeypatch) -> tuple[set, set, ReferenceModel]:
     """Reference run: (shoppers the countdown contacted, shoppers who ordered before 20:00).
 
-    The reference shopper's contacts and orders are wrapped to note, on the peak day, whom the
-    countdown contacted and the first hour of the slot of each order.
+    The reference shopper's contacts and slot steps are wrapped to note, on the peak day, whom
+    the countdown contacted and who had ordered (last purchase today) after a slot before 20:00.
     """
     contacted: set[int] = set()
     ordered_before: set[int] = set()
-    purchase, receive = ShopperAgent.purchase, ShopperAgent.receive_contacts
+    visit, receive = ShopperAgent.visit, ShopperAgent.receive_contacts
 
-    def noted_purchase(self, day, slot, st, used, order):
-        if day.d == PEAK and slot.hour < 20:
-            ordered_before.add(self.index)
-        return purchase(self, day, slot, st, used, order)
+    def noted_visit(self, day, slot, st, contact_lift, first_channel):
+        out = visit(self, day, slot, st, contact_lift, first_channel)
+        if day.d == PEAK and slot.hour < 20 and self.last_purchase == PEAK:
+            ordered_before.add(self.index)  # an order in a slot before 20:00
+        return out
 
     def noted_contacts(self, day, slot, st):
         column = self.model.layout.contacts_by_touch  # the countdown is touch 0
@@ -109,7 +110,7 @@ def countdown_log(data: dict, monkeypatch) -> tuple[set, set, ReferenceModel]:
             contacted.add(self.index)
         return out
 
-    monkeypatch.setattr(ShopperAgent, "purchase", noted_purchase)
+    monkeypatch.setattr(ShopperAgent, "visit", noted_visit)
     monkeypatch.setattr(ShopperAgent, "receive_contacts", noted_contacts)
     model = ReferenceModel(validate_data(data), shoppers=3000)
     for _ in range(model.n_days):

@@ -247,7 +247,7 @@ def day_chunk(shoppers, plan, params, today, day_keys, counters, buffers, c):
                             joined_today = True
                             usable_today = as_member
                             count_enrolment(counters, first_channel)
-                # 5. orders, with the offers usable now: the need's and those offers and contacts add
+                # 5. orders with the offers usable now: the need's, and those the offers add
                 scale = np.float64(shoppers.basket_scale[i])
                 sensitivity = -1.0  # derived from its keyed draw when an offer needs it
                 n_orders, n_need = 0, 0
