@@ -157,10 +157,7 @@ class ShopperAgent(ShopperState):
 
     # --- the day
     def step_day(self, day: Day) -> None:
-        """One day of this shopper, in the kernel's documented order; counters go to the model.
-
-        Steps 2-7 slot by slot; the contact lift and first channel are of the contacts so far.
-        """
+        """One day in the kernel's order, steps 2-7 slot by slot; counters go to the model."""
         st = self.observed_state(day.d)  # 1. the label is stored: dormant stays dormant
         contact_lift, first_channel = 1.0, -1
         self.orders_so_far = 0  # today's, for the buyer-day counters
@@ -174,10 +171,7 @@ class ShopperAgent(ShopperState):
         self.state = st
 
     def receive_contacts(self, day: Day, slot: Slot, st: int) -> tuple[float, int]:
-        """The slot's touches in plan order; returns their contact lift and first channel (-1).
-
-        Audience tags are the shopper's as the slot starts (ordered today, on a later slot).
-        """
+        """The slot's touches in plan order (tags as the slot starts); their lift, first channel."""
         plan, lay = self.model.plan, self.model.layout
         ints, floats = self.model.ints, self.model.floats
         contact_lift = 1.0
@@ -234,8 +228,7 @@ class ShopperAgent(ShopperState):
     def visit(self, day: Day, slot: Slot, st: int, contact_lift: float, first_channel: int) -> int:
         """Visits, enrolment, orders and on-enrol grants; needs that waited; the new state.
 
-        In a slot of the day (`day` has the slot's draw keys); on-enrolment benefits are usable
-        from the next slot (normal day: tomorrow).
+        In a slot (`day` has its draw keys); on-enrolment grants are usable from the next slot.
         """
         plan, params, lay = self.model.plan, self.model.params, self.model.layout
         ints = self.model.ints
