@@ -44,10 +44,7 @@ from simulator.engine.steps import MAX_ORDERS
 
 @dataclass(frozen=True)
 class Day:
-    """What every shopper needs to know about one campaign day: calendar, touches and keys.
-
-    The draw keys (visit ... wait) are the day's; a slot's own are in its `Slot.draws`.
-    """
+    """One campaign day: calendar, touches and the day's keys (a slot's are in `Slot.draws`)."""
 
     d: int
     traffic: float
