@@ -2,9 +2,10 @@
 
 Every scenario in scenarios/ (plus a small scenario that switches on every feature the shipped ones
 may leave idle: per-grant costs, birthday gifts, frequency caps, budgets on cheap channels, store
-trials, heavy reactivation) is run over its full calendar at 2,000 shoppers by both models on the
-same seed. Per-shopper state arrays must be identical after every day (floats bit for bit), integer
-counters identical, float counters within 1e-9 relative (summation order may differ).
+trials, heavy reactivation, days split into hours with timed touches excluding `ordered_today`)
+is run over its full calendar at 2,000 shoppers by both models on the same seed. Per-shopper state
+arrays must be identical after every day (floats bit for bit), integer counters identical, float
+counters within 1e-9 relative (summation order may differ).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ calendar:
   phases:
     - {name: a, start: 2021-10-01, end: 2021-10-31, traffic: 2.0}
     - {name: b, start: 2021-11-01, end: 2021-11-30, traffic: 5.0}
+  hours: {days: [2021-11-11, 2021-11-12]}
   old_member_cutoff: 2021-10-15
 windows:
   early: {start: 2021-10-01, end: 2021-10-20}
@@ -105,6 +107,8 @@ channels:
          response_lift: 0.8}
   paid: {kind: paid_media, reach: [cart_favourite, fan], cost_per_contact: 0.4,
          daily_capacity: 1500, fatigue: 0.5, response_lift: 0.5}
+  countdown: {kind: push, cost_per_contact: 0.002, daily_capacity: 40000, fatigue: 0.2,
+              response_lift: 2.0, awareness: 0.8}
 plan:
   t1: {channel: live, benefit: lockin, audience: [fan, iron_fan], when: {weekdays: [tue, fri, sat]}}
   t2: {channel: paid, benefit: lockin, audience: [cart_favourite, fan], budget: 4000}
@@ -116,6 +120,12 @@ plan:
   t7: {channel: push, benefit: winback, audience: [all]}
   t8: {channel: live, audience: [new_members, old_members, buyers]}
   t9: {channel: push, benefit: lockin, audience: [prospect, nonmember_buyer], when: {phases: [b]}}
+  t20: {channel: countdown, benefit: winback, audience: [buyers, prospect],
+        exclude: [ordered_today], when: {dates: [2021-11-11, 2021-11-12], hour: 20}}
+  t20_ordered: {channel: countdown, audience: [ordered_today],
+                when: {dates: [2021-11-11], hour: 20}}
+  t23: {channel: countdown, benefit: pct, audience: [members], exclude: [ordered_today],
+        when: {dates: [2021-11-12], hour: 23}}
 """
 
 
@@ -202,6 +212,9 @@ def test_reference_matches_engine_on_every_feature(tmp_path):
         if "_window_" in name and total[column[name][1]] == 0
     ]
     assert not silent, f"never counted: {silent}"
+    # hours: the timed touches contacted shoppers, and some had ordered before 20:00
+    assert total[column["contacts_touch_t20"][1]] > 0 and total[column["contacts_touch_t23"][1]] > 0
+    assert total[column["contacts_touch_t20_ordered"][1]] > 0
 
 
 def test_scenarios_folder_is_not_empty():

@@ -81,6 +81,8 @@ DERIVED_TAGS = (
     "old_members",
     "new_members",  # enrolled during this campaign and not an old member (the cut-off)
     "all",  # every shopper
+    "ordered_today",  # has ordered today: before the touch's hour on an hourly day (never at a
+    # normal day's contacts, which come before the day's orders)
 )
 AUDIENCES: dict[str, int] = bit_masks(SEGMENTS + STATES + DERIVED_TAGS, width=32)
 SEGMENT_BITS = sum(AUDIENCES[name] for name in SEGMENTS)  # the tag bits that are segments
@@ -92,6 +94,7 @@ TAG_CAMPAIGN_BUYER = AUDIENCES["campaign_buyers"]
 TAG_OLD_MEMBER = AUDIENCES["old_members"]
 TAG_NEW_MEMBER = AUDIENCES["new_members"]
 TAG_ALL = AUDIENCES["all"]
+TAG_ORDERED_TODAY = AUDIENCES["ordered_today"]
 
 
 def state_bit(state: str) -> int:
@@ -149,4 +152,6 @@ def tags(state, segments, flags, last_purchase, day, recent_days):
         t |= np.uint32(TAG_OLD_MEMBER)
     elif flags & JOINED:  # a build-up recruit is an old member after the cut-off
         t |= np.uint32(TAG_NEW_MEMBER)
+    if last_purchase == day:
+        t |= np.uint32(TAG_ORDERED_TODAY)
     return t

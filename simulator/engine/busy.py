@@ -1,11 +1,11 @@
 """The busy-shopper filter: which shoppers of a chunk have anything to do today.
 
 A shopper is quiet when their recency label does not change, they do not visit without a
-contact, no need of theirs waits for an offer, and neither today's touches nor tomorrow's counted
-ones pass their cheap tests: the day step would then change and count nothing for them. Most
-shoppers are quiet on most days. The tests are branch-free loops over the chunk's slices that
-LLVM turns into SIMD code; measured 7x faster than the same tests in the day step's
-shopper-by-shopper loop.
+contact (in any slot of a day split into hours), no need of theirs waits for an offer, and
+neither today's touches nor tomorrow's counted ones pass their cheap tests: the day step would
+then change and count nothing for them. Most shoppers are quiet on most days. The tests are
+branch-free loops over the chunk's slices that LLVM turns into SIMD code; measured 7x faster
+than the same tests in the day step's shopper-by-shopper loop.
 """
 
 from __future__ import annotations
@@ -49,10 +49,25 @@ def visit_or_relabel(
         last_active = max(last_purchase[j], enrol_day[j])
         changes = relabelled(st, last_active, day, dormant_after, churn_after)
         is_busy[j] = (
-            changes
-            | (waiting[j] != 0)
-            | (((flags[j] & ALIVE) != 0) & (rng.uniform(visit_key, lo + j) < r * visit_scale))
+            changes | (waiting[j] != 0) | visits(flags[j], r, visit_key, lo + j, visit_scale)
         )
+
+
+@nb.njit(cache=True)
+def may_visit(state, rate, flags, lo, prospect_scale, visit_key, visit_scale, is_busy):
+    """is_busy[j] |= shopper lo + j visits without a contact in a later slot of an hourly day.
+
+    Chunk slices, as in `visit_or_relabel` (which tests the first slot and the label).
+    """
+    for j in range(len(state)):
+        r = rate[j] * (prospect_scale if state[j] == PROSPECT else 1.0)
+        is_busy[j] |= visits(flags[j], r, visit_key, lo + j, visit_scale)
+
+
+@hot_inline
+def visits(flags, rate, visit_key, i, visit_scale):
+    """Shopper i, latent-active, visits without a contact: the kernel's visit test at lift 1."""
+    return ((flags & ALIVE) != 0) & (rng.uniform(visit_key, i) < rate * visit_scale)
 
 
 @nb.njit(cache=True)
@@ -69,7 +84,11 @@ def may_contact(segments, lo, required, key, limit, is_busy):
 
 @hot_inline
 def busy_shoppers(shoppers, plan, params, today, lo, hi, visit_key, visit_scale, buffers):
-    """Put in buffers.busy[:m] the shoppers of lo..hi-1 with anything to do today; return m."""
+    """Put in buffers.busy[:m] the shoppers of lo..hi-1 with anything to do today; return m.
+
+    On an hourly day a shopper who would visit in any slot is busy: each slot's visit test with
+    its own key and share of the traffic (`kernel.slot_keys`).
+    """
     n = hi - lo
     is_busy = buffers.is_busy[:n]
     visit_or_relabel(
@@ -85,9 +104,20 @@ def busy_shoppers(shoppers, plan, params, today, lo, hi, visit_key, visit_scale,
         params.churn_after,
         params.prospect_scale,
         visit_key,
-        visit_scale,
+        visit_scale * today.slot_share[0],
         is_busy,
     )
+    for s in range(1, len(today.slot_share)):
+        may_visit(
+            shoppers.state[lo:hi],
+            shoppers.rate[lo:hi],
+            shoppers.flags[lo:hi],
+            lo,
+            params.prospect_scale,
+            rng.slot_key(visit_key, today.slot_hour[s]),
+            visit_scale * today.slot_share[s],
+            is_busy,
+        )
     segments = shoppers.segments[lo:hi]
     for k in range(len(today.touches)):
         touch = today.touches[k]

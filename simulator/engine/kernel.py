@@ -2,12 +2,15 @@
 
 Order of a shopper's day (docs/model.md explains each step; `steps` has their functions):
 1. observed label: a member idle for `dormant_after` days is dormant, for `churn_after` churned
-2. contacts: each of the day's touches, in plan order, reaches the shopper if the audience,
+Steps 2-7 run once per slot of the day: a day split into hours (`calendar.hours`) has a slot from
+00:00 and one from each later hour a touch is sent at; every other day is one slot with share 1.
+2. contacts: each of the slot's touches, in plan order, reaches the shopper if the audience,
    the channel's reach, the benefit's target and the frequency cap allow, and the shopper's keyed
    priority is under the touch's threshold (capacity and budget); cost, fatigue, response lift,
    benefit delivery and reactivation of a latent-inactive shopper
-3. visit: chance min(1, v) for v = rate x traffic x contact lift / conversion expected visits,
-   for latent-active shoppers
+3. visit: chance min(1, v) for v = rate x traffic x slot share x contact lift (of the contacts
+   so far today) / conversion expected visits, for latent-active shoppers; a later slot's
+   draws use keys of their own (`slot_keys`)
 4. enrolment of a visiting non-member: enrol_per_visit x product of (1 + enrol lift)
 5. orders: one with the purchase chance p of a visit, moved by the usable offers (`offers`,
    capped on the log-odds scale), plus, when v > 1, a Poisson number with mean p x (v - 1): no
@@ -15,7 +18,7 @@ Order of a shopper's day (docs/model.md explains each step; `steps` has their fu
    combination rules (coupon, price, platform discount, gifts, points), which count
    redemptions, discounts and costs
 6. after each repeat purchase: BG/NBD dropout with the shopper's p (an inactive shopper stops)
-7. benefits granted on enrolment (usable from the next day)
+7. benefits granted on enrolment (usable from the next slot: on a normal day, the next day)
 8. write-back of what changed, and the change of state in the day's counters
 
 Each chunk first picks its busy shoppers with branch-free SIMD loops (`busy.busy_shoppers`); the
@@ -61,9 +64,12 @@ class Today(NamedTuple):
 
     day: int
     seed: np.uint64  # run seed
-    touches: np.ndarray  # int64[k]: the touches sent today, in plan order
+    touches: np.ndarray  # int64[k]: the touches sent today, by slot, in plan order within one
     thresholds: np.ndarray  # int64[k]: their priority-bin thresholds (PRIORITY_BINS: no limit)
     priority_keys: np.ndarray  # uint64[k]: their contact-priority stream keys
+    slot_bounds: np.ndarray  # int64[S + 1]: slot s sends touches[slot_bounds[s]:slot_bounds[s + 1]]
+    slot_share: np.ndarray  # float64[S]: the slot's share of the day's traffic (one slot: 1)
+    slot_hour: np.ndarray  # int64[S]: the slot's first hour (its draws' keys: `slot_keys`)
     tomorrow: CountedTouches  # tomorrow's limited touches, counted on the way (`eligible`)
 
 
@@ -120,6 +126,31 @@ def draw_keys(seed, population_seed, day):
     )
 
 
+@hot_inline
+def slot_keys(keys, hour):
+    """The draw keys of the slot from `hour` of an hourly day (`rng.slot_key`).
+
+    The day's draws of a later slot (visits, enrolments, orders, baskets, dropouts, buying ahead,
+    waiting) use keys of their own (moving one touch's hour redraws only the slots it bounds);
+    the slot from 00:00, and so a normal day, keeps the day's keys. Per-touch and trait keys do
+    not depend on the slot.
+    """
+    return DrawKeys(
+        rng.slot_key(keys.visit, hour),
+        rng.slot_key(keys.enrol, hour),
+        rng.slot_key(keys.buy, hour),
+        rng.slot_key(keys.basket, hour),
+        rng.slot_key(keys.dropout, hour),
+        keys.reactivate,
+        keys.aware,
+        keys.birthday,
+        keys.dropout_p,
+        keys.sensitivity,
+        rng.slot_key(keys.ahead, hour),
+        rng.slot_key(keys.wait, hour),
+    )
+
+
 @hot
 def step_day(shoppers, plan, params, today, counters, buffers, first, step):
     """Advance one worker's chunks (first, first + step, ...) by one day.
@@ -135,7 +166,7 @@ def step_day(shoppers, plan, params, today, counters, buffers, first, step):
 
 
 @hot
-def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
+def day_chunk(shoppers, plan, params, today, day_keys, counters, buffers, c):
     """Chunk c of the shoppers through the day: the busy ones take the steps of the day.
 
     Compiled as a function of its own rather than inlined into `step_day` (one call per 8,192
@@ -154,7 +185,9 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
     cached, last_set, last_chance = False, np.uint32(0), 0.0
     lo = c * CHUNK
     hi = min(len(shoppers.state), lo + CHUNK)
-    n_busy = busy_shoppers(shoppers, plan, params, today, lo, hi, keys.visit, visit_scale, buffers)
+    n_busy = busy_shoppers(
+        shoppers, plan, params, today, lo, hi, day_keys.visit, visit_scale, buffers
+    )
     for j in range(n_busy):
         i = buffers.busy[j]
         segments = shoppers.segments[i]
@@ -167,96 +200,123 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
         state = observed_state(
             shoppers.state[i], last_active, day, params.dormant_after, params.churn_after
         )
-        # 2. contacts
-        contact_lift, first_channel, flags, held = receive_contacts(
-            shoppers, plan, params, today, keys, counters, i, state, flags, held
-        )
-        # 3. visit; a shopper whose wait for an offer is over buys what waited, visit or not
-        mean = visit_mean(shoppers, params, i, state, flags, visit_scale, contact_lift)
-        visit_u = rng.uniform(keys.visit, i)
         stock, waiting = shoppers.stock[i], shoppers.waiting[i]
-        waiting_now = waits(plan, day, held)
-        released = np.uint8(0) if waiting_now else waiting
-        if visit_u < mean or released > 0:
-            birthday_month = by_birthday and in_birthday_month(plan, keys, i, month)
-            since_enrol = day - enrol_day  # on-enrolment offers may be valid for some days
-            usable_today = usable(plan, online, held, state, segments, birthday_month, since_enrol)
-            # 4. enrolment: what the shopper could use now or as a member draws them in
-            joined_today = False
-            if visit_u < mean:
-                counters.counts[COUNT.visits] += 1
-                if state < ENROLLED:
-                    as_member = usable(
-                        plan, online, held, ENROLLED, segments, birthday_month, since_enrol
-                    )
-                    if enrols(plan, params, keys, i, usable_today | as_member):
-                        state = ENROLLED
-                        enrol_day = day
-                        flags |= JOINED
-                        joined_today = True
-                        usable_today = as_member
-                        count_enrolment(counters, first_channel)
-            # 5. orders, with the offers usable now: the need's and those offers and contacts add
-            scale = np.float64(shoppers.basket_scale[i])
-            sensitivity = -1.0  # derived from its keyed draw when an offer needs it
-            n_orders, n_need = 0, 0
-            if visit_u < mean:
-                by_terms = (usable_today & priced) != 0  # else the chance is the same for every
-                if by_terms or not cached or usable_today != last_set:  # shopper with this set
-                    if by_terms:
-                        sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
-                    expected = params.p * scale
-                    log_odds = purchase_log_odds(plan, params, usable_today, sensitivity, expected)
-                    chance = buy_chance(params, log_odds)
-                    if not by_terms:
-                        last_set, last_chance, cached = usable_today, chance, True
-                else:
-                    chance = last_chance
-                n_orders, n_need = orders_today(
-                    params, keys, counters, i, visit_u, chance, mean, contact_lift
-                )
-            if n_orders + released > 0 and sensitivity < 0.0:  # the offers' thresholds need it
-                sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
-            share = ahead_share(plan, params, usable_today) if n_orders > n_need else 0.0
-            # the needs that waited come first: the offer they waited for is usable now
-            for k in range(MAX_ORDERS, MAX_ORDERS + released):
-                shopper = (i, scale, sensitivity, state, flags)
-                state, flags, held = place_order(
-                    plan, params, keys, counters, shopper, k, usable_today, held
-                )
-                counters.counts[COUNT.deferred_orders] += 1
-                last_purchase = day
+        contact_lift, first_channel, ordered = 1.0, -1, 0  # of the contacts, orders so far today
+        for s in range(len(today.slot_share)):  # steps 2-7 once per slot (normal day: one)
+            keys = slot_keys(day_keys, today.slot_hour[s])  # the slot's draws
+            # 2. contacts
+            lift, channel, flags, held = receive_contacts(
+                shoppers,
+                plan,
+                params,
+                today,
+                keys,
+                counters,
+                i,
+                state,
+                flags,
+                held,
+                last_purchase,
+                today.slot_bounds[s],
+                today.slot_bounds[s + 1],
+            )
+            contact_lift *= lift
+            first_channel = channel if first_channel < 0 else first_channel
+            # 3. visit; a shopper whose wait for an offer is over buys what waited, visit or not
+            slot_scale = visit_scale * today.slot_share[s]
+            mean = visit_mean(shoppers, params, i, state, flags, slot_scale, contact_lift)
+            visit_u = rng.uniform(keys.visit, i)
+            waiting_now = waits(plan, day, held)
+            released = np.uint8(0) if waiting_now else waiting
+            if visit_u < mean or released > 0:
+                birthday_month = by_birthday and in_birthday_month(plan, keys, i, month)
+                since_enrol = day - enrol_day  # on-enrolment offers may be valid for some days
                 usable_today = usable(
                     plan, online, held, state, segments, birthday_month, since_enrol
                 )
-            waiting -= released
-            for k in range(n_orders):
-                if k < n_need:  # a need: a BG/NBD transaction, met from stock, deferred or bought
-                    flags = drop_out(params, keys, counters, i, flags, k)
-                    met, stock, waiting = meet_need(
-                        params, keys, counters, i, k, stock, waiting, waiting_now
+                # 4. enrolment: what the shopper could use now or as a member draws them in
+                joined_today = False
+                if visit_u < mean:
+                    counters.counts[COUNT.visits] += 1
+                    if state < ENROLLED:
+                        as_member = usable(
+                            plan, online, held, ENROLLED, segments, birthday_month, since_enrol
+                        )
+                        if enrols(plan, params, keys, i, usable_today | as_member):
+                            state = ENROLLED
+                            enrol_day = day
+                            flags |= JOINED
+                            joined_today = True
+                            usable_today = as_member
+                            count_enrolment(counters, first_channel)
+                # 5. orders with the offers usable now: the need's, and those the offers add
+                scale = np.float64(shoppers.basket_scale[i])
+                sensitivity = -1.0  # derived from its keyed draw when an offer needs it
+                n_orders, n_need = 0, 0
+                if visit_u < mean:
+                    by_terms = (usable_today & priced) != 0  # else the chance is the same for every
+                    if by_terms or not cached or usable_today != last_set:  # shopper with this set
+                        if by_terms:
+                            sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
+                        expected = params.p * scale
+                        log_odds = purchase_log_odds(
+                            plan, params, usable_today, sensitivity, expected
+                        )
+                        chance = buy_chance(params, log_odds)
+                        if not by_terms:
+                            last_set, last_chance, cached = usable_today, chance, True
+                    else:
+                        chance = last_chance
+                    n_orders, n_need = orders_today(
+                        params, keys, counters, i, visit_u, chance, mean, contact_lift, ordered
                     )
-                else:  # added by offers and contacts: perhaps bought ahead of a later need
-                    met = False
-                    ahead, stock = buy_ahead(keys, counters, i, k, share, stock)
-                    if not ahead:  # bought for its own sake: a BG/NBD transaction too
-                        flags = drop_out(params, keys, counters, i, flags, k)
-                if not met:
+                    ordered += n_orders
+                if n_orders + released > 0 and sensitivity < 0.0:  # the offers' thresholds need it
+                    sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
+                share = ahead_share(plan, params, usable_today) if n_orders > n_need else 0.0
+                # the needs that waited come first: the offer they waited for is usable now
+                slot_bought = released > 0  # an order placed in this slot (window buyers)
+                for k in range(MAX_ORDERS, MAX_ORDERS + released):
                     shopper = (i, scale, sensitivity, state, flags)
                     state, flags, held = place_order(
                         plan, params, keys, counters, shopper, k, usable_today, held
                     )
+                    counters.counts[COUNT.deferred_orders] += 1
                     last_purchase = day
                     usable_today = usable(
                         plan, online, held, state, segments, birthday_month, since_enrol
                     )
-                if (flags & ALIVE) == 0:
-                    break  # dropped out: no more orders
-            if windows != 0 and last_purchase == day:  # membership is the same for every order
-                count_window_buyer(shoppers, plan, counters, i, windows, state, flags, enrol_day)
-            # 7. benefits granted on enrolment, usable from tomorrow
-            if joined_today:
-                held = grant_on_enrolment(plan, counters, segments, held)
+                waiting -= released
+                for k in range(n_orders):
+                    if k < n_need:  # a need: a BG/NBD transaction, met, deferred or bought
+                        flags = drop_out(params, keys, counters, i, flags, k)
+                        met, stock, waiting = meet_need(
+                            params, keys, counters, i, k, stock, waiting, waiting_now
+                        )
+                    else:  # added by offers and contacts: perhaps bought ahead of a later need
+                        met = False
+                        ahead, stock = buy_ahead(keys, counters, i, k, share, stock)
+                        if not ahead:  # bought for its own sake: a BG/NBD transaction too
+                            flags = drop_out(params, keys, counters, i, flags, k)
+                    if not met:
+                        shopper = (i, scale, sensitivity, state, flags)
+                        state, flags, held = place_order(
+                            plan, params, keys, counters, shopper, k, usable_today, held
+                        )
+                        last_purchase = day
+                        slot_bought = True
+                        usable_today = usable(
+                            plan, online, held, state, segments, birthday_month, since_enrol
+                        )
+                    if (flags & ALIVE) == 0:
+                        break  # dropped out: no more orders
+                if windows != 0 and slot_bought:  # the same membership for every order of a slot
+                    count_window_buyer(
+                        shoppers, plan, counters, i, windows, state, flags, enrol_day
+                    )
+                # 7. benefits granted on enrolment, usable from the next slot (or tomorrow)
+                if joined_today:
+                    held = grant_on_enrolment(plan, counters, segments, held)
         # 8. write-back; tomorrow's limited touches count the shopper as they end the day
         needs = (stock, waiting)
         write_back(shoppers, counters, i, state, flags, held, last_purchase, enrol_day, needs)

@@ -19,7 +19,7 @@ from simulator.engine import rng
 from simulator.engine.counters import AMOUNT, COUNT, Layout
 from simulator.engine.eligible import CountedTouches, count_eligible
 from simulator.engine.kernel import Counters, Today, WorkerBuffers, step_day
-from simulator.engine.plan import NO_CAPACITY, compile_plan
+from simulator.engine.plan import NO_CAPACITY, compile_plan, day_slots
 from simulator.engine.population import initialise, resolve_params, state_counts
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.shoppers import Shoppers, allocate
@@ -136,18 +136,22 @@ class PromotionModel(mesa.Model):
         seed = np.uint64(self.run_seed)
         touches = np.flatnonzero(self.plan.touch_on[d]).astype(np.int64)
         thresholds = self._thresholds(d, touches)  # before the bounds: it updates _eligible
+        slots = day_slots(self.plan.t_hour[touches], self.plan.hour_cum)
         following = self._limited_touches(d + 1)
         tomorrow = CountedTouches(
             touches=following,
             keys=rng.touch_keys(seed, d + 1, following),
             bounds=np.array([self._bin_bound(t, d) for t in following], np.int64),
         )
-        today = Today(
+        today = Today(  # the touches by slot (the thresholds were shared out in plan order)
             day=d,
             seed=seed,
-            touches=touches,
-            thresholds=thresholds,
-            priority_keys=rng.touch_keys(seed, d, touches),
+            touches=touches[slots.order],
+            thresholds=thresholds[slots.order],
+            priority_keys=rng.touch_keys(seed, d, touches)[slots.order],
+            slot_bounds=slots.bounds,
+            slot_share=slots.share,
+            slot_hour=slots.hour,
             tomorrow=tomorrow,
         )
         hist = self._histograms(len(following))

@@ -15,7 +15,8 @@ import numpy as np
 from simulator.domain.benefits import BENEFIT_TYPES, DELIVERY, OFFER_CLASS
 from simulator.domain.channels import CHANNEL_KINDS
 from simulator.domain.lifecycle import SEGMENT_BITS, SEGMENTS, audience_mask, state_bit
-from simulator.scenario.schema import WEEKDAYS, Scenario, Window
+from simulator.scenario.schema import Scenario
+from simulator.scenario.windows import window_days
 
 NO_CAPACITY = -1  # channel without a daily capacity
 NO_CAP = 256  # frequency cap that the uint8 contact counters never reach
@@ -77,24 +78,41 @@ class Plan(NamedTuple):
     t_exclude: np.ndarray  # uint32[T]
     t_segments: np.ndarray  # uint32[T]: segment bits a shopper needs one of (0 = no such rule)
     t_budget: np.ndarray  # float64[T], inf = none
+    t_hour: np.ndarray  # int64[T]: hour sent on an hourly day (0 on every other day)
+    # hours of the day
+    hour_cum: np.ndarray  # float64[25]: share of an hourly day's traffic before each hour
 
 
-def window_days(w: Window, sc: Scenario) -> np.ndarray:
-    """Boolean mask over the calendar's days of a Window."""
-    days = sc.days
-    phases = {ph.name: ph for ph in sc.calendar.phases}
-    chosen = not (w.phases or w.dates or w.start)
-    mask = np.full(len(days), chosen)
-    for name in w.phases:
-        mask |= [phases[name].start <= d <= phases[name].end for d in days]
-    dates = set(w.dates)
-    mask |= [d in dates for d in days]
-    if w.start is not None and w.end is not None:
-        mask |= [w.start <= d <= w.end for d in days]
-    if w.weekdays:
-        allowed = {WEEKDAYS.index(x) for x in w.weekdays}
-        mask &= [d.weekday() in allowed for d in days]
-    return mask
+class Slots(NamedTuple):
+    """A day split at the hours of its touches: slot s runs from hour[s] to the next slot's."""
+
+    order: np.ndarray  # int64[k]: positions of the day's touches (plan order) in slot order
+    bounds: np.ndarray  # int64[S + 1]: slot s sends the touches order[bounds[s]:bounds[s + 1]]
+    share: np.ndarray  # float64[S]: the slot's share of the day's traffic
+    hour: np.ndarray  # int64[S]: the slot's first hour (the first slot's is 0)
+
+
+def day_slots(touch_hours: np.ndarray, hour_cum: np.ndarray) -> Slots:
+    """The slots of a day whose touches (in plan order) are sent at `touch_hours`.
+
+    Slots start at 0 and at each distinct later hour of a touch; touches of one hour keep plan
+    order. A day whose touches are all at 00:00 (every day not split into hours) is one slot
+    with share 1.
+    """
+    hours = np.asarray(touch_hours, np.int64)
+    firsts = np.unique(np.concatenate([np.zeros(1, np.int64), hours]))
+    order = np.argsort(hours, kind="stable").astype(np.int64)
+    bounds = np.append(np.searchsorted(hours[order], firsts), len(hours)).astype(np.int64)
+    ends = np.append(firsts[1:], len(hour_cum) - 1)
+    return Slots(order, bounds, hour_cum[ends] - hour_cum[firsts], firsts)
+
+
+def hour_cumulative(sc: Scenario) -> np.ndarray:
+    """Share of an hourly day's traffic before each hour 0..24 (exactly 0 and 1 at the ends)."""
+    profile = np.array(sc.calendar.hours.profile if sc.calendar.hours else [1.0] * 24)
+    cum = np.concatenate([[0.0], np.cumsum(profile) / profile.sum()])
+    cum[-1] = 1.0
+    return cum
 
 
 MONTH_OF_DAY = np.array(
@@ -291,4 +309,6 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         t_budget=np.array(
             [np.inf if t.budget is None else t.budget * scale for t in touches], np.float64
         ),
+        t_hour=np.array([t.when.hour for t in touches], np.int64),
+        hour_cum=hour_cumulative(sc),
     )

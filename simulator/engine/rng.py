@@ -26,6 +26,10 @@ BIRTHDAY = 8
 AWARE = 9  # a delivered offer is noticed; one substream per touch
 AHEAD = 10  # an order added by offers or contacts is bought ahead of need; substream per order
 WAIT = 11  # a need waits for a held offer usable soon; substream per order
+HOUR_SUBSTREAM = 1 << 32
+"""On an hourly day, the slot from hour h > 0 draws visits, enrolments, orders, baskets,
+dropouts, buying ahead and waiting from substream HOUR_SUBSTREAM + h of the day's streams
+(`slot_key`): far above the substreams those streams have already (orders, rejection attempts)."""
 # Population set-up (day is unused, 0)
 INIT_STATE = 20
 INIT_SEGMENT = 21  # one substream per segment
@@ -69,6 +73,16 @@ def stream_key(seed, decision, day):
 def substream(key, sub):
     """Key of sub-stream `sub` of a stream (a touch, a segment, a rejection attempt)."""
     return mix64(np.uint64(key) ^ ((np.uint64(sub) + np.uint64(1)) * _M2))
+
+
+@nb.njit(cache=True)
+def slot_key(key, hour):
+    """Key of a day's stream in the slot of an hourly day that starts at `hour`.
+
+    The slot from 00:00 keeps the day's key, so a normal day (one slot) draws as it always did,
+    and each later slot has keys of its own whatever the other slots are.
+    """
+    return key if hour == 0 else substream(key, HOUR_SUBSTREAM + hour)
 
 
 @nb.njit(cache=True)

@@ -43,8 +43,10 @@ MAX_ORDERS = 100  # orders of one shopper in a day; days that reach it are count
 
 # ----------------------------------------------------------------------------- 2. contacts
 @hot_inline
-def receive_contacts(shoppers, plan, params, today, keys, counters, i, state, flags, held):
-    """Each of today's touches, in plan order, that may reach shopper i contacts them.
+def receive_contacts(
+    shoppers, plan, params, today, keys, counters, i, state, flags, held, last_purchase, lo, hi
+):
+    """Each of today's touches lo..hi-1 (a slot's), in plan order, that may reach i contacts them.
 
     A touch reaches the shopper if they have one of the segments it requires, their keyed
     priority is under its threshold (capacity and budget), and the audience, channel reach,
@@ -53,15 +55,18 @@ def receive_contacts(shoppers, plan, params, today, keys, counters, i, state, fl
     by fatigue), hands over the touch's offer (held if noticed) and may reactivate a
     latent-inactive shopper.
 
+    The audience tags are the shopper's as the slot starts (last_purchase: today if they have
+    ordered in an earlier slot).
+
     Returns:
         (contact lift, first channel that made contact or -1, flags, held benefits).
     """
     segments = shoppers.segments[i]
     contact_lift = 1.0
     first_channel = -1
-    load = -1.0  # fatigue load, computed at the first contact of the day
+    load = -1.0  # fatigue load, computed at the slot's first contact
     tag_word = np.uint32(0)  # computed when first needed (never 0: TAG_ALL is set)
-    for k in range(len(today.touches)):
+    for k in range(lo, hi):
         touch = today.touches[k]
         required = plan.t_segments[touch]
         if required != 0 and (np.uint32(segments) & required) == 0:
@@ -71,7 +76,6 @@ def receive_contacts(shoppers, plan, params, today, keys, counters, i, state, fl
         if threshold < PRIORITY_BINS and rng.priority_bin(today.priority_keys[k], i) >= threshold:
             continue
         if tag_word == 0:
-            last_purchase = shoppers.last_purchase[i]
             tag_word = tags(state, segments, flags, last_purchase, today.day, params.recent_days)
         if not reachable(plan, shoppers, i, touch, state, segments, tag_word):
             continue
@@ -192,21 +196,22 @@ def orders_at(keys, i, visit_u, chance, mean):
 
 
 @hot_inline
-def orders_today(params, keys, counters, i, visit_u, chance, mean, contact_lift):
-    """A visitor's orders today, and how many of them the shopper's own need makes.
+def orders_today(params, keys, counters, i, visit_u, chance, mean, contact_lift, before):
+    """A visitor's orders in a slot of today, and how many of them the shopper's own need makes.
 
     The need: the orders at the purchase chance without any benefit and the visits without the
     contacts' lift (what the no-campaign day gives); the rest are added by offers and contacts.
-    Counted: a buyer-day, a day with several orders, a day whose orders reached MAX_ORDERS.
+    Counted: a buyer-day, a day with several orders (once a day: `before` is the shopper's
+    orders in earlier slots), a slot whose orders reached MAX_ORDERS.
     Returns (orders, need orders).
     """
     n, capped = orders_at(keys, i, visit_u, chance, mean)
     need, _ = orders_at(keys, i, visit_u, params.conversion, mean / contact_lift)
     if capped:
         counters.counts[COUNT.order_cap_days] += 1
-    if n > 0:
+    if n > 0 and before == 0:
         counters.counts[COUNT.buyer_days] += 1
-    if n > 1:
+    if n + before > 1 and before <= 1:
         counters.counts[COUNT.multi_order_days] += 1
     return n, min(need, n)
 

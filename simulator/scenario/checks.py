@@ -29,6 +29,7 @@ from simulator.scenario.schema import (
     Scenario,
     Window,
 )
+from simulator.scenario.windows import window_days
 from simulator.yamlfiles import pydantic_problem
 
 
@@ -38,6 +39,7 @@ def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
     p += _check_population(sc.population, base_dir)
     p += _check_calendar(sc.calendar)
     p += _check_kpi_windows(sc.windows, sc.calendar)
+    p += _check_hours(sc.calendar)
     phases = {ph.name for ph in sc.calendar.phases}
     if len(sc.benefits) > MAX_BENEFITS:
         p.append((("benefits",), f"at most {MAX_BENEFITS} benefits, got {len(sc.benefits)}"))
@@ -114,8 +116,53 @@ def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
                     "no budget, or a channel with a cost per contact",
                 )
             )
-        p += _check_window(t.when, where + ("when",), sc.calendar, phases)
+        window = _check_window(t.when, where + ("when",), sc.calendar, phases)
+        p += window or _check_touch_hour(sc, t, where + ("when", "hour"))
     return p
+
+
+def _check_hours(cal: Calendar) -> list[tuple[tuple, str]]:
+    """Hourly days lie in the calendar, each named once; the traffic profile is not all zero."""
+    if cal.hours is None:
+        return []
+    p: list[tuple[tuple, str]] = []
+    seen = set()
+    for k, d in enumerate(cal.hours.days):
+        where = ("calendar", "hours", "days", k)
+        if d < cal.start or d > cal.end:
+            p.append((where, f"{d} is outside the calendar {cal.start}..{cal.end}"))
+        elif d in seen:
+            p.append((where, f"{d} is listed twice; expected each hourly day once"))
+        seen.add(d)
+    if sum(cal.hours.profile) <= 0:
+        p.append(
+            (
+                ("calendar", "hours", "profile"),
+                "every hour has weight 0; expected the day's traffic by hour (24 weights, "
+                "at least one positive)",
+            )
+        )
+    return p
+
+
+def _check_touch_hour(sc: Scenario, t, where: tuple) -> list[tuple[tuple, str]]:
+    """A touch timed after 00:00 is sent on hourly days only (other days have no hours)."""
+    if t.when.hour == 0:
+        return []
+    hourly = set(sc.calendar.hours.days) if sc.calendar.hours else set()
+    days = [d for d, on in zip(sc.days, window_days(t.when, sc), strict=True) if on]
+    other = [d for d in days if d not in hourly]
+    if not other:
+        return []
+    more = f" and {len(other) - 1} more day(s)" if len(other) > 1 else ""
+    return [
+        (
+            where,
+            f"hour {t.when.hour} needs days split into hours, but the touch is also sent on "
+            f"{other[0]}{more}, which calendar.hours.days does not list; expected hour 0, "
+            "or those days in calendar.hours.days",
+        )
+    ]
 
 
 def _check_offer(b, where: tuple) -> list[tuple[tuple, str]]:

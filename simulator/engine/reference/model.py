@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,10 +14,10 @@ import numpy as np
 from simulator.domain.lifecycle import ENROLLED
 from simulator.engine import rng
 from simulator.engine.counters import Layout
-from simulator.engine.plan import NO_CAPACITY, compile_plan
+from simulator.engine.plan import NO_CAPACITY, Slots, compile_plan, day_slots
 from simulator.engine.population import resolve_params
-from simulator.engine.reference.numbers import priority_bin, stream_key, substream
-from simulator.engine.reference.shopper import Day, ShopperAgent
+from simulator.engine.reference.numbers import priority_bin, slot_key, stream_key, substream
+from simulator.engine.reference.shopper import Day, ShopperAgent, Slot
 from simulator.engine.reference.shopper_state import initial_draw_keys
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.shoppers import FIELDS, ShopperField, Shoppers, shape
@@ -89,16 +90,19 @@ class ReferenceModel(mesa.Model):
         k_react = stream_key(seed, rng.REACTIVATE, d)
         k_aware = stream_key(seed, rng.AWARE, d)
         priority_keys = [substream(k_contact, t) for t in touches]
+        threshold = self.thresholds(d, touches, priority_keys)  # shared out in plan order
+        slots = day_slots([self.plan.t_hour[t] for t in touches], np.array(self.plan.hour_cum))
+        order = slots.order.tolist()  # the touches by slot
         day = Day(
             d=d,
             traffic=self.plan.traffic[d],
             online=self.plan.online[d],
             month=self.plan.month[d],
-            touches=touches,
-            threshold=self.thresholds(d, touches, priority_keys),
-            priority_keys=priority_keys,
-            react_keys=[substream(k_react, t) for t in touches],
-            aware_keys=[substream(k_aware, t) for t in touches],
+            touches=[touches[k] for k in order],
+            threshold=[threshold[k] for k in order],
+            priority_keys=[priority_keys[k] for k in order],
+            react_keys=[substream(k_react, touches[k]) for k in order],
+            aware_keys=[substream(k_aware, touches[k]) for k in order],
             visit=stream_key(seed, rng.VISIT, d),
             enrol=stream_key(seed, rng.ENROL, d),
             buy=stream_key(seed, rng.BUY, d),
@@ -107,6 +111,7 @@ class ReferenceModel(mesa.Model):
             ahead=stream_key(seed, rng.AHEAD, d),
             wait=stream_key(seed, rng.WAIT, d),
         )
+        day = replace(day, slots=self.slots(day, slots))
         self.ints = [0] * self.layout.n_int
         self.floats = [0.0] * self.layout.n_float
         for agent in self.shopper_agents:
@@ -115,6 +120,17 @@ class ReferenceModel(mesa.Model):
         self.daily_float[d] = self.floats
         if d == self.n_days - 1:
             self.running = False
+
+    @staticmethod
+    def slots(day: Day, slots: Slots) -> list[Slot]:
+        """The day's slots, each with its draw keys: the day's, or a later slot's own."""
+        out = []
+        for s, hour in enumerate(slots.hour.tolist()):
+            keys = ("visit", "enrol", "buy", "basket", "dropout", "ahead", "wait")
+            draws = replace(day, **{k: slot_key(getattr(day, k), hour) for k in keys})
+            touches = range(int(slots.bounds[s]), int(slots.bounds[s + 1]))
+            out.append(Slot(hour, touches, float(slots.share[s]), draws))
+        return out
 
     def thresholds(self, d: int, touches: list[int], priority_keys: list[np.uint64]) -> list[int]:
         """Priority-bin threshold per touch today, so contacts stay within capacity and budget.

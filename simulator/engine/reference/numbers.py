@@ -26,6 +26,11 @@ def substream(key: np.uint64, sub: int) -> np.uint64:
     return np.uint64(rng.substream(key, sub))
 
 
+def slot_key(key: np.uint64, hour: int) -> np.uint64:
+    """Key of a day's stream in the slot of an hourly day from `hour` (the day's own at 0)."""
+    return np.uint64(rng.slot_key(key, hour))
+
+
 def uniform(key: np.uint64, shopper: int) -> float:
     """The shopper's uniform in [0, 1) in stream `key`."""
     return rng.uniform(key, shopper)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from simulator.domain.lifecycle import (
     TAG_MEMBER,
     TAG_NEW_MEMBER,
     TAG_OLD_MEMBER,
+    TAG_ORDERED_TODAY,
     TAG_RECENT_BUYER,
 )
 from simulator.engine.counters import AMOUNT, COUNT, WINDOW_BUYER, WINDOW_BUYERS
@@ -43,13 +44,13 @@ from simulator.engine.steps import MAX_ORDERS
 
 @dataclass(frozen=True)
 class Day:
-    """What every shopper needs to know about one campaign day: calendar, touches and keys."""
+    """One campaign day: calendar, touches and the day's keys (a slot's are in `Slot.draws`)."""
 
     d: int
     traffic: float
     online: int  # bits of the benefits online today
     month: int  # 0..11
-    touches: list[int]  # the touches sent today, in plan order
+    touches: list[int]  # the touches sent today, by slot, in plan order within a slot
     threshold: list[int]  # their priority-bin thresholds (PRIORITY_BINS = no limit)
     priority_keys: list[np.uint64]  # their contact-priority stream keys
     react_keys: list[np.uint64]  # their reactivation stream keys
@@ -61,6 +62,17 @@ class Day:
     dropout: np.uint64
     ahead: np.uint64
     wait: np.uint64
+    slots: list[Slot] = field(default_factory=list)  # in order of their first hour
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A slot of the day (a normal day is one): its touches, traffic share and draw keys."""
+
+    hour: int  # the slot's first hour (0 for the first)
+    touches: range  # positions in Day.touches of the touches sent at that hour
+    share: float  # the slot's share of the day's traffic (1 for a normal day)
+    draws: Day  # the day with the slot's draw keys (`rng.slot_key`): the day itself from 00:00
 
 
 class ShopperAgent(ShopperState):
@@ -93,6 +105,8 @@ class ShopperAgent(ShopperState):
             t |= TAG_OLD_MEMBER
         elif self.joined:  # a build-up recruit is an old member after the cut-off
             t |= TAG_NEW_MEMBER
+        if self.last_purchase == d:  # ordered in an earlier slot of the day
+            t |= TAG_ORDERED_TODAY
         return t
 
     def targeted_by(self, b: int, st: int) -> bool:
@@ -140,23 +154,29 @@ class ShopperAgent(ShopperState):
 
     # --- the day
     def step_day(self, day: Day) -> None:
-        """One day of this shopper, in the kernel's documented order; counters go to the model."""
+        """One day in the kernel's order, steps 2-7 slot by slot; counters go to the model."""
         st = self.observed_state(day.d)  # 1. the label is stored: dormant stays dormant
-        contact_lift, first_channel = self.receive_contacts(day, st)  # 2.
-        if self.alive or self.waiting:
-            st = self.visit(day, st, contact_lift, first_channel)  # 3.-7.
+        contact_lift, first_channel = 1.0, -1
+        self.orders_so_far = 0  # today's, for the buyer-day counters
+        for slot in day.slots:
+            lift, channel = self.receive_contacts(slot.draws, slot, st)  # 2.
+            contact_lift *= lift
+            first_channel = channel if first_channel < 0 else first_channel
+            if self.alive or self.waiting:
+                st = self.visit(slot.draws, slot, st, contact_lift, first_channel)  # 3.-7.
         self.model.ints[COUNT.prospect + st] += 1  # the state counts come first
         self.state = st
 
-    def receive_contacts(self, day: Day, st: int) -> tuple[float, int]:
-        """Today's touches in plan order; returns the contact lift and the first channel (-1)."""
+    def receive_contacts(self, day: Day, slot: Slot, st: int) -> tuple[float, int]:
+        """The slot's touches in plan order (tags as the slot starts); their lift, first channel."""
         plan, lay = self.model.plan, self.model.layout
         ints, floats = self.model.ints, self.model.floats
         contact_lift = 1.0
         first_channel = -1
         load = None  # fatigue load: decayed from the last contact day at the first contact today
-        tags = self.tag_word(st, day.d) if day.touches else 0
-        for k, t in enumerate(day.touches):
+        tags = self.tag_word(st, day.d) if slot.touches else 0
+        for k in slot.touches:
+            t = day.touches[k]
             if not self.reachable(t, st, tags):
                 continue
             limit = day.threshold[k]
@@ -202,13 +222,16 @@ class ShopperAgent(ShopperState):
         self.model.ints[lay.grants_by_benefit + b] += 1
         self.model.floats[lay.cost_by_benefit + b] += self.model.plan.ben_grant_cost[b]
 
-    def visit(self, day: Day, st: int, contact_lift: float, first_channel: int) -> int:
-        """Visits, enrolment, orders and on-enrol grants; needs that waited; the new state."""
+    def visit(self, day: Day, slot: Slot, st: int, contact_lift: float, first_channel: int) -> int:
+        """Visits, enrolment, orders and on-enrol grants; needs that waited; the new state.
+
+        In a slot (`day` has its draw keys); on-enrolment grants are usable from the next slot.
+        """
         plan, params, lay = self.model.plan, self.model.params, self.model.layout
         ints = self.model.ints
         i = self.index
         rate = self.rate * (params.prospect_scale if st == PROSPECT else 1.0)
-        mean = rate * (day.traffic / params.conversion) * contact_lift  # expected visits
+        mean = rate * (day.traffic / params.conversion * slot.share) * contact_lift  # visits
         if not self.alive:
             mean = 0.0
         visit_u = uniform(day.visit, i)
@@ -247,8 +270,10 @@ class ShopperAgent(ShopperState):
             need, _ = self.orders_at(day, visit_u, params.conversion, mean / contact_lift)
             n_need = min(need, n_orders)
             ints[COUNT.order_cap_days] += capped
-            ints[COUNT.buyer_days] += n_orders > 0
-            ints[COUNT.multi_order_days] += n_orders > 1
+            before = self.orders_so_far  # a buyer-day is counted once, however many slots
+            ints[COUNT.buyer_days] += n_orders > 0 and before == 0
+            ints[COUNT.multi_order_days] += n_orders + before > 1 and before <= 1
+            self.orders_so_far += n_orders
         for k in range(MAX_ORDERS, MAX_ORDERS + released):  # the needs that waited, first
             st = self.purchase(day, st, used, k)
             ints[COUNT.deferred_orders] += 1
@@ -272,7 +297,7 @@ class ShopperAgent(ShopperState):
                 used = self.usable(day, st, birthday_month)
             if not self.alive:
                 break
-        # 7. benefits granted on enrolment, usable from tomorrow
+        # 7. benefits granted on enrolment, usable from the next slot
         if joined_today:
             for b in range(len(plan.ben_states)):
                 if plan.ben_delivery[b] == ON_ENROL and self.targeted_by(b, ENROLLED):
