@@ -6,6 +6,8 @@ Order of a shopper's day (docs/model.md explains each step; `steps` has their fu
    the channel's reach, the benefit's target and the frequency cap allow, and the shopper's keyed
    priority is under the touch's threshold (capacity and budget); cost, fatigue, response lift,
    benefit delivery and reactivation of a latent-inactive shopper
+   then, on a final-payment day, the balance of the shopper's pre-sale deposits is paid (one
+   order) or forfeited (`presale`), whether or not they visit
 3. visit: chance min(1, v) for v = rate x traffic x contact lift / conversion expected visits,
    for latent-active shoppers
 4. enrolment of a visiting non-member: enrol_per_visit x product of (1 + enrol lift)
@@ -13,7 +15,8 @@ Order of a shopper's day (docs/model.md explains each step; `steps` has their fu
    capped on the log-odds scale), plus, when v > 1, a Poisson number with mean p x (v - 1): no
    ceiling, orders follow rate x traffic x lifts; each basket Gamma(p) x scale, settled by the
    combination rules (coupon, price, platform discount, gifts, points), which count
-   redemptions, discounts and costs
+   redemptions, discounts and costs; on a pre-sale day an order may be a deposit instead
+   (`presale`: the basket is locked until the final payment, no GMV yet)
 6. after each repeat purchase: BG/NBD dropout with the shopper's p (an inactive shopper stops)
 7. benefits granted on enrolment (usable from the next day)
 8. write-back of what changed, and the change of state in the day's counters
@@ -39,6 +42,7 @@ from simulator.engine.eligible import CountedTouches, add_eligible
 from simulator.engine.jit import hot, hot_inline
 from simulator.engine.needs import ahead_share, buy_ahead, meet_need, waits
 from simulator.engine.offers import buy_chance, price_sensitivity, purchase_log_odds
+from simulator.engine.presale import is_deposit, place_deposit, settle_balance
 from simulator.engine.steps import (
     MAX_ORDERS,
     count_enrolment,
@@ -98,6 +102,8 @@ class DrawKeys(NamedTuple):
     sensitivity: np.uint64  # price sensitivity, derived when the shopper may use an offer
     ahead: np.uint64  # an added order is bought ahead of need; one substream per order
     wait: np.uint64  # a need waits for a held offer; one substream per order
+    presale: np.uint64  # an order is a pre-sale deposit; one substream per order
+    payment: np.uint64  # a pre-sale balance is paid
 
 
 @hot_inline
@@ -117,6 +123,8 @@ def draw_keys(seed, population_seed, day):
         rng.stream_key(population_seed, rng.INIT_SENSITIVITY, 0),
         rng.stream_key(seed, rng.AHEAD, day),
         rng.stream_key(seed, rng.WAIT, day),
+        rng.stream_key(seed, rng.PRESALE, day),
+        rng.stream_key(seed, rng.PAYMENT, day),
     )
 
 
@@ -148,6 +156,7 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
     priced = plan.priced_online[day]  # price-family benefits: their terms need the traits
     by_birthday = plan.birthday_online[day]
     windows = plan.window_of_day[day]  # KPI windows containing today (distinct buyers)
+    presale = plan.presale[day]  # an order may be a pre-sale deposit
     visit_scale = plan.traffic[day] / params.conversion  # visit chance per unit of purchase rate
     # the buy chance of the last set of benefits without price terms: a pure function of the
     # set, reused by the next visitor with the same set rather than recomputed
@@ -171,6 +180,10 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
         contact_lift, first_channel, flags, held = receive_contacts(
             shoppers, plan, params, today, keys, counters, i, state, flags, held
         )
+        if plan.payment_day[day] and shoppers.deposit[i] != 0:  # pre-sale balance due
+            state, flags, held, last_purchase = settle_balance(
+                shoppers, plan, params, keys, counters, i, day, state, flags, held, last_purchase
+            )
         # 3. visit; a shopper whose wait for an offer is over buys what waited, visit or not
         mean = visit_mean(shoppers, params, i, state, flags, visit_scale, contact_lift)
         visit_u = rng.uniform(keys.visit, i)
@@ -241,7 +254,9 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                     ahead, stock = buy_ahead(keys, counters, i, k, share, stock)
                     if not ahead:  # bought for its own sake: a BG/NBD transaction too
                         flags = drop_out(params, keys, counters, i, flags, k)
-                if not met:
+                if not met and presale and is_deposit(params, keys, i, k):  # paid on its pay day
+                    place_deposit(shoppers, params, keys, counters, i, k, scale)
+                elif not met:
                     shopper = (i, scale, sensitivity, state, flags)
                     state, flags, held = place_order(
                         plan, params, keys, counters, shopper, k, usable_today, held

@@ -72,7 +72,15 @@ def receive_contacts(shoppers, plan, params, today, keys, counters, i, state, fl
             continue
         if tag_word == 0:
             last_purchase = shoppers.last_purchase[i]
-            tag_word = tags(state, segments, flags, last_purchase, today.day, params.recent_days)
+            tag_word = tags(
+                state,
+                segments,
+                flags,
+                last_purchase,
+                today.day,
+                params.recent_days,
+                shoppers.deposit[i],
+            )
         if not reachable(plan, shoppers, i, touch, state, segments, tag_word):
             continue
         channel = plan.t_channel[touch]

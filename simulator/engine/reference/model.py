@@ -93,6 +93,9 @@ class ReferenceModel(mesa.Model):
             d=d,
             traffic=self.plan.traffic[d],
             online=self.plan.online[d],
+            payment_online=self.plan.payment_online[d],
+            presale=self.plan.presale[d],
+            payment_day=self.plan.payment_day[d],
             month=self.plan.month[d],
             touches=touches,
             threshold=self.thresholds(d, touches, priority_keys),
@@ -106,6 +109,8 @@ class ReferenceModel(mesa.Model):
             dropout=stream_key(seed, rng.DROPOUT, d),
             ahead=stream_key(seed, rng.AHEAD, d),
             wait=stream_key(seed, rng.WAIT, d),
+            deposit=stream_key(seed, rng.PRESALE, d),
+            payment=stream_key(seed, rng.PAYMENT, d),
         )
         self.ints = [0] * self.layout.n_int
         self.floats = [0.0] * self.layout.n_float

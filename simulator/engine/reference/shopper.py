@@ -23,6 +23,7 @@ from simulator.domain.lifecycle import (
     TAG_NEW_MEMBER,
     TAG_OLD_MEMBER,
     TAG_RECENT_BUYER,
+    TAG_UNPAID_DEPOSIT,
 )
 from simulator.engine.counters import AMOUNT, COUNT, WINDOW_BUYER, WINDOW_BUYERS
 from simulator.engine.reference.numbers import (
@@ -47,7 +48,10 @@ class Day:
 
     d: int
     traffic: float
-    online: int  # bits of the benefits online today
+    online: int  # bits of the benefits online today (on a visit)
+    payment_online: int  # bits of the benefits online today that act at payment only
+    presale: bool  # an order may be a pre-sale deposit
+    payment_day: bool  # pre-sale balances are paid or forfeited
     month: int  # 0..11
     touches: list[int]  # the touches sent today, in plan order
     threshold: list[int]  # their priority-bin thresholds (PRIORITY_BINS = no limit)
@@ -61,6 +65,8 @@ class Day:
     dropout: np.uint64
     ahead: np.uint64
     wait: np.uint64
+    deposit: np.uint64  # an order is a pre-sale deposit: substream per order
+    payment: np.uint64  # a pre-sale balance is paid
 
 
 class ShopperAgent(ShopperState):
@@ -93,6 +99,8 @@ class ShopperAgent(ShopperState):
             t |= TAG_OLD_MEMBER
         elif self.joined:  # a build-up recruit is an old member after the cut-off
             t |= TAG_NEW_MEMBER
+        if self.deposit != 0:
+            t |= TAG_UNPAID_DEPOSIT
         return t
 
     def targeted_by(self, b: int, st: int) -> bool:
@@ -116,16 +124,17 @@ class ShopperAgent(ShopperState):
         slot = plan.ch_cap_slot[ch]
         return slot < 0 or self.contacts[slot] < plan.ch_freq_cap[ch]
 
-    def usable(self, day: Day, st: int, birthday_month: bool) -> list[int]:
+    def usable(self, day: Day, st: int, birthday_month: bool, online: int = -1) -> list[int]:
         """Benefits usable today as state st: online, and held, or a store benefit for st.
 
         A store benefit used once only must not be used yet; a birthday benefit needs the
-        birthday month.
+        birthday month. online: the bits online (default: those of a visit, day.online).
         """
         plan = self.model.plan
+        online = day.online if online < 0 else online
         out = []
         for b in range(len(plan.ben_states)):
-            if not day.online >> b & 1:
+            if not online >> b & 1:
                 continue
             if plan.ben_birthday_month[b] and not birthday_month:
                 continue
@@ -143,6 +152,8 @@ class ShopperAgent(ShopperState):
         """One day of this shopper, in the kernel's documented order; counters go to the model."""
         st = self.observed_state(day.d)  # 1. the label is stored: dormant stays dormant
         contact_lift, first_channel = self.receive_contacts(day, st)  # 2.
+        if day.payment_day and self.deposit != 0:  # pre-sale balance due, visiting or not
+            st = self.settle_balance(day, st)
         if self.alive or self.waiting:
             st = self.visit(day, st, contact_lift, first_channel)  # 3.-7.
         self.model.ints[COUNT.prospect + st] += 1  # the state counts come first
@@ -267,7 +278,13 @@ class ShopperAgent(ShopperState):
                     ints[COUNT.bought_ahead] += 1
                 else:
                     self.drop_out(day, k)  # bought for its own sake: a transaction
-            if not met:
+            if (
+                not met
+                and day.presale
+                and uniform(substream(day.deposit, k), i) < params.goods_share
+            ):
+                self.place_deposit(day, k)  # paid on the final-payment day
+            elif not met:
                 st = self.purchase(day, st, used, k)
                 used = self.usable(day, st, birthday_month)
             if not self.alive:
@@ -321,9 +338,57 @@ class ShopperAgent(ShopperState):
 
         Basket, settlement, GMV and buyer counters, lifecycle.
         """
-        params = self.model.params
+        self.pay(st, used, self.basket(day, order))
+        # 6. the lifecycle moves on (a need's BG/NBD dropout is drawn by the caller)
+        self.last_purchase = day.d
+        return self.advance_lifecycle(st)
+
+    def basket(self, day: Day, order: int) -> float:
+        """List value of the day's order number `order`: Gamma(p) x the shopper's scale."""
+        gamma_draw = gamma(substream(day.basket, order), self.index, self.model.params.p)
+        return gamma_draw * self.basket_scale
+
+    def place_deposit(self, day: Day, order: int) -> None:
+        """Order `order` is a pre-sale deposit: its list value locked until paid, counted.
+
+        No GMV, offers or lifecycle yet; its dropout draw is the caller's, as for any order.
+        """
+        basket = self.basket(day, order)
+        self.deposit = f32(self.deposit + basket)
+        self.model.ints[COUNT.deposits] += 1
+        self.model.floats[AMOUNT.deposit_amount] += self.model.params.deposit_share * basket
+
+    def settle_balance(self, day: Day, st: int) -> int:
+        """The deposits due today: balance paid as one order, or forfeited; the new state.
+
+        The chance is sigmoid(logit(payment_rate) + the payment log-odds of the reminders
+        usable now); paying uses the benefits usable today, counts the order by the status now
+        and moves the lifecycle on, without a dropout draw.
+        """
+        plan, params = self.model.plan, self.model.params
         ints, floats = self.model.ints, self.model.floats
-        basket = gamma(substream(day.basket, order), self.index, params.p) * self.basket_scale
+        locked, self.deposit = self.deposit, 0.0
+        ints[COUNT.balances_due] += 1
+        birthday_month = plan.month_of_day[self.birthday] == day.month
+        used = self.usable(day, st, birthday_month, day.online | day.payment_online)
+        log_odds = params.logit_payment + sum(plan.ben_payment[b] for b in used)
+        if uniform(day.payment, self.index) >= 1.0 / (1.0 + math.exp(-log_odds)):
+            ints[COUNT.balances_forfeited] += 1
+            floats[AMOUNT.deposit_forfeited] += params.deposit_share * locked
+            return st
+        paid = self.pay(st, used, locked)
+        member = st >= ENROLLED
+        floats[AMOUNT.presale_gmv_member if member else AMOUNT.presale_gmv_nonmember] += paid
+        ints[COUNT.balances_paid] += 1
+        self.last_purchase = day.d
+        return self.advance_lifecycle(st)
+
+    def pay(self, st: int, used: list[int], basket: float) -> float:
+        """An order of `basket` at list price in state st; returns what is paid.
+
+        Settlement, GMV and buyer counters; the caller moves the lifecycle on.
+        """
+        ints, floats = self.model.ints, self.model.floats
         basket, paid = settle(self, used, basket, self.sensitivity)
         self.count_window_buyer(day.d, st >= ENROLLED)
         floats[AMOUNT.gmv_list] += basket
@@ -349,9 +414,7 @@ class ShopperAgent(ShopperState):
                 if self.joined:
                     ints[COUNT.new_joined_buyers] += 1
             self.bought_as_member = True
-        # 6. the lifecycle moves on (a need's BG/NBD dropout is drawn by the caller)
-        self.last_purchase = day.d
-        return self.advance_lifecycle(st)
+        return paid
 
     def count_window_buyer(self, d: int, member: bool) -> None:
         """In each KPI window containing day d, the shopper's first member / non-member purchase.
