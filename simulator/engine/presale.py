@@ -8,8 +8,9 @@ happens (the day step draws it). On the phase's final-payment day every holder p
 visiting or not, active or not (they have committed), with chance sigmoid(logit(payment_rate) +
 the `payment` log-odds of the payment reminders they can use): one order of the locked value,
 settled with the benefits usable that day and counted as any order; else the deposit is
-forfeited. Either way the deposit is cleared. docs/model.md "Pre-sale: deposits and final payment" states the rules and parameters.
-Inlined into the day kernel; the reference model implements the same rules in Python.
+forfeited. Either way the deposit is cleared. docs/model.md, "Pre-sale: deposits and final
+payment", states the rules and parameters. Inlined into the day kernel; the reference model
+implements the same rules in Python.
 """
 
 from __future__ import annotations
