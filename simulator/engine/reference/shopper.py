@@ -37,6 +37,7 @@ from simulator.engine.reference.numbers import (
     uniform,
 )
 from simulator.engine.reference.offers import buy_chance, purchase_log_odds, settle
+from simulator.engine.reference.presale import place_deposit, settle_balance
 from simulator.engine.reference.shopper_state import STATE_TAG, ShopperState
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.steps import MAX_ORDERS
@@ -153,7 +154,7 @@ class ShopperAgent(ShopperState):
         st = self.observed_state(day.d)  # 1. the label is stored: dormant stays dormant
         contact_lift, first_channel = self.receive_contacts(day, st)  # 2.
         if day.payment_day and self.deposit != 0:  # pre-sale balance due, visiting or not
-            st = self.settle_balance(day, st)
+            st = settle_balance(self, day, st)
         if self.alive or self.waiting:
             st = self.visit(day, st, contact_lift, first_channel)  # 3.-7.
         self.model.ints[COUNT.prospect + st] += 1  # the state counts come first
@@ -283,7 +284,7 @@ class ShopperAgent(ShopperState):
                 and day.presale
                 and uniform(substream(day.deposit, k), i) < params.goods_share
             ):
-                self.place_deposit(day, k)  # paid on the final-payment day
+                place_deposit(self, day, k)  # paid on the final-payment day
             elif not met:
                 st = self.purchase(day, st, used, k)
                 used = self.usable(day, st, birthday_month)
@@ -347,41 +348,6 @@ class ShopperAgent(ShopperState):
         """List value of the day's order number `order`: Gamma(p) x the shopper's scale."""
         gamma_draw = gamma(substream(day.basket, order), self.index, self.model.params.p)
         return gamma_draw * self.basket_scale
-
-    def place_deposit(self, day: Day, order: int) -> None:
-        """Order `order` is a pre-sale deposit: its list value locked until paid, counted.
-
-        No GMV, offers or lifecycle yet; its dropout draw is the caller's, as for any order.
-        """
-        basket = self.basket(day, order)
-        self.deposit = f32(self.deposit + basket)
-        self.model.ints[COUNT.deposits] += 1
-        self.model.floats[AMOUNT.deposit_amount] += self.model.params.deposit_share * basket
-
-    def settle_balance(self, day: Day, st: int) -> int:
-        """The deposits due today: balance paid as one order, or forfeited; the new state.
-
-        The chance is sigmoid(logit(payment_rate) + the payment log-odds of the reminders
-        usable now); paying uses the benefits usable today, counts the order by the status now
-        and moves the lifecycle on, without a dropout draw.
-        """
-        plan, params = self.model.plan, self.model.params
-        ints, floats = self.model.ints, self.model.floats
-        locked, self.deposit = self.deposit, 0.0
-        ints[COUNT.balances_due] += 1
-        birthday_month = plan.month_of_day[self.birthday] == day.month
-        used = self.usable(day, st, birthday_month, day.online | day.payment_online)
-        log_odds = params.logit_payment + sum(plan.ben_payment[b] for b in used)
-        if uniform(day.payment, self.index) >= 1.0 / (1.0 + math.exp(-log_odds)):
-            ints[COUNT.balances_forfeited] += 1
-            floats[AMOUNT.deposit_forfeited] += params.deposit_share * locked
-            return st
-        paid = self.pay(st, used, locked)
-        member = st >= ENROLLED
-        floats[AMOUNT.presale_gmv_member if member else AMOUNT.presale_gmv_nonmember] += paid
-        ints[COUNT.balances_paid] += 1
-        self.last_purchase = day.d
-        return self.advance_lifecycle(st)
 
     def pay(self, st: int, used: list[int], basket: float) -> float:
         """An order of `basket` at list price in state st; returns what is paid.
