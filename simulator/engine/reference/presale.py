@@ -10,7 +10,14 @@ import math
 
 from simulator.domain.lifecycle import ENROLLED
 from simulator.engine.counters import AMOUNT, COUNT
-from simulator.engine.reference.numbers import f32, uniform
+from simulator.engine.reference.numbers import f32, substream, uniform
+
+
+def is_deposit(shopper, day, order: int) -> bool:
+    """On a pre-sale day, order `order` is a deposit on pre-sale goods (chance goods_share)."""
+    if not day.presale:
+        return False
+    return uniform(substream(day.deposit, order), shopper.index) < shopper.model.params.goods_share
 
 
 def place_deposit(shopper, day, order: int) -> None:

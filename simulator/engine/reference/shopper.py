@@ -37,7 +37,7 @@ from simulator.engine.reference.numbers import (
     uniform,
 )
 from simulator.engine.reference.offers import buy_chance, purchase_log_odds, settle
-from simulator.engine.reference.presale import place_deposit, settle_balance
+from simulator.engine.reference.presale import is_deposit, place_deposit, settle_balance
 from simulator.engine.reference.shopper_state import STATE_TAG, ShopperState
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.steps import MAX_ORDERS
@@ -279,11 +279,7 @@ class ShopperAgent(ShopperState):
                     ints[COUNT.bought_ahead] += 1
                 else:
                     self.drop_out(day, k)  # bought for its own sake: a transaction
-            if (
-                not met
-                and day.presale
-                and uniform(substream(day.deposit, k), i) < params.goods_share
-            ):
+            if not met and is_deposit(self, day, k):
                 place_deposit(self, day, k)  # paid on the final-payment day
             elif not met:
                 st = self.purchase(day, st, used, k)
