@@ -184,6 +184,8 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
             state, flags, held, last_purchase = settle_balance(
                 shoppers, plan, params, keys, counters, i, day, state, flags, held, last_purchase
             )
+            if windows != 0 and last_purchase == day:  # the balance paid: an order in windows
+                count_window_buyer(shoppers, plan, counters, i, windows, state, flags, enrol_day)
         # 3. visit; a shopper whose wait for an offer is over buys what waited, visit or not
         mean = visit_mean(shoppers, params, i, state, flags, visit_scale, contact_lift)
         visit_u = rng.uniform(keys.visit, i)

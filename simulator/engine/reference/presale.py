@@ -49,7 +49,7 @@ def settle_balance(shopper, day, st: int) -> int:
         ints[COUNT.balances_forfeited] += 1
         floats[AMOUNT.deposit_forfeited] += params.deposit_share * locked
         return st
-    paid = shopper.pay(st, used, locked)
+    paid = shopper.pay(day, st, used, locked)
     member = st >= ENROLLED
     floats[AMOUNT.presale_gmv_member if member else AMOUNT.presale_gmv_nonmember] += paid
     ints[COUNT.balances_paid] += 1

@@ -335,7 +335,7 @@ class ShopperAgent(ShopperState):
 
         Basket, settlement, GMV and buyer counters, lifecycle.
         """
-        self.pay(st, used, self.basket(day, order))
+        self.pay(day, st, used, self.basket(day, order))
         # 6. the lifecycle moves on (a need's BG/NBD dropout is drawn by the caller)
         self.last_purchase = day.d
         return self.advance_lifecycle(st)
@@ -345,7 +345,7 @@ class ShopperAgent(ShopperState):
         gamma_draw = gamma(substream(day.basket, order), self.index, self.model.params.p)
         return gamma_draw * self.basket_scale
 
-    def pay(self, st: int, used: list[int], basket: float) -> float:
+    def pay(self, day: Day, st: int, used: list[int], basket: float) -> float:
         """An order of `basket` at list price in state st; returns what is paid.
 
         Settlement, GMV and buyer counters; the caller moves the lifecycle on.
