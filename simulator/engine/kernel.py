@@ -215,6 +215,7 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
             scale = np.float64(shoppers.basket_scale[i])
             sensitivity = -1.0  # derived from its keyed draw when an offer needs it
             n_orders, n_need = 0, 0
+            bought = False  # an order placed in this block (window buyers)
             if visit_u < mean:
                 by_terms = (usable_today & priced) != 0  # else the chance is the same for every
                 if by_terms or not cached or usable_today != last_set:  # shopper with this set
@@ -241,6 +242,7 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                 )
                 counters.counts[COUNT.deferred_orders] += 1
                 last_purchase = day
+                bought = True
                 usable_today = usable(
                     plan, online, held, state, segments, birthday_month, since_enrol
                 )
@@ -264,12 +266,13 @@ def day_chunk(shoppers, plan, params, today, keys, counters, buffers, c):
                         plan, params, keys, counters, shopper, k, usable_today, held
                     )
                     last_purchase = day
+                    bought = True
                     usable_today = usable(
                         plan, online, held, state, segments, birthday_month, since_enrol
                     )
                 if (flags & ALIVE) == 0:
                     break  # dropped out: no more orders
-            if windows != 0 and last_purchase == day:  # membership is the same for every order
+            if windows != 0 and bought:  # membership is the same for every order
                 count_window_buyer(shoppers, plan, counters, i, windows, state, flags, enrol_day)
             # 7. benefits granted on enrolment, usable from tomorrow
             if joined_today:
