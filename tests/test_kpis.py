@@ -54,6 +54,15 @@ RUN_TOTALS = dict(
     gmv_old_member=(100.0, 500.0),
     gmv_new_member=(50.0, 150.0),
     gmv_nonmember=(50.0, 350.0),
+    # pre-sale balances paid on day 1 (their GMV is in the GMV above): members 90 of 120
+    presale_gmv_member=(0.0, 90.0),
+    presale_gmv_nonmember=(0.0, 30.0),
+    deposits=(6, 0),
+    deposit_amount=(36.0, 0.0),
+    balances_due=(0, 5),
+    balances_paid=(0, 4),
+    balances_forfeited=(0, 1),
+    deposit_forfeited=(0.0, 6.0),
     enrolments=(10, 30),
     new_joined_buyers=(4, 6),
     new_member_buyers=(5, 15),
@@ -125,8 +134,13 @@ def test_arpu_and_premium(k):
     assert k["old_member_premium"] == pytest.approx(60 / 40 - 1)  # docs/kpis.md
 
 
-def test_presale_share(k):
-    assert k["presale_member_gmv_share"] == 150 / 200
+def test_presale_kpis(k):
+    """Pre-sale GMV is counted at payment: its member share is of the balances paid."""
+    assert k["presale_member_gmv_share"] == 90 / 120
+    assert k["presale_gmv"] == 120.0
+    assert (k["deposits"], k["deposit_amount"]) == (6, 36.0)
+    assert (k["presale_orders_paid"], k["forfeits"], k["deposit_forfeited"]) == (4, 1, 6.0)
+    assert k["payment_rate"] == 4 / 5
 
 
 def test_costs_and_roi(k):
@@ -181,6 +195,7 @@ def test_recruitment_by_channel(k):
 def test_zero_denominators_are_none():
     k = compute_kpis(fake_run())
     for name in (
+        "payment_rate",
         "member_gmv_penetration",
         "member_arpu",
         "non_member_arpu",
@@ -263,6 +278,7 @@ def test_registry_metadata():
         "cost_benefit_<benefit>",
         "discount_benefit_<benefit>",
         "cost_channel_<channel>",
+        "payment_rate",
     }
     assert {k.name for k in REGISTRY if k.needs_baseline} == {
         "baseline_gmv",
@@ -282,6 +298,7 @@ def test_registry_metadata():
         "non_member_arpu",
         "old_member_premium",
         "presale_member_gmv_share",
+        "payment_rate",
         "multi_order_share",
         "order_cap_share",
         "redemption_rate_benefit_<benefit>",

@@ -58,11 +58,13 @@ population:
   offer_response: {sensitivity_sigma: 0.8, depth_scale: 0.1, max_log_odds: 1.2,
                    topup_per_yuan_saved: 4.0}
   demand_timing: {pull_forward_share: 0.4, wait_share: 0.7, wait_days: 10}
+  presale: {goods_share: 0.5, deposit_share: 0.2, payment_rate: 0.7}
 calendar:
   start: 2021-10-01
   end: 2021-11-30
   phases:
-    - {name: a, start: 2021-10-01, end: 2021-10-31, traffic: 2.0}
+    - {name: a, start: 2021-10-01, end: 2021-10-31, traffic: 2.0, presale: true,
+       final_payment: 2021-11-11}
     - {name: b, start: 2021-11-01, end: 2021-11-30, traffic: 5.0}
   hours: {days: [2021-11-11, 2021-11-12]}
   old_member_cutoff: 2021-10-15
@@ -97,6 +99,7 @@ benefits:
               effects: {purchase: 0.1}, online: {phases: [b]}}
   drop: {type: priority_purchase, effects: {purchase: 0.2, pull_forward: 1.0},
          online: {dates: [2021-11-11]}}
+  remind: {type: payment_reminder, effects: {payment: 1.5}, online: {dates: [2021-11-11]}}
 channels:
   sms: {kind: sms, cost_per_contact: 0.05, daily_capacity: 3000, frequency_cap: 3, fatigue: 0.4,
         response_lift: 0.4, response_by_segment: {sms_sensitive: 4.0, high_value: 2.0},
@@ -109,6 +112,7 @@ channels:
          daily_capacity: 1500, fatigue: 0.5, response_lift: 0.5}
   countdown: {kind: push, cost_per_contact: 0.002, daily_capacity: 40000, fatigue: 0.2,
               response_lift: 2.0, awareness: 0.8}
+  service: {kind: paid_media, cost_per_contact: 0.02, fatigue: 0.2, awareness: 0.7}
 plan:
   t1: {channel: live, benefit: lockin, audience: [fan, iron_fan], when: {weekdays: [tue, fri, sat]}}
   t2: {channel: paid, benefit: lockin, audience: [cart_favourite, fan], budget: 4000}
@@ -126,6 +130,8 @@ plan:
                 when: {dates: [2021-11-11], hour: 20}}
   t23: {channel: countdown, benefit: pct, audience: [members], exclude: [ordered_today],
         when: {dates: [2021-11-12], hour: 23}}
+  t10: {channel: service, benefit: remind, audience: [unpaid_deposit],
+        when: {dates: [2021-11-10, 2021-11-11]}}
 """
 
 
@@ -188,9 +194,10 @@ def test_reference_matches_engine_on_every_feature(tmp_path):
     """Every offer class and mechanic, frequency caps, budgets, reactivation, several orders a day,
     KPI windows and an old-member cut-off inside the calendar.
 
-    The scenario is only a test if each feature happens in it: every benefit is used, some
-    shopper who enrolled before the cut-off is an old member after it, and every window counts
-    buyers of each kind.
+    Pre-sale too: deposits, balances paid (with payment reminders) and forfeited. The scenario
+    is only a test if each feature happens in it: every benefit is used, some shopper who
+    enrolled before the cut-off is an old member after it, and every window counts buyers of
+    each kind.
     """
     path = tmp_path / "features.yaml"
     path.write_text(FEATURES_YAML, encoding="utf-8")
@@ -215,6 +222,9 @@ def test_reference_matches_engine_on_every_feature(tmp_path):
     # hours: the timed touches contacted shoppers, and some had ordered before 20:00
     assert total[column["contacts_touch_t20"][1]] > 0 and total[column["contacts_touch_t23"][1]] > 0
     assert total[column["contacts_touch_t20_ordered"][1]] > 0
+    # pre-sale: deposits placed, balances paid (a reminder among them: `remind` used) and lost
+    for name in ("deposits", "balances_paid", "balances_forfeited", "contacts_touch_t10"):
+        assert total[column[name][1]] > 0, f"no {name}"
 
 
 def test_scenarios_folder_is_not_empty():

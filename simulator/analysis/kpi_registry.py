@@ -134,12 +134,59 @@ ACTIVITY_KPIS = (
     ),
     Kpi(
         "presale_member_gmv_share",
-        "Σ over days of phases marked `presale: true` of member GMV / Σ over the same days of GMV "
-        "(`null` without a pre-sale phase)",
+        "paid GMV of pre-sale balances paid by members (member status at payment) / presale_gmv "
+        "(`null` when no balance was paid)",
         SHARE,
         "ratio",
         headline=True,
         compared=True,
+    ),
+    Kpi(
+        "deposits",
+        "Σ_d pre-sale orders placed on pre-sale days (a deposit each; their GMV counts when the "
+        "balance is paid)",
+        "orders",
+        "sum",
+    ),
+    Kpi(
+        "deposit_amount",
+        "Σ over deposits of deposit_share × the order's list value (deposit GMV: not in gmv)",
+        MONEY,
+        "sum",
+    ),
+    Kpi(
+        "presale_orders_paid",
+        "Σ over final-payment days of shoppers who paid the balance of their deposits (one order "
+        "each, in orders and gmv on the payment day)",
+        "orders",
+        "sum",
+    ),
+    Kpi(
+        "presale_gmv",
+        "Σ paid GMV of the pre-sale orders paid (part of gmv)",
+        MONEY,
+        "sum",
+    ),
+    Kpi(
+        "payment_rate",
+        "presale_orders_paid / (shoppers holding deposits on their final-payment day); "
+        "paid + forfeits = due",
+        SHARE,
+        "ratio",
+        compared=True,
+        better="max",
+    ),
+    Kpi(
+        "forfeits",
+        "Σ over final-payment days of shoppers who did not pay the balance (deposits lost)",
+        SHOPPERS,
+        "sum",
+    ),
+    Kpi(
+        "deposit_forfeited",
+        "Σ over forfeits of deposit_share × the locked list value (not in gmv)",
+        MONEY,
+        "sum",
     ),
     Kpi(
         "active_members",

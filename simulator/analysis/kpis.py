@@ -141,7 +141,9 @@ def kpis_over(run: RunResult, days: np.ndarray, buyers: dict[str, int]) -> dict:
     member_arpu = ratio(member_gmv, buyers["member_buyers"])
     old_arpu = ratio(old, buyers["old_member_buyers"])
     non_arpu = ratio(non, buyers["non_member_buyers"])
-    p_old, p_new, p_non = gmv_parts(run, days & run.presale)
+    presale_member = float(total(run, "presale_gmv_member", days))
+    presale_gmv = presale_member + float(total(run, "presale_gmv_nonmember", days))
+    paid = int(total(run, "balances_paid", days))
     buyer_days = int(total(run, "buyer_days", days))
     cap_days = int(total(run, "order_cap_days", days))
     last = np.flatnonzero(days)[-1]
@@ -161,7 +163,14 @@ def kpis_over(run: RunResult, days: np.ndarray, buyers: dict[str, int]) -> dict:
         "old_member_arpu": old_arpu,
         "non_member_arpu": non_arpu,
         "old_member_premium": (old_arpu / non_arpu - 1.0) if old_arpu and non_arpu else None,
-        "presale_member_gmv_share": ratio(p_old + p_new, p_old + p_new + p_non),
+        "presale_member_gmv_share": ratio(presale_member, presale_gmv),
+        "deposits": int(total(run, "deposits", days)),
+        "deposit_amount": float(total(run, "deposit_amount", days)),
+        "presale_orders_paid": paid,
+        "presale_gmv": presale_gmv,
+        "payment_rate": ratio(paid, total(run, "balances_due", days)),
+        "forfeits": int(total(run, "balances_forfeited", days)),
+        "deposit_forfeited": float(total(run, "deposit_forfeited", days)),
         "active_members": int(run.series("first_purchase")[last] + run.series("repeat")[last]),
         "buyers": buyers["buyers"],
         "orders": int(run.daily_orders()[days].sum()),

@@ -23,6 +23,9 @@ effect parameters. Deliveries:
   single use, usable on the days it is online.
 - ``on_enrol``: granted to each shopper who enrols during the campaign, usable from the next day
   (new-member gift pack).
+
+A payment reminder (催付) acts only when its holder pays a pre-sale balance (its
+`effects.payment`), never on a visit's purchase (docs/model.md "Pre-sale").
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class BenefitType:
     offer: str  # one of OFFER_CLASSES
     birthday_month: bool = False  # usable only in the shopper's birthday month
     once: bool = False  # a store benefit each shopper uses at most once in the campaign
+    at_payment: bool = False  # acts on paying a pre-sale balance only (effects.payment)
 
 
 BENEFIT_TYPES: dict[str, BenefitType] = {
@@ -95,4 +99,6 @@ BENEFIT_TYPES: dict[str, BenefitType] = {
     "member_day": BenefitType("mind_share", MEMBER_STATES, "store", "gift"),
     "priority_purchase": BenefitType("mind_share", MEMBER_STATES, "store", "none"),
     "challenge_plan": BenefitType("mind_share", MEMBER_STATES, "store", "gift", once=True),
+    # 催付 (004): a reminder to pay a pre-sale balance, held until the payment uses it
+    "payment_reminder": BenefitType("mind_share", STATES, "touch", "none", at_payment=True),
 }

@@ -83,6 +83,7 @@ DERIVED_TAGS = (
     "all",  # every shopper
     "ordered_today",  # has ordered today: before the touch's hour on an hourly day (never at a
     # normal day's contacts, which come before the day's orders)
+    "unpaid_deposit",  # holds a pre-sale deposit whose balance is not paid yet
 )
 AUDIENCES: dict[str, int] = bit_masks(SEGMENTS + STATES + DERIVED_TAGS, width=32)
 SEGMENT_BITS = sum(AUDIENCES[name] for name in SEGMENTS)  # the tag bits that are segments
@@ -95,6 +96,7 @@ TAG_OLD_MEMBER = AUDIENCES["old_members"]
 TAG_NEW_MEMBER = AUDIENCES["new_members"]
 TAG_ALL = AUDIENCES["all"]
 TAG_ORDERED_TODAY = AUDIENCES["ordered_today"]
+TAG_UNPAID_DEPOSIT = AUDIENCES["unpaid_deposit"]
 
 
 def state_bit(state: str) -> int:
@@ -137,9 +139,14 @@ def relabelled(state, last_active, day, dormant_after, churn_after):
 
 
 @nb.njit(cache=True)
-def tags(state, segments, flags, last_purchase, day, recent_days):
-    """The shopper's tag word for audience matching (see the TAG_* bits)."""
+def tags(state, segments, flags, last_purchase, day, recent_days, deposit):
+    """The shopper's tag word for audience matching (see the TAG_* bits).
+
+    deposit: the list value the shopper has locked by pre-sale deposits (0: none).
+    """
     t = np.uint32(segments) | np.uint32(1 << (STATE0 + state)) | np.uint32(TAG_ALL)
+    if deposit != 0:
+        t |= np.uint32(TAG_UNPAID_DEPOSIT)
     if state >= ENROLLED:
         t |= np.uint32(TAG_MEMBER)
     if flags & EVER_BOUGHT:

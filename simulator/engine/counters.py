@@ -40,6 +40,10 @@ INT_FIXED = STATES + (
     "needs_from_stock",  # needs met from stock: no order
     "needs_deferred",  # needs waiting for a held offer usable soon: no order yet
     "deferred_orders",  # orders of needs that waited, bought when the wait ends
+    "deposits",  # pre-sale orders placed (a deposit each; no GMV until paid)
+    "balances_due",  # shoppers holding deposits on their final-payment day
+    "balances_paid",  # ... who paid: one order of the locked baskets each
+    "balances_forfeited",  # ... who did not: the deposits are lost
 )
 # Purchases moved in time (need and anticipation), in daily.csv and the KPIs
 NEED_COUNTERS = (
@@ -50,7 +54,16 @@ NEED_COUNTERS = (
     "deferred_orders",
 )
 # GMV is paid (after member price, coupons and platform discounts); gmv_list at list price.
-FLOAT_FIXED = ("gmv_old_member", "gmv_new_member", "gmv_nonmember", "gmv_list")
+FLOAT_FIXED = (
+    "gmv_old_member",
+    "gmv_new_member",
+    "gmv_nonmember",
+    "gmv_list",
+    "deposit_amount",  # deposits placed: deposit_share x list value (not GMV)
+    "deposit_forfeited",  # deposits lost with unpaid balances
+    "presale_gmv_member",  # paid GMV of balances paid by members (in the GMV above)
+    "presale_gmv_nonmember",  # ... by non-members
+)
 # Distinct buyers of each KPI window (`window_buyers`), in the order of a window's
 # slots: shoppers whose first member purchase in the window it is (member buyers), of whom old
 # members at that purchase, and enrolled in the window; first non-member purchase; first purchase.

@@ -65,7 +65,13 @@ def add_eligible(shoppers, plan, params, i, day, counted, histogram):
                 shoppers.state[i], last_active, day, params.dormant_after, params.churn_after
             )
             tag_word = tags(
-                label, segments, shoppers.flags[i], last_purchase, day, params.recent_days
+                label,
+                segments,
+                shoppers.flags[i],
+                last_purchase,
+                day,
+                params.recent_days,
+                shoppers.deposit[i],
             )
         if reachable(plan, shoppers, i, touch, label, segments, tag_word):
             histogram[k, priority] += 1

@@ -10,13 +10,15 @@ Steps 2-7 run once per slot of the day: a day split into hours (`calendar.hours`
    benefit delivery and reactivation of a latent-inactive shopper
 3. visit: chance min(1, v) for v = rate x traffic x slot share x contact lift (of the contacts
    so far today) / conversion expected visits, for latent-active shoppers; a later slot's
-   draws use keys of their own (`slot_keys`)
+   draws use keys of their own (`slot_keys`); on a final-payment day, first the balance of the
+   shopper's pre-sale deposits is paid (one order) or forfeited (`presale`), visit or not
 4. enrolment of a visiting non-member: enrol_per_visit x product of (1 + enrol lift)
 5. orders: one with the purchase chance p of a visit, moved by the usable offers (`offers`,
    capped on the log-odds scale), plus, when v > 1, a Poisson number with mean p x (v - 1): no
    ceiling, orders follow rate x traffic x lifts; each basket Gamma(p) x scale, settled by the
    combination rules (coupon, price, platform discount, gifts, points), which count
-   redemptions, discounts and costs
+   redemptions, discounts and costs; on a pre-sale day an order may be a deposit instead
+   (`presale`: the basket is locked until the final payment, no GMV yet)
 6. after each repeat purchase: BG/NBD dropout with the shopper's p (an inactive shopper stops)
 7. benefits granted on enrolment (usable from the next slot: on a normal day, the next day)
 8. write-back of what changed, and the change of state in the day's counters
@@ -42,6 +44,7 @@ from simulator.engine.eligible import CountedTouches, add_eligible
 from simulator.engine.jit import hot, hot_inline
 from simulator.engine.needs import ahead_share, buy_ahead, meet_need, waits
 from simulator.engine.offers import buy_chance, price_sensitivity, purchase_log_odds
+from simulator.engine.presale import is_deposit, place_deposit, settle_balance
 from simulator.engine.steps import (
     MAX_ORDERS,
     count_enrolment,
@@ -104,6 +107,8 @@ class DrawKeys(NamedTuple):
     sensitivity: np.uint64  # price sensitivity, derived when the shopper may use an offer
     ahead: np.uint64  # an added order is bought ahead of need; one substream per order
     wait: np.uint64  # a need waits for a held offer; one substream per order
+    presale: np.uint64  # an order is a pre-sale deposit; one substream per order
+    payment: np.uint64  # a pre-sale balance is paid
 
 
 @hot_inline
@@ -123,6 +128,8 @@ def draw_keys(seed, population_seed, day):
         rng.stream_key(population_seed, rng.INIT_SENSITIVITY, 0),
         rng.stream_key(seed, rng.AHEAD, day),
         rng.stream_key(seed, rng.WAIT, day),
+        rng.stream_key(seed, rng.PRESALE, day),
+        rng.stream_key(seed, rng.PAYMENT, day),
     )
 
 
@@ -131,9 +138,9 @@ def slot_keys(keys, hour):
     """The draw keys of the slot from `hour` of an hourly day (`rng.slot_key`).
 
     The day's draws of a later slot (visits, enrolments, orders, baskets, dropouts, buying ahead,
-    waiting) use keys of their own (moving one touch's hour redraws only the slots it bounds);
-    the slot from 00:00, and so a normal day, keeps the day's keys. Per-touch and trait keys do
-    not depend on the slot.
+    waiting, deposits) use keys of their own (moving one touch's hour redraws only the slots it
+    bounds); the slot from 00:00, and so a normal day, keeps the day's keys. Per-touch and trait
+    keys, and the balance payment (settled in the first slot), do not depend on the slot.
     """
     return DrawKeys(
         rng.slot_key(keys.visit, hour),
@@ -148,6 +155,8 @@ def slot_keys(keys, hour):
         keys.sensitivity,
         rng.slot_key(keys.ahead, hour),
         rng.slot_key(keys.wait, hour),
+        rng.slot_key(keys.presale, hour),
+        keys.payment,  # a balance is settled once a day, in the first slot
     )
 
 
@@ -179,6 +188,8 @@ def day_chunk(shoppers, plan, params, today, day_keys, counters, buffers, c):
     priced = plan.priced_online[day]  # price-family benefits: their terms need the traits
     by_birthday = plan.birthday_online[day]
     windows = plan.window_of_day[day]  # KPI windows containing today (distinct buyers)
+    presale = plan.presale[day]  # an order may be a pre-sale deposit
+    payment_day = plan.payment_day[day]  # pre-sale balances are paid or forfeited
     visit_scale = plan.traffic[day] / params.conversion  # visit chance per unit of purchase rate
     # the buy chance of the last set of benefits without price terms: a pure function of the
     # set, reused by the next visitor with the same set rather than recomputed
@@ -222,6 +233,24 @@ def day_chunk(shoppers, plan, params, today, day_keys, counters, buffers, c):
             )
             contact_lift *= lift
             first_channel = channel if first_channel < 0 else first_channel
+            if payment_day and shoppers.deposit[i] != 0:  # pre-sale balance due (once a day)
+                state, flags, held, last_purchase = settle_balance(
+                    shoppers,
+                    plan,
+                    params,
+                    keys,
+                    counters,
+                    i,
+                    day,
+                    state,
+                    flags,
+                    held,
+                    last_purchase,
+                )
+                if windows != 0 and last_purchase == day:  # the balance paid: a window order
+                    count_window_buyer(
+                        shoppers, plan, counters, i, windows, state, flags, enrol_day
+                    )
             # 3. visit; a shopper whose wait for an offer is over buys what waited, visit or not
             slot_scale = visit_scale * today.slot_share[s]
             mean = visit_mean(shoppers, params, i, state, flags, slot_scale, contact_lift)
@@ -298,7 +327,9 @@ def day_chunk(shoppers, plan, params, today, day_keys, counters, buffers, c):
                         ahead, stock = buy_ahead(keys, counters, i, k, share, stock)
                         if not ahead:  # bought for its own sake: a BG/NBD transaction too
                             flags = drop_out(params, keys, counters, i, flags, k)
-                    if not met:
+                    if not met and presale and is_deposit(params, keys, i, k):  # paid later
+                        place_deposit(shoppers, params, keys, counters, i, k, scale)
+                    elif not met:
                         shopper = (i, scale, sensitivity, state, flags)
                         state, flags, held = place_order(
                             plan, params, keys, counters, shopper, k, usable_today, held

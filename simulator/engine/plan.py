@@ -29,10 +29,12 @@ class Plan(NamedTuple):
     # per day
     traffic: np.ndarray  # float64[D]
     phase: np.ndarray  # int16[D], -1 outside every phase
-    presale: np.ndarray  # bool[D]
+    presale: np.ndarray  # bool[D]: orders may be pre-sale deposits
+    payment_day: np.ndarray  # bool[D]: the balances of deposits are paid or forfeited
     month: np.ndarray  # int8[D], 0..11
     month_of_day: np.ndarray  # int8[365]: month of each day of the year (birthday months)
-    online: np.ndarray  # uint32[D]: bit b set when benefit b is online
+    online: np.ndarray  # uint32[D]: bit b set when benefit b is online (on a visit)
+    payment_online: np.ndarray  # uint32[D]: the online benefits that act at payment only
     priced_online: np.ndarray  # uint32[D]: the online benefits whose terms need shopper traits
     birthday_online: np.ndarray  # bool[D]: a birthday-month benefit is online
     awaited: np.ndarray  # uint32[D]: held offers that make a shopper wait (`awaited_offers`)
@@ -47,6 +49,7 @@ class Plan(NamedTuple):
     ben_enrol: np.ndarray  # float64[B]: relative lift of the enrolment probability
     ben_purchase: np.ndarray  # float64[B]: log-odds added to buying (mind-share effect)
     ben_react: np.ndarray  # float64[B]: reactivation probability of an inactive shopper
+    ben_payment: np.ndarray  # float64[B]: log-odds added to paying a pre-sale balance
     ben_offer: np.ndarray  # int8[B]: benefits.OFFER_CLASS code
     ben_priced: np.ndarray  # bool[B]: price family: the terms move purchase (`offers`)
     ben_amount: np.ndarray  # float64[B]: yuan off
@@ -143,6 +146,15 @@ def phase_of_days(sc: Scenario) -> np.ndarray:
     return out
 
 
+def payment_days(sc: Scenario) -> np.ndarray:
+    """Days on which pre-sale balances are due (a pre-sale phase's final payment day)."""
+    out = np.zeros(len(sc.days), dtype=bool)
+    for ph in sc.calendar.phases:
+        if ph.presale:
+            out[(ph.payment_day - sc.calendar.start).days] = True
+    return out
+
+
 def cap_slots(channels: list) -> np.ndarray:
     """Per channel, its column in the per-shopper contact counters (-1: none).
 
@@ -230,6 +242,7 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
     online = np.zeros(len(days), dtype=np.uint32)
     for b, ben in enumerate(benefits):
         online |= window_days(ben.online, sc).astype(np.uint32) << np.uint32(b)
+    at_payment = bits([BENEFIT_TYPES[b.type].at_payment for b in benefits])
 
     wait_days = sc.population.demand_timing.wait_days
     channels = list(sc.channels.values())
@@ -249,9 +262,11 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         traffic=traffic.astype(np.float64),
         phase=phase,
         presale=presale,
+        payment_day=payment_days(sc),
         month=np.array([d.month - 1 for d in days], dtype=np.int8),
         month_of_day=MONTH_OF_DAY,
-        online=online,
+        online=online & ~at_payment,
+        payment_online=online & at_payment,
         priced_online=online & bits([BENEFIT_TYPES[b.type].family == "price" for b in benefits]),
         birthday_online=(online & bits([BENEFIT_TYPES[b.type].birthday_month for b in benefits]))
         != 0,
@@ -266,6 +281,7 @@ def compile_plan(sc: Scenario, scale: float = 1.0) -> Plan:
         ben_enrol=np.array([b.effects.enrol for b in benefits], np.float64),
         ben_purchase=np.array([b.effects.purchase for b in benefits], np.float64),
         ben_react=np.array([b.effects.reactivation for b in benefits], np.float64),
+        ben_payment=np.array([b.effects.payment for b in benefits], np.float64),
         ben_offer=np.array([OFFER_CLASS[BENEFIT_TYPES[b.type].offer] for b in benefits], np.int8),
         ben_priced=np.array([BENEFIT_TYPES[b.type].family == "price" for b in benefits], bool),
         ben_amount=np.array([b.offer.amount_off for b in benefits], np.float64),

@@ -92,6 +92,9 @@ class PopulationParams(NamedTuple):
     wait_share: float  # chance a need waits for a held offer usable soon but not today
     fatigue_decay: float  # daily multiplier of the fatigue load
     decay_after: np.ndarray  # float64[2**16]: fatigue_decay ** k for k days since a contact
+    goods_share: float  # share of pre-sale-day orders that are deposits on pre-sale goods
+    deposit_share: float  # deposit / list value of a pre-sale order
+    logit_payment: float  # log-odds of paying a balance without a reminder
     seed: np.uint64 = np.uint64(0)  # population seed: keys every per-shopper trait
 
 
@@ -163,6 +166,9 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
         wait_share=pop.demand_timing.wait_share,
         fatigue_decay=decay,
         decay_after=decay_powers(decay),
+        goods_share=pop.presale.goods_share,
+        deposit_share=pop.presale.deposit_share,
+        logit_payment=logit(pop.presale.payment_rate),
     )
 
 

@@ -26,6 +26,8 @@ BIRTHDAY = 8
 AWARE = 9  # a delivered offer is noticed; one substream per touch
 AHEAD = 10  # an order added by offers or contacts is bought ahead of need; substream per order
 WAIT = 11  # a need waits for a held offer usable soon; substream per order
+PRESALE = 12  # an order on a pre-sale day is a deposit on pre-sale goods; substream per order
+PAYMENT = 13  # a pre-sale balance is paid on its final-payment day
 HOUR_SUBSTREAM = 1 << 32
 """On an hourly day, the slot from hour h > 0 draws visits, enrolments, orders, baskets,
 dropouts, buying ahead and waiting from substream HOUR_SUBSTREAM + h of the day's streams

@@ -57,6 +57,7 @@ FIELDS = (
     ShopperField("last_contact", np.int16, NEVER, "day of the last contact"),
     ShopperField("stock", np.uint8, 0, "needs bought ahead, not yet met (need and anticipation)"),
     ShopperField("waiting", np.uint8, 0, "needs waiting for a held offer usable soon"),
+    ShopperField("deposit", np.float32, 0.0, "list value locked by unpaid pre-sale deposits"),
     ShopperField("contacts", np.uint8, 0, "contacts per capped channel", per_capped_channel=True),
     ShopperField(
         "window_buys",

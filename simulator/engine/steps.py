@@ -76,7 +76,15 @@ def receive_contacts(
         if threshold < PRIORITY_BINS and rng.priority_bin(today.priority_keys[k], i) >= threshold:
             continue
         if tag_word == 0:
-            tag_word = tags(state, segments, flags, last_purchase, today.day, params.recent_days)
+            tag_word = tags(
+                state,
+                segments,
+                flags,
+                last_purchase,
+                today.day,
+                params.recent_days,
+                shoppers.deposit[i],
+            )
         if not reachable(plan, shoppers, i, touch, state, segments, tag_word):
             continue
         channel = plan.t_channel[touch]

@@ -191,6 +191,7 @@ def _check_offer(b, where: tuple) -> list[tuple[tuple, str]]:
                 "expected no effects.purchase",
             )
         )
+    p += _check_payment_effect(b, where)
     if b.valid_days is not None and b.how_delivered != "on_enrol":
         p.append(
             (
@@ -209,6 +210,29 @@ def _check_offer(b, where: tuple) -> list[tuple[tuple, str]]:
             )
         )
     return p
+
+
+def _check_payment_effect(b, where: tuple) -> list[tuple[tuple, str]]:
+    """effects.payment only on a payment reminder, which acts on nothing else."""
+    if not BENEFIT_TYPES[b.type].at_payment:
+        if b.effects.payment > 0:
+            return [
+                (
+                    where + ("effects", "payment"),
+                    f"only a payment_reminder acts on paying a pre-sale balance; a {b.type} "
+                    "expected no effects.payment",
+                )
+            ]
+        return []
+    return [
+        (
+            where + ("effects", name),
+            f"a {b.type} acts only on paying a pre-sale balance (effects.payment); "
+            f"expected no effects.{name}",
+        )
+        for name in ("purchase", "enrol")
+        if getattr(b.effects, name) > 0
+    ]
 
 
 def _check_population(pop: Population, base_dir: Path) -> list[tuple[tuple, str]]:
@@ -339,12 +363,50 @@ def _check_calendar(cal: Calendar) -> list[tuple[tuple, str]]:
                 f"{cutoff} is outside the calendar {cal.start}..{cal.end}; expected a day of it",
             )
         )
+    p += _check_payment_days(cal)
     for d in cal.traffic_days:
         if d < cal.start or d > cal.end:
             p.append(
                 (
                     ("calendar", "traffic_days", d),
                     f"{d} is outside the calendar {cal.start}..{cal.end}",
+                )
+            )
+    return p
+
+
+def _check_payment_days(cal: Calendar) -> list[tuple[tuple, str]]:
+    """A pre-sale's final payment lies after the phase, in the calendar, before the next pre-sale.
+
+    A shopper holds one balance at a time (the kernel does not store which day it is due): the
+    deposits of an earlier pre-sale must be due before a later pre-sale starts, or on the same
+    day as the later one's.
+    """
+    p: list[tuple[tuple, str]] = []
+    for k, ph in enumerate(cal.phases):
+        where = ("calendar", "phases", k, "final_payment")
+        if ph.final_payment is not None and not ph.presale:
+            p.append((where, "final_payment is the balance day of a pre-sale: needs presale: true"))
+        elif ph.presale and not ph.end < ph.payment_day <= cal.end:
+            p.append(
+                (
+                    where,
+                    f"the final payment of pre-sale '{ph.name}' must lie after its end {ph.end} "
+                    f"and inside the calendar (to {cal.end}); got {ph.payment_day}"
+                    + ("" if ph.final_payment else " (the default: the day after the phase)"),
+                )
+            )
+    presales = sorted(
+        ((k, ph) for k, ph in enumerate(cal.phases) if ph.presale), key=lambda kp: kp[1].start
+    )
+    for (ka, a), (_, b) in zip(presales, presales[1:], strict=False):
+        if a.payment_day >= b.start and a.payment_day != b.payment_day:
+            p.append(
+                (
+                    ("calendar", "phases", ka, "final_payment"),
+                    f"pre-sale '{a.name}' is paid on {a.payment_day}, after pre-sale '{b.name}' "
+                    f"starts ({b.start}); expected a day before {b.start} or {b.payment_day}, "
+                    f"the day '{b.name}' is paid",
                 )
             )
     return p

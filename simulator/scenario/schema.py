@@ -126,6 +126,22 @@ class DemandTiming(StrictModel):
     wait_days: Annotated[int, Field(ge=0, le=60)] = 14
 
 
+class PresaleResponse(StrictModel):
+    """Pre-sale goods, deposits and balance payment (docs/model.md "Pre-sale").
+
+    goods_share: share of the orders on pre-sale days that are pre-sale goods bought by a deposit
+    (assumption: pre-sale goods lead the pre-sale pages, in-stock goods are the rest);
+    deposit_share: the deposit as a share of the list price (Tmall pre-sale deposits are about
+    10-20%: the platform's 2019 rules give 100 on 1,000; assumption 0.15); payment_rate: chance
+    the balance is paid on the final-payment day without any reminder (assumption: no public
+    Tmall figure was found; the deposit is forfeited if unpaid, which keeps most buyers paying).
+    """
+
+    goods_share: Probability = 0.6
+    deposit_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.15
+    payment_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.88
+
+
 class Population(StrictModel):
     """The shoppers of one store at the campaign's start."""
 
@@ -148,6 +164,7 @@ class Population(StrictModel):
     fatigue_half_life_days: Annotated[float, Field(gt=0.0, le=MAX_PARAMETER)] = 7.0
     offer_response: OfferResponse = Field(default_factory=OfferResponse)
     demand_timing: DemandTiming = Field(default_factory=DemandTiming)
+    presale: PresaleResponse = Field(default_factory=PresaleResponse)
 
 
 # ----------------------------------------------------------------------------- calendar
@@ -159,6 +176,12 @@ class Phase(StrictModel):
     end: Day
     traffic: Factor = 1.0
     presale: bool = False
+    final_payment: Day | None = None  # pre-sale: balance day (default: the day after the phase)
+
+    @property
+    def payment_day(self) -> date:
+        """Day the balance of the phase's deposits is paid: final_payment, else the next day."""
+        return self.final_payment or self.end + timedelta(days=1)
 
 
 HOURS_IN_DAY = 24
@@ -246,12 +269,14 @@ class Effects(StrictModel):
     pull_forward: share of the orders added on a day it is usable that are bought ahead of need
     (default: the population's `demand_timing.pull_forward_share`; 1: the benefit only moves
     purchases in time).
+    payment: log-odds added to the chance of paying a pre-sale balance (payment reminders only).
     """
 
     enrol: Lift = 0.0
     purchase: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
     reactivation: Probability = 0.0
     pull_forward: Probability | None = None
+    payment: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
 
 
 class Offer(StrictModel):

@@ -97,6 +97,9 @@ class ReferenceModel(mesa.Model):
             d=d,
             traffic=self.plan.traffic[d],
             online=self.plan.online[d],
+            payment_online=self.plan.payment_online[d],
+            presale=self.plan.presale[d],
+            payment_day=self.plan.payment_day[d],
             month=self.plan.month[d],
             touches=[touches[k] for k in order],
             threshold=[threshold[k] for k in order],
@@ -110,6 +113,8 @@ class ReferenceModel(mesa.Model):
             dropout=stream_key(seed, rng.DROPOUT, d),
             ahead=stream_key(seed, rng.AHEAD, d),
             wait=stream_key(seed, rng.WAIT, d),
+            deposit=stream_key(seed, rng.PRESALE, d),
+            payment=stream_key(seed, rng.PAYMENT, d),
         )
         day = replace(day, slots=self.slots(day, slots))
         self.ints = [0] * self.layout.n_int
@@ -126,7 +131,7 @@ class ReferenceModel(mesa.Model):
         """The day's slots, each with its draw keys: the day's, or a later slot's own."""
         out = []
         for s, hour in enumerate(slots.hour.tolist()):
-            keys = ("visit", "enrol", "buy", "basket", "dropout", "ahead", "wait")
+            keys = ("visit", "enrol", "buy", "basket", "dropout", "ahead", "wait", "deposit")
             draws = replace(day, **{k: slot_key(getattr(day, k), hour) for k in keys})
             touches = range(int(slots.bounds[s]), int(slots.bounds[s + 1]))
             out.append(Slot(hour, touches, float(slots.share[s]), draws))

@@ -24,6 +24,7 @@ from simulator.domain.lifecycle import (
     TAG_OLD_MEMBER,
     TAG_ORDERED_TODAY,
     TAG_RECENT_BUYER,
+    TAG_UNPAID_DEPOSIT,
 )
 from simulator.engine.counters import AMOUNT, COUNT, WINDOW_BUYER, WINDOW_BUYERS
 from simulator.engine.reference.numbers import (
@@ -37,6 +38,7 @@ from simulator.engine.reference.numbers import (
     uniform,
 )
 from simulator.engine.reference.offers import buy_chance, purchase_log_odds, settle
+from simulator.engine.reference.presale import is_deposit, place_deposit, settle_balance
 from simulator.engine.reference.shopper_state import STATE_TAG, ShopperState
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.steps import MAX_ORDERS
@@ -48,7 +50,10 @@ class Day:
 
     d: int
     traffic: float
-    online: int  # bits of the benefits online today
+    online: int  # bits of the benefits online today (on a visit)
+    payment_online: int  # bits of the benefits online today that act at payment only
+    presale: bool  # an order may be a pre-sale deposit
+    payment_day: bool  # pre-sale balances are paid or forfeited
     month: int  # 0..11
     touches: list[int]  # the touches sent today, by slot, in plan order within a slot
     threshold: list[int]  # their priority-bin thresholds (PRIORITY_BINS = no limit)
@@ -62,6 +67,8 @@ class Day:
     dropout: np.uint64
     ahead: np.uint64
     wait: np.uint64
+    deposit: np.uint64  # an order is a pre-sale deposit: substream per order
+    payment: np.uint64  # a pre-sale balance is paid
     slots: list[Slot] = field(default_factory=list)  # in order of their first hour
 
 
@@ -107,6 +114,8 @@ class ShopperAgent(ShopperState):
             t |= TAG_NEW_MEMBER
         if self.last_purchase == d:  # ordered in an earlier slot of the day
             t |= TAG_ORDERED_TODAY
+        if self.deposit != 0:
+            t |= TAG_UNPAID_DEPOSIT
         return t
 
     def targeted_by(self, b: int, st: int) -> bool:
@@ -130,16 +139,17 @@ class ShopperAgent(ShopperState):
         slot = plan.ch_cap_slot[ch]
         return slot < 0 or self.contacts[slot] < plan.ch_freq_cap[ch]
 
-    def usable(self, day: Day, st: int, birthday_month: bool) -> list[int]:
+    def usable(self, day: Day, st: int, birthday_month: bool, online: int = -1) -> list[int]:
         """Benefits usable today as state st: online, and held, or a store benefit for st.
 
         A store benefit used once only must not be used yet; a birthday benefit needs the
-        birthday month.
+        birthday month. online: the bits online (default: those of a visit, day.online).
         """
         plan = self.model.plan
+        online = day.online if online < 0 else online
         out = []
         for b in range(len(plan.ben_states)):
-            if not day.online >> b & 1:
+            if not online >> b & 1:
                 continue
             if plan.ben_birthday_month[b] and not birthday_month:
                 continue
@@ -162,6 +172,8 @@ class ShopperAgent(ShopperState):
             lift, channel = self.receive_contacts(slot.draws, slot, st)  # 2.
             contact_lift *= lift
             first_channel = channel if first_channel < 0 else first_channel
+            if day.payment_day and self.deposit != 0:  # pre-sale balance due, visiting or not
+                st = settle_balance(self, slot.draws, st)
             if self.alive or self.waiting:
                 st = self.visit(slot.draws, slot, st, contact_lift, first_channel)  # 3.-7.
         self.model.ints[COUNT.prospect + st] += 1  # the state counts come first
@@ -292,7 +304,9 @@ class ShopperAgent(ShopperState):
                     ints[COUNT.bought_ahead] += 1
                 else:
                     self.drop_out(day, k)  # bought for its own sake: a transaction
-            if not met:
+            if not met and is_deposit(self, day, k):
+                place_deposit(self, day, k)  # paid on the final-payment day
+            elif not met:
                 st = self.purchase(day, st, used, k)
                 used = self.usable(day, st, birthday_month)
             if not self.alive:
@@ -346,9 +360,22 @@ class ShopperAgent(ShopperState):
 
         Basket, settlement, GMV and buyer counters, lifecycle.
         """
-        params = self.model.params
+        self.pay(day, st, used, self.basket(day, order))
+        # 6. the lifecycle moves on (a need's BG/NBD dropout is drawn by the caller)
+        self.last_purchase = day.d
+        return self.advance_lifecycle(st)
+
+    def basket(self, day: Day, order: int) -> float:
+        """List value of the day's order number `order`: Gamma(p) x the shopper's scale."""
+        gamma_draw = gamma(substream(day.basket, order), self.index, self.model.params.p)
+        return gamma_draw * self.basket_scale
+
+    def pay(self, day: Day, st: int, used: list[int], basket: float) -> float:
+        """An order of `basket` at list price in state st; returns what is paid.
+
+        Settlement, GMV and buyer counters; the caller moves the lifecycle on.
+        """
         ints, floats = self.model.ints, self.model.floats
-        basket = gamma(substream(day.basket, order), self.index, params.p) * self.basket_scale
         basket, paid = settle(self, used, basket, self.sensitivity)
         self.count_window_buyer(day.d, st >= ENROLLED)
         floats[AMOUNT.gmv_list] += basket
@@ -374,9 +401,7 @@ class ShopperAgent(ShopperState):
                 if self.joined:
                     ints[COUNT.new_joined_buyers] += 1
             self.bought_as_member = True
-        # 6. the lifecycle moves on (a need's BG/NBD dropout is drawn by the caller)
-        self.last_purchase = day.d
-        return self.advance_lifecycle(st)
+        return paid
 
     def count_window_buyer(self, d: int, member: bool) -> None:
         """In each KPI window containing day d, the shopper's first member / non-member purchase.
