@@ -16,8 +16,9 @@ from simulator.engine import rng
 from simulator.engine.counters import Layout
 from simulator.engine.plan import NO_CAPACITY, Slots, compile_plan, day_slots
 from simulator.engine.population import resolve_params
+from simulator.engine.reference.day import Day, Slot
 from simulator.engine.reference.numbers import priority_bin, slot_key, stream_key, substream
-from simulator.engine.reference.shopper import Day, ShopperAgent, Slot
+from simulator.engine.reference.shopper import ShopperAgent
 from simulator.engine.reference.shopper_state import initial_draw_keys
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.shoppers import FIELDS, ShopperField, Shoppers, shape

@@ -1,7 +1,7 @@
 """A reference shopper's pre-sale: deposits, and the balance paid or forfeited on its day.
 
 The rules of `engine/presale.py`, one shopper at a time (docs/model.md, "Pre-sale: deposits and
-final payment"). `shopper` is a `shopper.ShopperAgent`, `day` its `shopper.Day`.
+final payment"). `shopper` is a `shopper.ShopperAgent`, `day` its `day.Day`.
 """
 
 from __future__ import annotations

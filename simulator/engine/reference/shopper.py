@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from simulator.domain.benefits import ON_ENROL, STORE
 from simulator.domain.lifecycle import (
@@ -27,12 +24,13 @@ from simulator.domain.lifecycle import (
     TAG_UNPAID_DEPOSIT,
 )
 from simulator.engine.counters import AMOUNT, COUNT, WINDOW_BUYER, WINDOW_BUYERS
+from simulator.engine.reference.day import Day, Slot
+from simulator.engine.reference.needs import ahead_share, meet_need, orders_at
 from simulator.engine.reference.numbers import (
     decay_factor,
     f32,
     gamma,
     lift,
-    order_count,
     priority_bin,
     substream,
     uniform,
@@ -42,44 +40,6 @@ from simulator.engine.reference.presale import is_deposit, place_deposit, settle
 from simulator.engine.reference.shopper_state import STATE_TAG, ShopperState
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.steps import MAX_ORDERS
-
-
-@dataclass(frozen=True)
-class Day:
-    """One campaign day: calendar, touches and the day's keys (a slot's are in `Slot.draws`)."""
-
-    d: int
-    traffic: float
-    online: int  # bits of the benefits online today (on a visit)
-    payment_online: int  # bits of the benefits online today that act at payment only
-    presale: bool  # an order may be a pre-sale deposit
-    payment_day: bool  # pre-sale balances are paid or forfeited
-    month: int  # 0..11
-    touches: list[int]  # the touches sent today, by slot, in plan order within a slot
-    threshold: list[int]  # their priority-bin thresholds (PRIORITY_BINS = no limit)
-    priority_keys: list[np.uint64]  # their contact-priority stream keys
-    react_keys: list[np.uint64]  # their reactivation stream keys
-    aware_keys: list[np.uint64]  # their awareness stream keys
-    visit: np.uint64
-    enrol: np.uint64
-    buy: np.uint64
-    basket: np.uint64
-    dropout: np.uint64
-    ahead: np.uint64
-    wait: np.uint64
-    deposit: np.uint64  # an order is a pre-sale deposit: substream per order
-    payment: np.uint64  # a pre-sale balance is paid
-    slots: list[Slot] = field(default_factory=list)  # in order of their first hour
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A slot of the day (a normal day is one): its touches, traffic share and draw keys."""
-
-    hour: int  # the slot's first hour (0 for the first)
-    touches: range  # positions in Day.touches of the touches sent at that hour
-    share: float  # the slot's share of the day's traffic (1 for a normal day)
-    draws: Day  # the day with the slot's draw keys (`rng.slot_key`): the day itself from 00:00
 
 
 class ShopperAgent(ShopperState):
@@ -278,8 +238,8 @@ class ShopperAgent(ShopperState):
                 expected = params.p * self.basket_scale
                 log_odds = purchase_log_odds(plan, params, used, self.sensitivity, expected)
             chance = buy_chance(params, log_odds)
-            n_orders, capped = self.orders_at(day, visit_u, chance, mean)
-            need, _ = self.orders_at(day, visit_u, params.conversion, mean / contact_lift)
+            n_orders, capped = orders_at(self, day, visit_u, chance, mean)
+            need, _ = orders_at(self, day, visit_u, params.conversion, mean / contact_lift)
             n_need = min(need, n_orders)
             ints[COUNT.order_cap_days] += capped
             before = self.orders_so_far  # a buyer-day is counted once, however many slots
@@ -291,12 +251,12 @@ class ShopperAgent(ShopperState):
             ints[COUNT.deferred_orders] += 1
             used = self.usable(day, st, birthday_month)
         self.waiting -= released
-        share = self.ahead_share(used)
+        share = ahead_share(self, used)
         for k in range(n_orders):
             met = False
             if k < n_need:  # a need: a BG/NBD transaction, met from stock, deferred or bought
                 self.drop_out(day, k)
-                met = self.meet_need(day, k, waiting_now)
+                met = meet_need(self, day, k, waiting_now)
             else:  # added by offers and contacts: bought ahead of a later need, or not
                 ints[COUNT.added_orders] += 1
                 if self.stock < 255 and uniform(substream(day.ahead, k), i) < share:
@@ -318,42 +278,6 @@ class ShopperAgent(ShopperState):
                     self.benefits_held.add(b)
                     self.grant(b)
         return st
-
-    def orders_at(self, day: Day, visit_u: float, chance: float, mean: float) -> tuple[int, bool]:
-        """Orders at this chance and expected visits (none unless visit_u < mean).
-
-        Also whether the Poisson part reached MAX_ORDERS - 1.
-        """
-        if visit_u >= mean:
-            return 0, False
-        n = 1 if uniform(day.buy, self.index) < chance else 0
-        extra = 0
-        if mean > 1.0:  # more visits than one: a Poisson number of further orders
-            u = uniform(substream(day.buy, 1), self.index)
-            extra = order_count(u, chance * (mean - 1), MAX_ORDERS - 1)
-        return n + extra, extra == MAX_ORDERS - 1
-
-    def ahead_share(self, used: list[int]) -> float:
-        """Share of added orders bought ahead.
-
-        The largest a usable benefit states, or else the population's.
-        """
-        stated = [self.model.plan.ben_ahead[b] for b in used if self.model.plan.ben_ahead[b] >= 0]
-        return max(stated) if stated else self.model.params.pull_forward
-
-    def meet_need(self, day: Day, order: int, waiting_now: bool) -> bool:
-        """A need met from stock, or deferred while waiting for a held offer: no order now."""
-        ints = self.model.ints
-        if self.stock > 0:
-            self.stock -= 1
-            ints[COUNT.needs_from_stock] += 1
-            return True
-        if waiting_now and self.waiting < 255:
-            if uniform(substream(day.wait, order), self.index) < self.model.params.wait_share:
-                self.waiting += 1
-                ints[COUNT.needs_deferred] += 1
-                return True
-        return False
 
     def purchase(self, day: Day, st: int, used: list[int], order: int) -> int:
         """Order number `order` of the day; returns the new state.
