@@ -303,44 +303,39 @@ def day_chunk(shoppers, plan, params, today, day_keys, counters, buffers, c):
                 if n_orders + released > 0 and sensitivity < 0.0:  # the offers' thresholds need it
                     sensitivity = price_sensitivity(params, keys.sensitivity, i, segments)
                 share = ahead_share(plan, params, usable_today) if n_orders > n_need else 0.0
-                # the needs that waited come first: the offer they waited for is usable now
-                slot_bought = released > 0  # an order placed in this slot (window buyers)
-                for k in range(MAX_ORDERS, MAX_ORDERS + released):
-                    shopper = (i, scale, sensitivity, state, flags)
-                    state, flags, held = place_order(
-                        plan, params, keys, counters, shopper, k, usable_today, held
-                    )
-                    counters.counts[COUNT.deferred_orders] += 1
-                    last_purchase = day
-                    usable_today = usable(
-                        plan, online, held, state, segments, birthday_month, since_enrol
-                    )
+                # the needs that waited come first (the offer they waited for is usable now),
+                # then today's orders; one loop, so the order's inlined code is compiled once
+                slot_bought = False  # an order placed in this slot (window buyers)
                 waiting -= released
-                for k in range(n_orders):
-                    if k < n_need:  # a need: a BG/NBD transaction, met, deferred or bought
+                for j in range(released + n_orders):
+                    k = j - released  # today's order number; negative: a need that waited
+                    met = False
+                    if k < 0:
+                        counters.counts[COUNT.deferred_orders] += 1
+                    elif k < n_need:  # a need: a BG/NBD transaction, met, deferred or bought
                         flags = drop_out(params, keys, counters, i, flags, k)
                         met, stock, waiting = meet_need(
                             params, keys, counters, i, k, stock, waiting, waiting_now
                         )
                     else:  # added by offers and contacts: perhaps bought ahead of a later need
-                        met = False
                         ahead, stock = buy_ahead(keys, counters, i, k, share, stock)
                         if not ahead:  # bought for its own sake: a BG/NBD transaction too
                             flags = drop_out(params, keys, counters, i, flags, k)
-                    if not met and presale and is_deposit(params, keys, i, k):  # paid later
-                        place_deposit(shoppers, params, keys, counters, i, k, scale)
+                    if not met and k >= 0 and presale and is_deposit(params, keys, i, k):
+                        place_deposit(shoppers, params, keys, counters, i, k, scale)  # paid later
                     elif not met:
                         shopper = (i, scale, sensitivity, state, flags)
+                        order = k if k >= 0 else MAX_ORDERS + j  # the waited needs' own baskets
                         state, flags, held = place_order(
-                            plan, params, keys, counters, shopper, k, usable_today, held
+                            plan, params, keys, counters, shopper, order, usable_today, held
                         )
                         last_purchase = day
                         slot_bought = True
                         usable_today = usable(
                             plan, online, held, state, segments, birthday_month, since_enrol
                         )
-                    if (flags & ALIVE) == 0:
-                        break  # dropped out: no more orders
+                    if k >= 0 and (flags & ALIVE) == 0:
+                        break  # dropped out: no more orders (the waited needs were bought)
                 if windows != 0 and slot_bought:  # the same membership for every order of a slot
                     count_window_buyer(
                         shoppers, plan, counters, i, windows, state, flags, enrol_day
