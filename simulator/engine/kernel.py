@@ -103,7 +103,6 @@ class DrawKeys(NamedTuple):
     reactivate: np.uint64  # one substream per touch
     aware: np.uint64  # one substream per touch
     birthday: np.uint64
-    dropout_p: np.uint64  # BG/NBD dropout p, derived when the shopper buys
     sensitivity: np.uint64  # price sensitivity, derived when the shopper may use an offer
     ahead: np.uint64  # an added order is bought ahead of need; one substream per order
     wait: np.uint64  # a need waits for a held offer; one substream per order
@@ -124,7 +123,6 @@ def draw_keys(seed, population_seed, day):
         rng.stream_key(seed, rng.REACTIVATE, day),
         rng.stream_key(seed, rng.AWARE, day),
         rng.stream_key(population_seed, rng.BIRTHDAY, 0),
-        rng.stream_key(population_seed, rng.INIT_DROPOUT, 0),
         rng.stream_key(population_seed, rng.INIT_SENSITIVITY, 0),
         rng.stream_key(seed, rng.AHEAD, day),
         rng.stream_key(seed, rng.WAIT, day),
@@ -151,7 +149,6 @@ def slot_keys(keys, hour):
         keys.reactivate,
         keys.aware,
         keys.birthday,
-        keys.dropout_p,
         keys.sensitivity,
         rng.slot_key(keys.ahead, hour),
         rng.slot_key(keys.wait, hour),
@@ -313,14 +310,14 @@ def day_chunk(shoppers, plan, params, today, day_keys, counters, buffers, c):
                     if k < 0:
                         counters.counts[COUNT.deferred_orders] += 1
                     elif k < n_need:  # a need: a BG/NBD transaction, met, deferred or bought
-                        flags = drop_out(params, keys, counters, i, flags, k)
+                        flags = drop_out(params, keys, counters, i, flags, k, shoppers.dropout[i])
                         met, stock, waiting = meet_need(
                             params, keys, counters, i, k, stock, waiting, waiting_now
                         )
                     else:  # added by offers and contacts: perhaps bought ahead of a later need
                         ahead, stock = buy_ahead(keys, counters, i, k, share, stock)
                         if not ahead:  # bought for its own sake: a BG/NBD transaction too
-                            flags = drop_out(params, keys, counters, i, flags, k)
+                            flags = drop_out(params, keys, counters, i, flags, k, shoppers.dropout[i])
                     if not met and k >= 0 and presale and is_deposit(params, keys, i, k):
                         place_deposit(shoppers, params, keys, counters, i, k, scale)  # paid later
                     elif not met:

@@ -32,7 +32,6 @@ from simulator.domain.lifecycle import (
     state_bit,
 )
 from simulator.engine import rng
-from simulator.engine.jit import hot_inline
 from simulator.engine.shoppers import NEVER, Shoppers, allocate, set_start_values
 from simulator.engine.workers import CHUNK, n_chunks, n_workers, on_workers
 from simulator.scenario.schema import Population
@@ -211,17 +210,6 @@ def decay_powers(decay: float) -> np.ndarray:
     return table
 
 
-@hot_inline
-def dropout_probability(params, key, i):
-    """BG/NBD dropout p ~ Beta(a, b) of shopper i, derived from its keyed draws (INIT_DROPOUT).
-
-    Derived when the shopper buys rather than stored: memory per shopper limits the population.
-    """
-    x = rng.gamma(rng.substream(key, 0), i, params.a)
-    y = rng.gamma(rng.substream(key, 1), i, params.b)
-    return x / (x + y)
-
-
 @nb.njit(cache=True)
 def state_counts(state):
     """Shoppers per lifecycle state (no temporary array: populations can be 10^8)."""
@@ -265,6 +253,7 @@ def draw_chunks(shoppers, params, seed, first, w, step):
     k_rec = rng.stream_key(seed, rng.INIT_RECENCY, 0)
     k_alive = rng.stream_key(seed, rng.INIT_ALIVE, 0)
     k_basket = rng.stream_key(seed, rng.INIT_BASKET, 0)
+    k_drop = rng.stream_key(seed, rng.INIT_DROPOUT, 0)
     n = len(shoppers.state)
     for c in range(w, n_chunks(n), step):
         for j in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -299,6 +288,8 @@ def draw_chunks(shoppers, params, seed, first, w, step):
             shoppers.segments[j] = segments
             shoppers.rate[j] = g_rate / params.alpha_day * rate_mult
             shoppers.basket_scale[j] = basket_mult / (g_nu / params.v)
+            x = rng.gamma(rng.substream(k_drop, 0), i, params.a)  # p ~ Beta(a, b)
+            shoppers.dropout[j] = x / (x + rng.gamma(rng.substream(k_drop, 1), i, params.b))
             # recency consistent with the observed label: active < dormant_after <= dormant < churn
             ur = rng.uniform(k_rec, i)
             if state == DORMANT:

@@ -3,10 +3,12 @@
 Each shopper is a slot in a few narrow numpy arrays (struct of arrays), one per row of `FIELDS`:
 `Shoppers` (the named tuple the kernel reads), `allocate`, the start values, the byte count and
 the reference model's comparison all follow the table. Attributes needed only when the shopper
-buys (dropout p) or sees an offer (price sensitivity) are derived on demand from their keyed
-draws rather than stored: memory per shopper is what limits the population size. The basket
-scale is stored (4 bytes): every visitor with an offer needs their expected basket, and deriving
-it (a Gamma draw) made campaign days 20% slower.
+sees an offer (price sensitivity) are derived on demand from their keyed draws rather than
+stored: memory per shopper is what limits the population size. The basket scale is stored (4
+bytes): every visitor with an offer needs their expected basket, and deriving it (a Gamma draw)
+made campaign days 20% slower. So is the dropout p (4 bytes): a customer from a store's own list
+has it drawn from the posterior given their history (`engine.customers`), which the kernel
+cannot re-derive from keyed draws alone.
 
 To add a field, add a row (see docs/extending.md): a field with a start value is then allocated,
 initialised, copied between runs and compared with the reference model without further code.
@@ -50,6 +52,7 @@ FIELDS = (
     ShopperField("flags", np.uint8, DRAWN, "history bits (lifecycle.FLAGS)", len(FLAGS)),
     ShopperField("rate", np.float32, DRAWN, "purchase rate lambda per day"),
     ShopperField("basket_scale", np.float32, DRAWN, "mean basket / p: 1/nu x segment multipliers"),
+    ShopperField("dropout", np.float32, DRAWN, "BG/NBD chance of dropping out at a transaction"),
     ShopperField("last_purchase", np.int16, DRAWN, "day of the last purchase (0: the first day)"),
     ShopperField("enrol_day", np.int16, DRAWN, "day of enrolment"),
     ShopperField("held", np.uint32, 0, "bits of the benefits held (plan order)", MAX_BENEFITS),

@@ -35,7 +35,6 @@ from simulator.engine.audience import reachable, targets
 from simulator.engine.counters import AMOUNT, COUNT
 from simulator.engine.jit import hot_inline
 from simulator.engine.offers import settle
-from simulator.engine.population import dropout_probability
 from simulator.engine.rng import PRIORITY_BINS
 
 MAX_ORDERS = 100  # orders of one shopper in a day; days that reach it are counted, not hidden
@@ -319,15 +318,15 @@ def advance_lifecycle(counters, state, flags):
 
 
 @hot_inline
-def drop_out(params, keys, counters, i, flags, order):
-    """BG/NBD dropout after a repeat purchase (order `order` of the day); returns the flags.
+def drop_out(params, keys, counters, i, flags, order, p):
+    """BG/NBD dropout, chance p, after a repeat purchase (order `order` of the day); the flags.
 
     With `dropout.after_first_purchase` (MBG/NBD) the first purchase ever may end the shopper's
     activity too. Called before `advance_lifecycle` marks the purchase.
     """
     if flags & EVER_BOUGHT or params.dropout_after_first:
         dropout = rng.substream(keys.dropout, order)
-        if rng.uniform(dropout, i) < dropout_probability(params, keys.dropout_p, i):
+        if rng.uniform(dropout, i) < p:
             flags &= ~ALIVE
             counters.counts[COUNT.dropouts] += 1
     return flags

@@ -71,7 +71,7 @@ class ShopperState(mesa.Agent):
             self.draw_initial(model.params, model.init_keys)
         else:
             self.take_slot(population)
-        self.derive_purchase_traits(model.params, model.init_keys)
+        self.derive_sensitivity(model.params, model.init_keys)
 
     def take_start_values(self, n_slots: int) -> None:
         """Every field with a start value takes it."""
@@ -117,6 +117,8 @@ class ShopperState(mesa.Agent):
         # BG/NBD: lambda ~ Gamma(r, alpha); Gamma-Gamma: mean basket p / nu
         self.rate = f32(g_rate / params.alpha_day * rate_mult)
         self.basket_scale = f32(basket_mult / (g_nu / params.v))
+        x = gamma(keys["dropout_a"], i, params.a)  # BG/NBD dropout p ~ Beta(a, b)
+        self.dropout = f32(x / (x + gamma(keys["dropout_b"], i, params.b)))
         # days since the last activity, consistent with the label: active < dormant <= churned
         ur = uniform(keys["recency"], i)
         if st == DORMANT:
@@ -137,16 +139,11 @@ class ShopperState(mesa.Agent):
         self.last_purchase = -ago if self.ever_bought else NEVER
         self.enrol_day = -ago if st == ENROLLED else NEVER
 
-    def derive_purchase_traits(self, params: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
-        """Dropout p ~ Beta(a, b) and price sensitivity, from their keyed draws.
-
-        Sensitivity: the level of the shopper's keyed bin of a log-logistic distribution, times
+    def derive_sensitivity(self, params: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
+        """Price sensitivity, from its keyed draw: the level of the shopper's keyed bin of a log-logistic distribution, times
         their segments' multipliers.
         """
         i = self.index
-        x = gamma(keys["dropout_a"], i, params.a)
-        y = gamma(keys["dropout_b"], i, params.b)
-        self.dropout = x / (x + y)
         level = int(uniform(keys["sensitivity"], i) * len(params.sensitivity_levels))
         by_segments = params.sensitivity_by_segments[self.segments]
         self.sensitivity = params.sensitivity_levels[level] * by_segments
