@@ -43,7 +43,7 @@ class RFM:
 
 
 @dataclass(frozen=True)
-class _CustomerDays:
+class CustomerDays:
     """Purchases collapsed to one entry per (customer, day), sorted by customer then day."""
 
     customer: np.ndarray
@@ -52,7 +52,7 @@ class _CustomerDays:
     first_day: np.ndarray  # per customer code
 
 
-def _customer_days(tx: Transactions) -> _CustomerDays:
+def customer_days(tx: Transactions) -> CustomerDays:
     """Collapse purchases on the same customer-day into one transaction (spend summed)."""
     day0 = int(tx.day.min())
     span = int(tx.day.max()) - day0 + 1
@@ -64,7 +64,7 @@ def _customer_days(tx: Transactions) -> _CustomerDays:
     first_day = np.zeros(tx.n_customers, dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
     first_day[customer[starts]] = day[starts]
-    return _CustomerDays(customer, day, spend, first_day)
+    return CustomerDays(customer, day, spend, first_day)
 
 
 def summarise(tx: Transactions, cal_end_day: int, time_unit_days: float = 7) -> RFM:
@@ -73,7 +73,7 @@ def summarise(tx: Transactions, cal_end_day: int, time_unit_days: float = 7) -> 
     Customers whose first purchase falls after ``cal_end_day`` are left out. Times are in units
     of ``time_unit_days`` days (weeks for CDNOW).
     """
-    cd = _customer_days(tx)
+    cd = customer_days(tx)
     n = tx.n_customers
     in_cal = cd.day <= cal_end_day
     cust, day, spend = cd.customer[in_cal], cd.day[in_cal], cd.spend[in_cal]
@@ -107,7 +107,7 @@ def holdout_repeat_counts(tx: Transactions, rfm: RFM, end_day: int) -> np.ndarra
 
     Counts days in ``rfm.cal_end_day < day <= end_day``, aligned with ``rfm``'s customers.
     """
-    cd = _customer_days(tx)
+    cd = customer_days(tx)
     holdout = (cd.day > rfm.cal_end_day) & (cd.day <= end_day)
     counts = np.bincount(cd.customer[holdout], minlength=tx.n_customers)
     return counts[rfm.customer]
@@ -121,7 +121,7 @@ def cumulative_repeat_transactions(
     Element ``k`` counts repeat customer-days with ``start_day <= day < start_day +
     (k+1)*period_days`` (for CDNOW: weekly, 78 periods from 1997-01-01).
     """
-    cd = _customer_days(tx)
+    cd = customer_days(tx)
     repeat = cd.day > cd.first_day[cd.customer]
     offset = cd.day[repeat] - start_day
     offset = offset[(offset >= 0) & (offset < n_periods * period_days)]
