@@ -119,10 +119,13 @@ def replicate(
     capped = max(n_capped(sc) for sc in scenarios)
     days = len(scenarios[0].days) * (2 if with_baseline else 1)
     fixed_seed = seed if population_seed is None else population_seed
+    first = scenarios[0]
     shared = (
         None
         if independent
-        else draw_population(scenarios[0].population, fixed_seed, n, capped, base_dirs[0])
+        else draw_population(
+            first.population, fixed_seed, n, capped, base_dirs[0], first.calendar.start
+        )
     )
     with tqdm(
         total=reps * len(scenarios) * days,
@@ -138,7 +141,9 @@ def replicate(
                 population = (
                     shared
                     if not independent
-                    else draw_population(sc.population, pop_seed, n, capped, base_dirs[j])
+                    else draw_population(
+                        sc.population, pop_seed, n, capped, base_dirs[j], sc.calendar.start
+                    )
                 )
                 kw = dict(
                     seed=s_k,

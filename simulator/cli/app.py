@@ -19,6 +19,7 @@ from simulator.cli import (
     calibrate_bgnbd,
     calibrate_targets,
     compare,
+    population,
     run,
     sweep,
     validate,
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_bgnbd.add_parser(calsub)
     calibrate_targets.add_parser(calsub)  # docs/calibration.md
     backtest.add_parser(sub)
+    population.add_parser(sub)  # docs/calibration.md
     bench.add_parser(sub)
     return p
 

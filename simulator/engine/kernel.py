@@ -317,7 +317,9 @@ def day_chunk(shoppers, plan, params, today, day_keys, counters, buffers, c):
                     else:  # added by offers and contacts: perhaps bought ahead of a later need
                         ahead, stock = buy_ahead(keys, counters, i, k, share, stock)
                         if not ahead:  # bought for its own sake: a BG/NBD transaction too
-                            flags = drop_out(params, keys, counters, i, flags, k, shoppers.dropout[i])
+                            flags = drop_out(
+                                params, keys, counters, i, flags, k, shoppers.dropout[i]
+                            )
                     if not met and k >= 0 and presale and is_deposit(params, keys, i, k):
                         place_deposit(shoppers, params, keys, counters, i, k, scale)  # paid later
                     elif not met:

@@ -20,7 +20,12 @@ from simulator.engine.counters import AMOUNT, COUNT, Layout
 from simulator.engine.eligible import CountedTouches, count_eligible
 from simulator.engine.kernel import Counters, Today, WorkerBuffers, step_day
 from simulator.engine.plan import NO_CAPACITY, compile_plan, day_slots
-from simulator.engine.population import initialise, resolve_params, state_counts
+from simulator.engine.population import (
+    customers_of,
+    initialise,
+    resolve_params,
+    state_counts,
+)
 from simulator.engine.rng import PRIORITY_BINS
 from simulator.engine.shoppers import Shoppers, allocate
 from simulator.engine.workers import CHUNK, n_chunks, n_workers, on_workers, set_threads
@@ -75,7 +80,9 @@ class PromotionModel(mesa.Model):
         lay = self.layout
         self.shoppers = allocate(n, int((self.plan.ch_cap_slot >= 0).sum()))
         if population is None:
-            initialise(self.shoppers, self.params)
+            pop, start = scenario.population, scenario.calendar.start
+            customers = customers_of(pop, Path(base_dir), start, n, self.params)
+            initialise(self.shoppers, self.params, customers)
         else:
             for dst, src in zip(self.shoppers, population, strict=True):
                 dst[...] = src[:, : dst.shape[1]] if dst.ndim == 2 else src

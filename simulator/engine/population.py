@@ -8,6 +8,7 @@ p ~ Beta(a, b)) and Gamma-Gamma (spend per order ~ Gamma(p, nu), nu ~ Gamma(q, v
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+from simulator.clv.customer_table import customer_table
+from simulator.clv.params_file import FittedParams, read_params
 from simulator.domain.lifecycle import (
     ALIVE,
     CHURNED,
@@ -32,6 +35,12 @@ from simulator.domain.lifecycle import (
     state_bit,
 )
 from simulator.engine import rng
+from simulator.engine.customers import (
+    CustomerRows,
+    customer_rows,
+    initialise_customers,
+    sample_rows,
+)
 from simulator.engine.shoppers import NEVER, Shoppers, allocate, set_start_values
 from simulator.engine.workers import CHUNK, n_chunks, n_workers, on_workers
 from simulator.scenario.schema import Population
@@ -97,12 +106,23 @@ class PopulationParams(NamedTuple):
     seed: np.uint64 = np.uint64(0)  # population seed: keys every per-shopper trait
 
 
-def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationParams:
-    """Resolve the population section (reading a fitted params file if named)."""
+def fitted_params(pop: Population, base_dir: Path = Path(".")) -> FittedParams | None:
+    """The fitted model of the population: its customer table's, its params file's, or None."""
+    if pop.customers is not None:
+        return customer_table(base_dir / pop.customers).params
     if pop.params_file is not None:
-        from simulator.clv.params_file import read_params
+        return read_params(base_dir / pop.params_file)
+    return None
 
-        fitted = read_params(base_dir / pop.params_file)
+
+def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationParams:
+    """Resolve the population section (reading a fitted params file or customer table if named).
+
+    With a customer table, segments and states are the table's: only the segments' price
+    sensitivity applies here.
+    """
+    fitted = fitted_params(pop, base_dir)
+    if fitted is not None:
         day = fitted.per_day()
         r, alpha_day, a, b = day.r, day.alpha, day.a, day.b
         p, q, v = fitted.gamma_gamma.p, fitted.gamma_gamma.q, fitted.gamma_gamma.v
@@ -120,17 +140,19 @@ def resolve_params(pop: Population, base_dir: Path = Path(".")) -> PopulationPar
     by = np.zeros(len(SEGMENTS), np.int8)
     cut = np.full(len(SEGMENTS), math.inf)
     for k, spec in segs:
+        mult_sens[k] = spec.price_sensitivity
+        if pop.customers is not None:
+            continue  # who is in the segment, and their rates, are the table's
         share[k] = spec.share
         states[k] = sum(state_bit(s) for s in spec.states)
         mult_rate[k] = spec.rate_multiplier
         mult_basket[k] = spec.basket_multiplier
-        mult_sens[k] = spec.price_sensitivity
         by[k] = {None: 0, "purchase_rate": BY_RATE, "spend_rate": BY_SPEND}[spec.by]
         cut[k] = segment_cut(spec.by, spec.share, r, q)
     alive0 = np.ones(len(STATES))
     for st, prob in pop.initial_alive.items():
         alive0[STATES.index(st)] = prob
-    shares = np.array([pop.mix.get(s, 0.0) for s in STATES])
+    shares = np.array([pop.mix.get(s, 0.0) for s in STATES] if pop.mix else [1.0] * len(STATES))
     decay = 0.5 ** (1.0 / pop.fatigue_half_life_days)
     return PopulationParams(
         mix_cdf=np.cumsum(shares) / shares.sum(),
@@ -220,32 +242,57 @@ def state_counts(state):
 
 
 def draw_population(
-    pop: Population, seed: int, n: int, n_capped: int, base_dir: Path = Path(".")
+    pop: Population,
+    seed: int,
+    n: int,
+    n_capped: int,
+    base_dir: Path = Path("."),
+    start: dt.date | None = None,
 ) -> Shoppers:
     """Allocate and draw the initial arrays of n shoppers, to share between scenarios.
 
-    n_capped: the most frequency-capped channels any of those scenarios has.
+    n_capped: the most frequency-capped channels any of those scenarios has. start: the
+    calendar's first day (a customer table's histories are counted back from it).
     """
     s = allocate(n, n_capped)
-    initialise(s, resolve_params(pop, base_dir)._replace(seed=np.uint64(seed)))
+    params = resolve_params(pop, base_dir)._replace(seed=np.uint64(seed))
+    initialise(s, params, customers_of(pop, base_dir, start, n, params))
     return s
 
 
-def initialise(shoppers: Shoppers, params: PopulationParams, first: int = 0) -> None:
-    """Set every shopper's initial state in place from params.seed; slot k is shopper first+k.
+def customers_of(
+    pop: Population, base_dir: Path, start: dt.date | None, n: int, params: PopulationParams
+) -> CustomerRows | None:
+    """The n customers of a customer-table population (a keyed sample), or None."""
+    if pop.customers is None:
+        return None
+    if start is None:
+        raise ValueError("a customer table needs the calendar's first day")
+    table = customer_table(base_dir / pop.customers)
+    return customer_rows(table, start, sample_rows(table.n, n, int(params.seed)), params)
 
-    Fields with a start value (`shoppers.FIELDS`) are filled with it; the others are drawn.
+
+def initialise(
+    shoppers: Shoppers, params: PopulationParams, customers: CustomerRows | None = None
+) -> None:
+    """Set every shopper's initial state in place from params.seed.
+
+    Fields with a start value (`shoppers.FIELDS`) are filled with it; the others are drawn:
+    from the population's shares and fitted model, or from each customer's row.
     """
     set_start_values(shoppers)
+    if customers is not None:
+        initialise_customers(shoppers, params, customers)
+        return
     on_workers(
         draw_chunks,
         n_workers(n_chunks(len(shoppers.state))),
-        lambda w: (shoppers, params, np.uint64(params.seed), first),
+        lambda w: (shoppers, params, np.uint64(params.seed)),
     )
 
 
 @nb.njit(cache=True, nogil=True)
-def draw_chunks(shoppers, params, seed, first, w, step):
+def draw_chunks(shoppers, params, seed, w, step):
     """Draw the fields without a start value for chunks w, w + step, ... (`workers.on_workers`)."""
     k_state = rng.stream_key(seed, rng.INIT_STATE, 0)
     k_seg = rng.stream_key(seed, rng.INIT_SEGMENT, 0)
@@ -256,8 +303,7 @@ def draw_chunks(shoppers, params, seed, first, w, step):
     k_drop = rng.stream_key(seed, rng.INIT_DROPOUT, 0)
     n = len(shoppers.state)
     for c in range(w, n_chunks(n), step):
-        for j in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            i = first + j
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             u = rng.uniform(k_state, i)
             state = PROSPECT
             while state < LAST_STATE and u >= params.mix_cdf[state]:
@@ -284,12 +330,12 @@ def draw_chunks(shoppers, params, seed, first, w, step):
                         segments |= 1 << g
                         rate_mult *= params.seg_rate[g]
                         basket_mult *= params.seg_basket[g]
-            shoppers.state[j] = state
-            shoppers.segments[j] = segments
-            shoppers.rate[j] = g_rate / params.alpha_day * rate_mult
-            shoppers.basket_scale[j] = basket_mult / (g_nu / params.v)
+            shoppers.state[i] = state
+            shoppers.segments[i] = segments
+            shoppers.rate[i] = g_rate / params.alpha_day * rate_mult
+            shoppers.basket_scale[i] = basket_mult / (g_nu / params.v)
             x = rng.gamma(rng.substream(k_drop, 0), i, params.a)  # p ~ Beta(a, b)
-            shoppers.dropout[j] = x / (x + rng.gamma(rng.substream(k_drop, 1), i, params.b))
+            shoppers.dropout[i] = x / (x + rng.gamma(rng.substream(k_drop, 1), i, params.b))
             # recency consistent with the observed label: active < dormant_after <= dormant < churn
             ur = rng.uniform(k_rec, i)
             if state == DORMANT:
@@ -309,6 +355,6 @@ def draw_chunks(shoppers, params, seed, first, w, step):
                 flags |= EVER_BOUGHT
             if state > ENROLLED:  # dormant and churned members had bought as members
                 flags |= MEMBER_BUYER
-            shoppers.flags[j] = flags
-            shoppers.last_purchase[j] = -ago if flags & EVER_BOUGHT else NEVER
-            shoppers.enrol_day[j] = -ago if state == ENROLLED else NEVER
+            shoppers.flags[i] = flags
+            shoppers.last_purchase[i] = -ago if flags & EVER_BOUGHT else NEVER
+            shoppers.enrol_day[i] = -ago if state == ENROLLED else NEVER

@@ -41,6 +41,7 @@ INIT_BASKET = 24
 INIT_RECENCY = 25
 INIT_ALIVE = 26
 INIT_SENSITIVITY = 27  # price sensitivity level (log-logistic), derived when needed
+INIT_SAMPLE = 28  # a customer table's row is in a smaller population's sample
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -8,6 +8,7 @@ check returns (field path, message) problems; `load.validate_data` reports them 
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -37,7 +38,7 @@ from simulator.yamlfiles import pydantic_problem
 def check_references(sc: Scenario, base_dir: Path) -> list[tuple[tuple, str]]:
     """Checks pydantic cannot do field by field: references, windows, lifecycle rules."""
     p: list[tuple[tuple, str]] = []
-    p += _check_population(sc.population, base_dir)
+    p += _check_population(sc.population, base_dir, sc.calendar.start)
     p += check_calendar(sc.calendar)
     p += check_kpi_windows(sc.windows, sc.calendar)
     p += check_hours(sc.calendar)
@@ -212,9 +213,19 @@ def _check_payment_effect(b, where: tuple) -> list[tuple[tuple, str]]:
     ]
 
 
-def _check_population(pop: Population, base_dir: Path) -> list[tuple[tuple, str]]:
-    """State shares sum to 1; inline rates or a params file (not both); churn after dormancy."""
+def _check_population(pop: Population, base_dir: Path, start: date) -> list[tuple[tuple, str]]:
+    """State shares sum to 1; inline rates or a params file (not both); churn after dormancy.
+
+    Or a customer table (`_check_customers`); start: the calendar's first day.
+    """
+    if pop.customers is not None:
+        return _check_customers(pop, base_dir, start) + _check_recency(pop)
     p: list[tuple[tuple, str]] = []
+    if pop.shoppers is None:
+        p.append((("population", "shoppers"), "give the number of shoppers"))
+    for name, spec in pop.segments.items():
+        if spec.share is None:
+            p.append((("population", "segments", name, "share"), "give the segment's share"))
     total = sum(pop.mix.values())
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         p.append((("population", "mix"), f"state shares must sum to 1, got {total:.6g}"))
@@ -238,12 +249,70 @@ def _check_population(pop: Population, base_dir: Path) -> list[tuple[tuple, str]
             )
         else:
             p += _check_params_file(base_dir / pop.params_file)
+    return p + _check_recency(pop)
+
+
+def _check_recency(pop: Population) -> list[tuple[tuple, str]]:
+    """A member churns after being dormant."""
+    p = []
     if pop.churn_after_days <= pop.dormant_after_days:
         p.append(
             (
                 ("population", "churn_after_days"),
                 "must be greater than dormant_after_days "
                 f"({pop.dormant_after_days}), got {pop.churn_after_days}",
+            )
+        )
+    return p
+
+
+CUSTOMER_TABLE_OWNS = ("mix", "params_file", "purchase_rate", "dropout", "basket", "initial_alive")
+"""Population fields a customer table replaces: its rows and fitted model say all of it."""
+SEGMENT_FROM_TABLE = ("share", "states", "by", "rate_multiplier", "basket_multiplier")
+"""Segment fields a customer table replaces (who is in a segment, and their rates, are data)."""
+
+
+def _check_customers(pop: Population, base_dir: Path, start: date) -> list[tuple[tuple, str]]:
+    """A customer table: readable, its model usable, nothing it replaces given, enough rows.
+
+    The calendar must start after the table's history ends (`engine.customers`).
+    """
+    from simulator.clv.customer_table import CustomerFileError, customer_table
+
+    where = ("population", "customers")
+    p = [
+        (("population", name), "comes from the customer table; leave it out")
+        for name in CUSTOMER_TABLE_OWNS
+        if name in pop.model_fields_set
+    ]
+    for seg, spec in pop.segments.items():
+        p += [
+            (("population", "segments", seg, name), "comes from the customer table; leave it out")
+            for name in SEGMENT_FROM_TABLE
+            if name in spec.model_fields_set
+        ]
+    path = base_dir / pop.customers
+    if not path.is_file():
+        return p + [(where, f"file not found: {pop.customers} (relative to {base_dir})")]
+    try:
+        table = customer_table(path)
+    except CustomerFileError as exc:
+        return p + [(where, str(exc))]
+    p += _fitted_problems(table.params, where, str(path))
+    if start <= table.as_of_date:
+        p.append(
+            (
+                ("calendar", "start"),
+                f"the customers' history ({pop.customers}) runs to {table.as_of_date}; expected "
+                "a calendar starting after it",
+            )
+        )
+    if pop.shoppers is not None and pop.shoppers > table.n:
+        p.append(
+            (
+                ("population", "shoppers"),
+                f"the customer table {pop.customers} has {table.n:,} rows; expected at most "
+                f"that many shoppers (a sample of it)",
             )
         )
     return p
@@ -256,6 +325,11 @@ def _check_params_file(path: Path) -> list[tuple[tuple, str]]:
         fitted = read_params(path)
     except ParamsFileError as exc:
         return [(where, "invalid params file: " + "; ".join(str(exc).splitlines()))]
+    return _fitted_problems(fitted, where, str(path))
+
+
+def _fitted_problems(fitted: FittedParams, where: tuple, path: str) -> list[tuple[tuple, str]]:
+    """Fitted parameters the engine can use: a Gamma-Gamma fit with q > 1, values in range."""
     if fitted.gamma_gamma is None:
         return [
             (

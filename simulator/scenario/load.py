@@ -99,19 +99,34 @@ def validate_data(
     problems = check_references(scenario, base_dir or Path("."))
     if problems:
         raise ScenarioError(name, problems, root, sources=sources)
-    return scenario
+    return _with_table_size(scenario, base_dir or Path("."))
+
+
+def _with_table_size(scenario: Scenario, base_dir: Path) -> Scenario:
+    """A customer-table population's `shoppers`: all its rows unless the scenario samples it."""
+    pop = scenario.population
+    if pop.customers is None or pop.shoppers is not None:
+        return scenario
+    from simulator.clv.customer_table import customer_table
+
+    rows = customer_table(base_dir / pop.customers).n
+    return scenario.model_copy(update={"population": pop.model_copy(update={"shoppers": rows})})
 
 
 def params_base_dir(path: str | Path) -> Path:
-    """Folder the scenario's population.params_file is relative to."""
+    """Folder the scenario's population.params_file (or customers) is relative to."""
     return _params_dir(read_merged(Path(path))[1], str(path))
 
 
 def _params_dir(sources: list, name: str) -> Path:
-    """The folder of the file (the scenario or one it extends) that names the params_file."""
-    return Path(
-        next((f for f, r in sources if locate(r, ("population", "params_file"))[0] == 2), name)
-    ).parent
+    """The folder of the file (the scenario or one it extends) naming params_file or customers."""
+    names = [
+        f
+        for f, r in sources
+        for key in ("params_file", "customers")
+        if locate(r, ("population", key))[0] == 2
+    ]
+    return Path(next(iter(names), name)).parent
 
 
 def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list]:

@@ -16,8 +16,12 @@ def undefined_segments(sc: Scenario) -> list[str]:
 
     A segment nobody is in (no `population.segments` entry, or share 0) makes the name match
     nobody: a touch aimed only at it contacts no one, a benefit targeted only at it is never used.
+    A customer table's segments are its own (`population build` prints who is in each).
     """
-    defined = {name for name, spec in sc.population.segments.items() if spec.share > 0}
+    pop = sc.population
+    if pop.customers is not None:
+        return []
+    defined = {name for name, spec in pop.segments.items() if spec.share > 0}
 
     def missing(names) -> list[str]:
         return [n for n in names if n in SEGMENTS and n not in defined]

@@ -64,7 +64,7 @@ class SegmentSpec(StrictModel):
     is a keyed draw and the multipliers set the difference.
     """
 
-    share: Probability
+    share: Probability | None = None  # required unless the population is a customer table
     states: list[StateName] = Field(default_factory=lambda: list(STATES), min_length=1)
     by: Literal["purchase_rate", "spend_rate"] | None = None
     rate_multiplier: Factor = 1.0
@@ -143,12 +143,20 @@ class PresaleResponse(StrictModel):
 
 
 class Population(StrictModel):
-    """The shoppers of one store at the campaign's start."""
+    """The shoppers of one store at the campaign's start.
 
-    shoppers: Annotated[int, Field(ge=1, le=MAX_SHOPPERS)]
-    mix: dict[StateName, Probability]
+    Drawn from shares and fitted parameters (mix, segments, params_file or inline rates), or,
+    with `customers`, the store's own customers from a table `promosim population build` wrote:
+    states, segments and histories from the table, each customer's latent rates drawn from the
+    posterior given their history (docs/model.md "A store's own customers"). `shoppers` then
+    samples the table and defaults to all of it (`scenario.load` fills it in).
+    """
+
+    shoppers: Annotated[int, Field(ge=1, le=MAX_SHOPPERS)] | None = None
+    mix: dict[StateName, Probability] = Field(default_factory=dict)
     segments: dict[SegmentName, SegmentSpec] = Field(default_factory=dict)
     params_file: str | None = None
+    customers: str | None = None
     purchase_rate: PurchaseRate | None = None
     dropout: Dropout | None = None
     basket: Basket | None = None

@@ -9,6 +9,7 @@ module; `simulator.sweeps.run` saves the outcomes in the resumable output folder
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import importlib
 import os
@@ -72,15 +73,17 @@ def _population(scenario: Scenario, seed: int, n: int, base_dir) -> Shoppers:
     Every point and replication of a sweep starts from the same shoppers (the population seed
     is the sweep's), so a worker reuses the last draw; runs copy it, never change it.
     """
-    return _draw(scenario.population.model_dump_json(), seed, n, n_capped(scenario), str(base_dir))
+    pop = scenario.population.model_dump_json()
+    return _draw(pop, seed, n, n_capped(scenario), str(base_dir), scenario.calendar.start)
 
 
 @functools.lru_cache(maxsize=1)
-def _draw(population_json: str, seed: int, n: int, capped: int, base_dir: str) -> Shoppers:
+def _draw(
+    population_json: str, seed: int, n: int, capped: int, base_dir: str, start: dt.date
+) -> Shoppers:
     """`draw_population` keyed by hashable values (the cache of `_population`)."""
-    return draw_population(
-        Population.model_validate_json(population_json), seed, n, capped, Path(base_dir)
-    )
+    pop = Population.model_validate_json(population_json)
+    return draw_population(pop, seed, n, capped, Path(base_dir), start)
 
 
 def simulate_baseline(arg: tuple) -> dict:

@@ -140,8 +140,10 @@ class ShopperState(mesa.Agent):
         self.enrol_day = -ago if st == ENROLLED else NEVER
 
     def derive_sensitivity(self, params: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
-        """Price sensitivity, from its keyed draw: the level of the shopper's keyed bin of a log-logistic distribution, times
-        their segments' multipliers.
+        """Price sensitivity, from its keyed draw.
+
+        The level of the shopper's keyed bin of a log-logistic distribution, times their
+        segments' multipliers.
         """
         i = self.index
         level = int(uniform(keys["sensitivity"], i) * len(params.sensitivity_levels))

@@ -173,13 +173,15 @@ class Problem:
         """Run R replications at theta (fixed seeds) and measure every target."""
         sc = self.scenario_at(theta)
         base_dir = self.base_dir
-        pop_key = sc.population.model_dump_json() + f"|{n_capped(sc)}"
+        pop_key = sc.population.model_dump_json() + f"|{n_capped(sc)}|{sc.calendar.start}"
         seeds = [replication_seed(self.seed, k) for k in range(self.reps)]
         draws = self._cached(
             self._draws,
             pop_key,
             lambda: [
-                draw_population(sc.population, s, self.shoppers, n_capped(sc), base_dir)
+                draw_population(
+                    sc.population, s, self.shoppers, n_capped(sc), base_dir, sc.calendar.start
+                )
                 for s in seeds
             ],
         )
