@@ -10,8 +10,7 @@ from helpers import scenario
 
 from simulator.analysis.experiment import ExperimentError, replicate, run_comparison
 from simulator.analysis.stats import mean_ci
-from simulator.engine.population import draw_population, dropout_probability, resolve_params
-from simulator.engine.rng import INIT_DROPOUT, stream_key
+from simulator.engine.population import draw_population
 from simulator.scenario.load import validate_data
 
 R_, ALPHA_WEEKS, A_, B_ = 0.25, 6.0, 0.8, 2.4
@@ -75,13 +74,10 @@ def expected_gmv(sc, shoppers: int, population_seed: int, days: int) -> float:
     (1 - E[(1 - p)^N]) / p = (1 - exp(-lambda p t)) / p; an order is worth Gamma(p_gg) x the
     stored basket scale, on average p_gg x scale."""
     pop = draw_population(sc.population, population_seed, shoppers, 0)
-    pp = resolve_params(sc.population)._replace(seed=np.uint64(population_seed))
-    # keys as np.uint64: a Python int (how Numba returns them) would be typed int64
-    k_p = np.uint64(stream_key(np.uint64(population_seed), INIT_DROPOUT, 0))
     total = 0.0
     for i in range(shoppers):
         lam = float(pop.rate[i])
-        p = dropout_probability(pp, k_p, i)
+        p = float(pop.dropout[i])
         orders = -math.expm1(-lam * p * days) / p
         total += orders * P_ * float(pop.basket_scale[i])
     return total

@@ -15,7 +15,7 @@ from simulator.domain.lifecycle import ENROLLED
 from simulator.engine import rng
 from simulator.engine.counters import Layout
 from simulator.engine.plan import NO_CAPACITY, Slots, compile_plan, day_slots
-from simulator.engine.population import resolve_params
+from simulator.engine.population import customers_of, resolve_params
 from simulator.engine.reference.day import Day, Slot
 from simulator.engine.reference.numbers import priority_bin, slot_key, stream_key, substream
 from simulator.engine.reference.shopper import ShopperAgent
@@ -60,7 +60,15 @@ class ReferenceModel(mesa.Model):
         self.scenario = scenario
         n = int(shoppers or scenario.population.shoppers)
         self.plan = as_lists(compile_plan(scenario, scale=n / scenario.population.shoppers))
-        self.params = as_lists(resolve_params(scenario.population, Path(base_dir)))
+        resolved = resolve_params(scenario.population, Path(base_dir))
+        self.params = as_lists(resolved)
+        self.customers = customers_of(  # a customer table's sampled rows, or None
+            scenario.population,
+            Path(base_dir),
+            scenario.calendar.start,
+            n,
+            resolved._replace(seed=np.uint64(self.population_seed)),
+        )
         self.layout = Layout.of(scenario)
         self.n_days = len(self.plan.traffic)
         self.n_contact_slots = sum(1 for c in scenario.channels.values() if c.frequency_cap)

@@ -7,17 +7,21 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
+from simulator.clv.customer_table import NO_DAY
 from simulator.domain.lifecycle import (
     AUDIENCES,
     CHURNED,
     DORMANT,
     ENROLLED,
+    FIRST_PURCHASE,
     FLAG,
     NONMEMBER_BUYER,
     PROSPECT,
+    REPEAT,
     STATES,
 )
 from simulator.engine import rng
+from simulator.engine.customers import CustomerRows
 from simulator.engine.population import BY_RATE, BY_SPEND, LAST_STATE
 from simulator.engine.reference.numbers import (
     birthday_of,
@@ -68,7 +72,10 @@ class ShopperState(mesa.Agent):
         self.birthday = birthday_of(model.population_seed, index)  # day of the year
         if population is None:
             self.take_start_values(model.n_contact_slots)
-            self.draw_initial(model.params, model.init_keys)
+            if model.customers is None:
+                self.draw_initial(model.params, model.init_keys)
+            else:
+                self.draw_from_customer(model.params, model.init_keys, model.customers)
         else:
             self.take_slot(population)
         self.derive_sensitivity(model.params, model.init_keys)
@@ -138,6 +145,51 @@ class ShopperState(mesa.Agent):
         self.member_buyer = st > ENROLLED  # dormant and churned members had bought as members
         self.last_purchase = -ago if self.ever_bought else NEVER
         self.enrol_day = -ago if st == ENROLLED else NEVER
+
+    def draw_from_customer(self, params: SimpleNamespace, keys: dict, c: CustomerRows) -> None:
+        """State, flags, recency and BG/NBD and Gamma-Gamma traits from a customer's history.
+
+        Latent traits come from the posterior given the history (`engine.customers`): active
+        with P(alive), then lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x); else dropped
+        out after the last purchase, lambda ~ Gamma(r + x, alpha + t_x), p ~ Beta(a + 1,
+        b + x - 1); nu ~ Gamma(q + p x, v + x m). Keyed by the customer's row in the table.
+        """
+        j, i = self.index, int(c.row[self.index])
+        bought = bool(c.purchase_days[j] > 0)
+        member = bool(c.join[j] != NO_DAY)
+        first, last, join = int(c.first[j]), int(c.last[j]), int(c.join[j])
+        n_member = int(c.member_purchase_days[j])
+        st = NONMEMBER_BUYER if bought else PROSPECT
+        if member:
+            st = ENROLLED if n_member == 0 else FIRST_PURCHASE if n_member == 1 else REPEAT
+            idle = -(max(last, join) if bought else join)  # days idle on day 0
+            if idle >= params.churn_after:
+                st = CHURNED
+            elif idle >= params.dormant_after:
+                st = DORMANT
+        self.state = st
+        self.segments = int(c.segments[j])
+        x = max(int(c.purchase_days[j]) - 1, 0)
+        self.alive, exposure, a, b = True, 0.0, params.a, params.b
+        if bought:
+            self.alive = uniform(keys["alive"], i) < c.alive_chance[j]
+            exposure = float(-1 - first) if self.alive else float(last - first)
+            if not self.alive:
+                a, b = params.a + 1.0, params.b + x - 1.0
+            else:
+                b = params.b + x
+        g = gamma(keys["dropout_a"], i, a)
+        self.dropout = f32(g / (g + gamma(keys["dropout_b"], i, b)))
+        self.rate = f32(gamma(keys["rate"], i, params.r + x) / (params.alpha_day + exposure))
+        spent = x * float(c.repeat_spend_mean[j])
+        nu = gamma(keys["basket"], i, params.q + params.p * x) / (params.v + spent)
+        self.basket_scale = f32(1.0 / nu)
+        self.ever_bought = bought
+        self.old_member = member
+        self.bought_as_member = self.bought_as_nonmember = self.joined = False
+        self.member_buyer = n_member > 0
+        self.last_purchase = max(last, NEVER) if bought else NEVER
+        self.enrol_day = max(join, NEVER) if member else NEVER
 
     def derive_sensitivity(self, params: SimpleNamespace, keys: dict[str, np.uint64]) -> None:
         """Price sensitivity, from its keyed draw.
