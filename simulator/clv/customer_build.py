@@ -65,15 +65,17 @@ def build_customers(
     ids = days.ids
     member = np.zeros(len(ids), dtype=bool)
     join = np.full(len(ids), NO_DAY, np.int32)
-    lists = []
+    lists = []  # (list, the table row of each of its rows)
     if members is not None:
-        ids, member, join = _add_members(members, ids, member, join, as_of)
-        lists.append(members)
+        ids, member, join, where = _add_members(members, ids, member, join, as_of)
+        lists.append((members, where))
+    n_known = len(ids)
     if isinstance(prospects, CustomerList):
-        ids = _add_prospects(prospects, ids)
-        lists.append(prospects)
+        ids = np.concatenate([ids, prospects.ids])
+        lists.append((prospects, np.arange(n_known, len(ids))))
     elif prospects > 0:
-        ids = np.concatenate([ids, _prospect_ids(prospects, ids)])
+        ids = np.concatenate([ids, np.array([f"prospect-{k + 1}" for k in range(prospects)])])
+    _check_prospects_are_new(ids, n_known, prospects)
     n = len(ids)
     member, join = _padded(member, n, False), _padded(join, n, NO_DAY)
     history = _history(days, n, join)
@@ -94,7 +96,7 @@ def build_customers(
         },
         **history,
     )
-    columns = _columns(lists, ids)
+    columns = _columns(lists, n)
     return replace(table, segments=_segments(table, columns, rules, days))
 
 
@@ -102,8 +104,11 @@ def _days(tx: Transactions, as_of: int) -> _Days:
     """Customer-days up to as_of; table rows number the customers with one, in id order."""
     cd = customer_days(tx)
     keep = cd.day <= as_of
-    codes, row = np.unique(cd.customer[keep], return_inverse=True)
-    return _Days(row, cd.day[keep], cd.spend[keep], tx.customer_ids[codes].astype(str))
+    customer = cd.customer[keep]  # sorted (customer_days): rows number the changes
+    new = np.r_[True, customer[1:] != customer[:-1]] if len(customer) else np.zeros(0, bool)
+    row, codes = np.cumsum(new) - 1, customer[new]
+    ids = tx.customer_ids[codes].astype(str).astype(object)
+    return _Days(row, cd.day[keep], cd.spend[keep], ids)
 
 
 def _history(days: _Days, n: int, join: np.ndarray) -> dict[str, np.ndarray]:
@@ -150,50 +155,43 @@ def _add_members(members: CustomerList, ids, member, join, as_of: int):
             f"after the history's last day {date_of_day(as_of)}",
             "members who joined by then (the table describes the store on that day)",
         )
-    where = pd.Index(ids).get_indexer(members.ids)
+    where = pd.Index(ids, dtype=object).get_indexer(members.ids)
     known = where >= 0
     member[where[known]] = True
     join[where[known]] = members.join_day[known]
     new = ~known
+    where[new] = len(ids) + np.arange(int(new.sum()))
     ids = np.concatenate([ids, members.ids[new]])
     member = np.concatenate([member, np.ones(int(new.sum()), dtype=bool)])
     join = np.concatenate([join, members.join_day[new]])
-    return ids, member, join
+    return ids, member, join, where
 
 
-def _add_prospects(prospects: CustomerList, ids: np.ndarray) -> np.ndarray:
-    """Append a prospect list's ids; a prospect who bought or is a member is an error."""
-    clash = pd.Index(ids).get_indexer(prospects.ids) >= 0
-    if clash.any():
-        i = int(np.argmax(clash))
+def _check_prospects_are_new(ids: np.ndarray, n_known: int, prospects) -> None:
+    """A prospect must not be a customer of the log or the member list (ids are unique)."""
+    repeated = pd.Index(ids, dtype=object).duplicated(keep="first")
+    if not repeated.any():
+        return
+    k = int(np.argmax(repeated)) - n_known  # log and member ids are unique: a prospect repeats
+    if isinstance(prospects, CustomerList):
         raise prospects.fail(
-            i,
-            f"customer {prospects.ids[i]} is in the transaction log or the member list",
+            k,
+            f"customer {prospects.ids[k]} is in the transaction log or the member list",
             "prospects who never bought and are not members",
         )
-    return np.concatenate([ids, prospects.ids])
+    raise TransactionFileError(
+        f"a customer is already called {ids[n_known + k]}; expected prospect ids free for the "
+        "counted prospects (give a prospect list instead)"
+    )
 
 
-def _prospect_ids(count: int, ids: np.ndarray) -> np.ndarray:
-    """Ids ``prospect-1``, ... for a count of prospects (an error if one is already taken)."""
-    new = np.array([f"prospect-{k + 1}" for k in range(count)], dtype=object)
-    taken = pd.Index(ids).get_indexer(new) >= 0
-    if taken.any():
-        raise TransactionFileError(
-            f"a customer is already called {new[int(np.argmax(taken))]}; expected prospect ids "
-            "free for the counted prospects (give a prospect list instead)"
-        )
-    return new
-
-
-def _columns(lists: list[CustomerList], ids: np.ndarray) -> dict[str, _Column]:
-    """The lists' other columns aligned with the table's rows ("" where a list has no row)."""
+def _columns(lists: list, n: int) -> dict[str, _Column]:
+    """The lists' other columns aligned with the table's n rows ("" where a list has no row)."""
     columns: dict[str, _Column] = {}
-    for rows in lists:
-        where = pd.Index(ids).get_indexer(rows.ids)
+    for rows, where in lists:
         for name, values in rows.columns.items():
             col = columns.setdefault(
-                name, _Column(np.full(len(ids), "", object), np.zeros(len(ids), int), rows.source)
+                name, _Column(np.full(n, "", object), np.zeros(n, int), rows.source)
             )
             col.values[where] = values
             col.lines[where] = rows.lines
