@@ -222,10 +222,10 @@ def _check_population(pop: Population, base_dir: Path, start: date) -> list[tupl
         return _check_customers(pop, base_dir, start) + _check_recency(pop)
     p: list[tuple[tuple, str]] = []
     if pop.shoppers is None:
-        p.append((("population", "shoppers"), "give the number of shoppers"))
+        p.append((("population", "shoppers"), "required field is missing (or give customers)"))
     for name, spec in pop.segments.items():
         if spec.share is None:
-            p.append((("population", "segments", name, "share"), "give the segment's share"))
+            p.append((("population", "segments", name, "share"), "required field is missing"))
     total = sum(pop.mix.values())
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         p.append((("population", "mix"), f"state shares must sum to 1, got {total:.6g}"))
