@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from simulator.analysis.increments import increments, paired
 from simulator.analysis.kpi_registry import find
 from simulator.analysis.kpi_spec import WINDOW
 from simulator.analysis.kpis import compute_kpis
 from simulator.analysis.stats import estimate, mean_ci
+from simulator.analysis.uncertainty import AssumptionDraws, add_uncertainty, pairwise_rows
 from simulator.domain.lifecycle import JOINED, OLD_MEMBER, REPEAT
 from simulator.engine.plan import n_capped
 from simulator.engine.population import draw_population
@@ -84,6 +86,8 @@ class Replicated:
     daily_gmv: list[np.ndarray] = field(default_factory=list)  # GMV per day, per replication
     funnel: list[list[int]] = field(default_factory=list)
     first: tuple[RunResult, RunResult | None] | None = None  # replication 0 (run, baseline)
+    draws: list[int] = field(default_factory=list)  # each replication's parameter draw
+    assumed: list[dict] = field(default_factory=list)  # each replication's assumption values
 
     def values(self, kpi: str) -> list:
         """The KPI's value in each replication."""
@@ -102,6 +106,7 @@ def replicate(
     base_dirs: list[Path] | None = None,
     progress: bool = False,
     population_seed: int | None = None,
+    assumptions: str = "fixed",
 ) -> list[Replicated]:
     """Run every scenario `reps` times; replication k shares its seed across scenarios (CRN).
 
@@ -111,6 +116,10 @@ def replicate(
     gives every scenario and replication its own population and behaviour seeds instead.
     with_baseline: also run each scenario's no-campaign counterfactual on the same seed, so the
     per-replication KPIs include incremental GMV and ROI (as `promosim run` reports them).
+    assumptions: "fixed" runs the scenarios as given (their assumptions at their point values);
+    "drawn" gives replications 2d and 2d + 1 parameter draw d of every scenario's assumptions
+    (`uncertainty.AssumptionDraws`; the shoppers are redrawn per draw when the population's
+    parameters are uncertain).
     """
     base_dirs = base_dirs or [Path(".")] * len(scenarios)
     seed = scenarios[0].seed if seed is None else seed
@@ -127,6 +136,8 @@ def replicate(
             first.population, fixed_seed, n, capped, base_dirs[0], first.calendar.start
         )
     )
+    drawn = AssumptionDraws.of(scenarios, base_dirs, seed, reps) if assumptions == "drawn" else None
+    redraw = drawn is not None and any(a.path.startswith("population.") for a in drawn.found[0])
     with tqdm(
         total=reps * len(scenarios) * days,
         unit="day",
@@ -135,7 +146,16 @@ def replicate(
         disable=not progress,
     ) as bar:
         for k in range(reps):
+            if redraw and k % 2 == 0:  # the shoppers of this parameter draw
+                pop_sc = drawn.scenario(0, k)
+                shared = draw_population(
+                    pop_sc.population, fixed_seed, n, capped, base_dirs[0], first.calendar.start
+                )
             for j, (sc, res) in enumerate(zip(scenarios, out, strict=True)):
+                if drawn is not None:
+                    sc = drawn.scenario(j, k)
+                    res.draws.append(drawn.draw_of(k))
+                    res.assumed.append(drawn.values(j, k))
                 s_k = replication_seed(seed + (7919 * j if independent else 0), k)
                 pop_seed = s_k if independent else fixed_seed
                 population = (
@@ -170,11 +190,6 @@ def summarise(rep: Replicated) -> dict:
         m, lo, hi = mean_ci(rep.values(kpi))
         summary[kpi] = (m, lo, hi)
     return summary
-
-
-def _paired(a: list, b: list) -> list[float]:
-    """Per-replication differences a - b where both exist (a missing cost part counts as 0)."""
-    return [x - y for x, y in zip(a, b, strict=True) if x is not None and y is not None]
 
 
 def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:
@@ -223,38 +238,11 @@ def comparison_rows(results: list[Replicated]) -> list[dict]:
                 ref = base.values(kpi)
             else:  # a benefit or channel the baseline does not have costs it nothing
                 ref = [0.0] * len(values)
-            rows.append(_row(res.name, kpi, values, _paired(values, ref)))
+            rows.append(_row(res.name, kpi, values, paired(values, ref)))
         if j == 0:
             continue
         rows += [_row(res.name, kpi, v, None) for kpi, v in increments(res, base).items()]
     return rows
-
-
-def increments(res: Replicated, ref: Replicated) -> dict[str, list[float]]:
-    """Per replication: incremental GMV, cost, ROI and profit of `res` over `ref`.
-
-    ROI is incremental GMV / incremental cost; replications whose incremental cost is zero have
-    none. Incremental profit is there when both scenarios state a margin. Then, for each KPI
-    window both have, window.<name>.incremental_gmv and .roi (cost booked on the window's days)
-    and .roi_to_date (cost from the calendar's start to the window's end).
-    """
-    d_gmv, d_cost, roi = _gain(res, ref, "", "cost")
-    out = {"incremental_gmv": d_gmv, "incremental_cost": d_cost, "roi": roi}
-    d_profit = _paired(res.values("profit"), ref.values("profit"))
-    if d_profit:
-        out["incremental_profit"] = d_profit
-    for w in (w for w in res.scenario.windows if w in ref.scenario.windows):
-        key = f"{WINDOW}{w}."
-        out[key + "incremental_gmv"], _, out[key + "roi"] = _gain(res, ref, key, "cost")
-        out[key + "roi_to_date"] = _gain(res, ref, key, "cost_to_date")[2]
-    return out
-
-
-def _gain(res: Replicated, ref: Replicated, prefix: str, cost: str) -> tuple[list, list, list]:
-    """Per replication: GMV and `cost` differences of the prefixed KPIs, and their ratio."""
-    d_gmv = _paired(res.values(prefix + "gmv"), ref.values(prefix + "gmv"))
-    d_cost = _paired(res.values(prefix + cost), ref.values(prefix + cost))
-    return d_gmv, d_cost, [g / c for g, c in zip(d_gmv, d_cost, strict=True) if c != 0]
 
 
 def touch_marginal_rows(
@@ -301,6 +289,7 @@ class Comparison:
     rows: list[dict]
     meta: dict
     touch_rows: list[dict] = field(default_factory=list)
+    pairwise: list[dict] = field(default_factory=list)  # assumptions drawn: who beats whom
 
     def table(self):
         """The rows as a pandas DataFrame (one row per scenario x KPI)."""
@@ -320,8 +309,13 @@ def run_comparison(
     touch_roi: bool = False,
     base_dirs: list[Path] | None = None,
     progress: bool = False,
+    assumptions: str = "fixed",
 ) -> Comparison:
-    """Compare a baseline (first) with alternatives over `reps` replications."""
+    """Compare a baseline (first) with alternatives over `reps` replications.
+
+    assumptions: "fixed" or "drawn" (`replicate`); drawn, the rows also split each KPI's
+    variance into assumptions and noise, and `pairwise` says who beats whom how often.
+    """
     check_comparable(scenarios, names)
     base_dirs = base_dirs or [Path(".")] * len(scenarios)
     results = replicate(
@@ -333,7 +327,13 @@ def run_comparison(
         independent=independent,
         base_dirs=base_dirs,
         progress=progress,
+        assumptions=assumptions,
     )
+    rows = comparison_rows(results)
+    pairwise = []
+    if assumptions == "drawn":
+        add_uncertainty(rows, results)
+        pairwise = pairwise_rows(results)
     touch_rows = []
     if touch_roi:
         for sc, name, bd in zip(scenarios, names, base_dirs, strict=True):
@@ -348,8 +348,9 @@ def run_comparison(
         "shoppers": shoppers or scenarios[0].population.shoppers,
         "random_numbers": "independent" if independent else "common",
         "ci_level": 0.95,
+        "assumptions": assumptions,
     }
-    return Comparison(results, comparison_rows(results), meta, touch_rows)
+    return Comparison(results, rows, meta, touch_rows, pairwise)
 
 
 def compare(

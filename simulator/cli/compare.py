@@ -8,6 +8,8 @@ from pathlib import Path
 
 from simulator.cli.common import (
     BadInput,
+    add_assumptions_option,
+    assumption_mode,
     check_memory,
     options,
     out_help,
@@ -53,6 +55,7 @@ def cmd_compare(args) -> int:
     check_memory(args.shoppers or scenarios[0].population.shoppers, scenarios)
     out = Path(args.out or "results/compare")
     check_output_dir(out, "compare")
+    mode = assumption_mode(args.assumptions, scenarios, args.reps)
     t0 = time.perf_counter()
     cmp = run_comparison(
         scenarios,
@@ -64,6 +67,7 @@ def cmd_compare(args) -> int:
         touch_roi=args.touch_roi,
         base_dirs=[Path(p).parent for p in paths],
         progress=not args.quiet,
+        assumptions=mode,
     )
     cmp.meta["wall_s"] = round(time.perf_counter() - t0, 3)
     for res, sc in zip(cmp.results, scenarios, strict=True):
@@ -76,9 +80,18 @@ def cmd_compare(args) -> int:
         cmp.meta.setdefault("warnings", {})[res.name] = list(filter(None, warnings))
     with atomic_dir(out, "compare") as tmp:
         (tmp / "comparison.json").write_text(
-            to_json({"meta": cmp.meta, "rows": cmp.rows, "touch_roi": cmp.touch_rows})
+            to_json(
+                {
+                    "meta": cmp.meta,
+                    "rows": cmp.rows,
+                    "touch_roi": cmp.touch_rows,
+                    "pairwise": cmp.pairwise,
+                }
+            )
         )
         write_csv(tmp / "comparison.csv", cmp.rows)
+        if cmp.pairwise:
+            write_csv(tmp / "pairwise.csv", cmp.pairwise)
         if cmp.touch_rows:
             write_csv(tmp / "touch_roi.csv", cmp.touch_rows)
         if not args.no_plots:
@@ -91,13 +104,19 @@ def cmd_compare(args) -> int:
             f"shoppers ({cmp.meta['random_numbers']} random numbers), "
             f"{cmp.meta['wall_s']:.1f} s; baseline: {names[0]}"
         )
-        _print_table(cmp.rows, names[0])
+        _print_table(cmp.rows, names[0], drawn=mode == "drawn")
+        for row in cmp.pairwise:
+            print(row["verdict"])
         print(f"written to {out}/")
     return 0
 
 
-def _print_table(rows: list[dict], baseline: str) -> None:
-    """The alternatives' `SHOWN` KPIs: mean, difference from the baseline and its 95% CI."""
+def _print_table(rows: list[dict], baseline: str, drawn: bool = False) -> None:
+    """The alternatives' `SHOWN` KPIs: mean, difference from the baseline and its 95% CI.
+
+    drawn: assumptions drawn; also the 95% interval of one outcome under them (assumptions and
+    noise together) and the share of its variance the assumptions make.
+    """
     table = []
     for r in rows:
         if not _shown(r["kpi"]) or r["scenario"] == baseline:
@@ -105,16 +124,26 @@ def _print_table(rows: list[dict], baseline: str) -> None:
         diff = r["diff"] if r["diff"] is not None else r["mean"]
         lo = r["diff_ci_low"] if r["diff"] is not None else r["ci_low"]
         hi = r["diff_ci_high"] if r["diff"] is not None else r["ci_high"]
-        table.append(
-            (
-                r["scenario"],
-                r["kpi"],
-                table_number(r["mean"]),
-                table_number(diff),
-                f"[{table_number(lo)}, {table_number(hi)}]",
-            )
+        line = (
+            r["scenario"],
+            r["kpi"],
+            table_number(r["mean"]),
+            table_number(diff),
+            f"[{table_number(lo)}, {table_number(hi)}]",
         )
-    print_table(table, ("scenario", "kpi", "mean", "vs baseline", "95% CI"))
+        if drawn:
+            pre = "diff_" if r["diff"] is not None else ""
+            low, high = r.get(pre + "total_low"), r.get(pre + "total_high")
+            share = r.get(pre + "assumption_share")
+            line += (
+                f"[{table_number(low)}, {table_number(high)}]" if low is not None else "",
+                f"{share:.0%}" if share is not None and share == share else "",
+            )
+        table.append(line)
+    header = ("scenario", "kpi", "mean", "vs baseline", "95% CI")
+    if drawn:
+        header += ("95% under assumptions", "from assumptions")
+    print_table(table, header)
 
 
 def _shown(kpi: str) -> bool:
@@ -152,4 +181,5 @@ def add_parser(subparsers) -> None:
         action="store_true",
         help="also the marginal ROI of each touch (one more run per touch)",
     )
+    add_assumptions_option(c)
     c.set_defaults(func=cmd_compare)

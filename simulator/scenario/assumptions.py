@@ -4,7 +4,7 @@ A scenario's `assumptions` maps a dotted field path (as `--set` and sweeps name 
 `channels.sms.response_lift` or `population.offer_response.depth_scale`) to a distribution;
 `assumption_files` names files of such mappings (`calibrate response` writes one). Each
 distribution has a point value (`point`) used when assumptions are fixed, and a keyed draw for
-replication k: the uniform u = U(seed, k, key) goes through the distribution's inverse CDF. The
+parameter draw k: the uniform u = U(seed, k, key) goes through the distribution's inverse CDF. The
 key is the path (for `draws`, the file, so the columns of one row of posterior draws stay
 together), never the scenario: every scenario of a comparison that states the same distribution
 for a path gets the same value in replication k, and common random numbers still hold.
@@ -13,6 +13,7 @@ for a path gets the same value in replication k, and common random numbers still
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,11 +21,13 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from simulator.yamlfiles import StrictModel
+from simulator.yamlfiles import StrictModel, YamlFileError, read_yaml, validated
+from simulator.yamlfiles.inputs import UnreadableInput, read_input_bytes
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 MAX_ASSUMPTIONS = 64
 MAX_DRAW_ROWS = 1_000_000
+MAX_DRAWS_BYTES = 100_000_000
 
 
 class Bounded(StrictModel):
@@ -190,6 +193,74 @@ def _clip(value: float, low: float | None, high: float | None) -> float:
     return value
 
 
-def stream_of(key: str) -> int:
-    """A stable 63-bit number for a path or file name (the shopper index of its keyed draw)."""
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little") >> 1
+class AssumptionsFileError(YamlFileError):
+    """A bad assumptions file or draws file: one line per problem, with the file and line."""
+
+
+def read_assumptions_file(path: Path) -> AssumptionsFile:
+    """Read and validate an assumptions file."""
+    data, root = read_yaml(path, AssumptionsFileError, "a mapping with kind and assumptions")
+    return validated(AssumptionsFile, data, AssumptionsFileError, str(path), root)
+
+
+def read_draws(path: Path, column: str) -> np.ndarray:
+    """The finite numbers of a CSV column (one draw per row); errors name the file and line."""
+    import pandas as pd
+
+    try:
+        data = read_input_bytes(path, MAX_DRAWS_BYTES, "a draws file")
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except (UnreadableInput, ValueError, pd.errors.ParserError) as exc:
+        raise AssumptionsFileError(str(path), [((), f"cannot read it as CSV: {exc}")]) from None
+    if column not in frame.columns:
+        raise AssumptionsFileError(
+            str(path), [((), f"no column {column!r}; the header has {', '.join(frame.columns)}")]
+        )
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any() or not 2 <= len(values) <= MAX_DRAW_ROWS:
+        line = int(np.argmax(bad)) + 2 if bad.any() else len(values) + 1
+        what = f"{frame[column].iloc[line - 2]!r} is not a number" if bad.any() else "too few"
+        raise AssumptionsFileError(
+            str(path),
+            [((column,), f"line {line}: {what}; expected 2 to {MAX_DRAW_ROWS:,} finite numbers")],
+        )
+    return values
+
+
+def resolve(own: dict, files: list[str], base_dir: Path) -> tuple[Assumption, ...]:
+    """The scenario's assumptions: its files' (in order), then its own (which win), resolved.
+
+    own: the scenario's `assumptions`; files: its `assumption_files`, relative to base_dir.
+    """
+    found: dict[str, tuple] = {}
+    for name in files:
+        path = base_dir / name
+        for key, dist in read_assumptions_file(path).assumptions.items():
+            found[key] = (dist, path.parent)
+    for key, dist in own.items():
+        found[key] = (dist, base_dir)
+    return tuple(
+        Assumption(
+            key,
+            dist,
+            read_draws(folder / dist.file, dist.column) if isinstance(dist, Draws) else None,
+        )
+        for key, (dist, folder) in found.items()
+    )
+
+
+def uniform_at(seed: int, draw: int, key: str) -> float:
+    """A uniform in [0, 1) that is a pure function of (seed, draw, key): counter-based."""
+    digest = hashlib.sha256(f"{int(seed)}|{int(draw)}|{key}".encode()).digest()
+    return (int.from_bytes(digest[:8], "little") >> 11) / float(1 << 53)
+
+
+def values_at(assumptions: tuple[Assumption, ...], seed: int, draw: int) -> dict[str, float]:
+    """Every assumption's value in parameter draw `draw` of the seed."""
+    return {a.path: a.at(uniform_at(seed, draw, a.key)) for a in assumptions}
+
+
+def points(assumptions: tuple[Assumption, ...]) -> dict[str, float]:
+    """Every assumption's point value (used when assumptions are fixed)."""
+    return {a.path: a.point for a in assumptions}

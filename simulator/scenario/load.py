@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.scenario import paths
+from simulator.scenario.assumptions import AssumptionsFileError, points, resolve
 from simulator.scenario.checks import check_references
 from simulator.scenario.schema import Scenario
 from simulator.yamlfiles import YamlFileError, locate, read_yaml, validated
@@ -91,15 +92,83 @@ def validate_data(
     base_dir: Path | None = None,
     sources: list | None = None,
 ) -> Scenario:
-    """Validate an already-parsed scenario mapping (pydantic, then cross-references)."""
+    """Validate an already-parsed scenario mapping (pydantic, then cross-references).
+
+    A scenario with assumptions comes back with their point values in place (`with_values`).
+    """
     old = version1_problems(data)
     if old:
         raise ScenarioError(name, old, root, sources=sources)
-    scenario = validated(Scenario, data, ScenarioError, name, root, sources=sources)
-    problems = check_references(scenario, base_dir or Path("."))
+    base_dir = base_dir or Path(".")
+    scenario = _checked(data, name, root, base_dir, sources)
+    found = assumptions_of(scenario, base_dir, name)
+    if not found:
+        return scenario
+    problems = [p for a in found for p in _assumption_problems(scenario, a, base_dir)]
     if problems:
         raise ScenarioError(name, problems, root, sources=sources)
-    return _with_table_size(scenario, base_dir or Path("."))
+    return with_values(scenario, points(found), base_dir)
+
+
+def _checked(data: dict, name: str, root: Any, base_dir: Path, sources) -> Scenario:
+    """Pydantic, then the cross-reference checks, then a customer table's size."""
+    scenario = validated(Scenario, data, ScenarioError, name, root, sources=sources)
+    problems = check_references(scenario, base_dir)
+    if problems:
+        raise ScenarioError(name, problems, root, sources=sources)
+    return _with_table_size(scenario, base_dir)
+
+
+def assumptions_of(scenario: Scenario, base_dir: Path, name: str = "<scenario>") -> tuple:
+    """The scenario's assumptions, resolved (`assumptions.resolve`); file errors name the file."""
+    try:
+        return resolve(scenario.assumptions, scenario.assumption_files, base_dir)
+    except AssumptionsFileError as exc:
+        raise ScenarioError(name, [(("assumption_files",), str(exc))]) from None
+
+
+def with_values(scenario: Scenario, values: dict[str, float], base_dir: Path) -> Scenario:
+    """The scenario with each dotted path set to its value (a parameter draw), checked again."""
+    data = scenario.model_dump(mode="json", exclude_unset=True)
+    for dotted, value in values.items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {}) if isinstance(node, dict) else node[int(key)]
+        if isinstance(node, list):
+            node[int(leaf)] = value
+        else:
+            node[leaf] = value
+    return _checked(data, f"{scenario.name} (assumptions drawn)", None, base_dir, None)
+
+
+def _assumption_problems(scenario: Scenario, a, base_dir: Path) -> list[tuple[tuple, str]]:
+    """An assumption must name a number field, and its distribution stay in the field's range.
+
+    Checked at its point and at its 10^-6 and 1 - 10^-6 quantiles, so no draw fails later.
+    """
+    where = ("assumptions", a.path)
+    node: Any = scenario.model_dump(mode="json")
+    for key in a.path.split("."):
+        try:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return [
+                (
+                    where,
+                    f"no field {a.path} in the scenario; expected the dotted path of a "
+                    "number field, e.g. channels.sms.response_lift",
+                )
+            ]
+    if isinstance(node, bool) or not isinstance(node, float):
+        return [(where, f"{a.path} is not a decimal number field (it holds {node!r})")]
+    for label, value in (("point", a.point), ("lowest", a.at(1e-6)), ("highest", a.at(1 - 1e-6))):
+        try:
+            with_values(scenario, {a.path: value}, base_dir)
+        except ScenarioError as exc:
+            why = "; ".join(msg for _, msg in exc.problems) if exc.problems else str(exc)
+            return [(where, f"its {label} value {value:.6g} does not fit the field: {why}")]
+    return []
 
 
 def _with_table_size(scenario: Scenario, base_dir: Path) -> Scenario:

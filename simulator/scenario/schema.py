@@ -16,6 +16,7 @@ from pydantic import Field
 from simulator.domain.benefits import BENEFIT_TYPES, DELIVERIES
 from simulator.domain.channels import CHANNEL_KINDS
 from simulator.domain.lifecycle import AUDIENCES, SEGMENTS, STATES
+from simulator.scenario.assumptions import MAX_ASSUMPTIONS, Distribution
 from simulator.yamlfiles import Day, StrictModel
 
 MAX_BENEFITS = 32  # held benefits are bits of a uint32
@@ -365,6 +366,11 @@ class Scenario(StrictModel):
     channels: dict[Name, Channel] = Field(default_factory=dict)
     plan: dict[Name, Touch] = Field(default_factory=dict)
     windows: dict[Name, KpiWindow] = Field(default_factory=dict)  # KPI windows, reported apart
+    # what the scenario is unsure of: field path -> distribution (docs/scenario.md "assumptions")
+    assumptions: Annotated[dict[str, Distribution], Field(max_length=MAX_ASSUMPTIONS)] = Field(
+        default_factory=dict
+    )
+    assumption_files: list[str] = Field(default_factory=list)
 
     @property
     def days(self) -> list[date]:
