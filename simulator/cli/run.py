@@ -8,6 +8,8 @@ from pathlib import Path
 
 from simulator import __version__
 from simulator.cli.common import (
+    add_assumptions_option,
+    assumption_mode,
     check_memory,
     options,
     out_help,
@@ -44,6 +46,7 @@ def cmd_run(args) -> int:
     from simulator.analysis.experiment import replicate, summarise
     from simulator.analysis.kpis import HEADLINE, ceiling_warning, nested
     from simulator.analysis.run_warnings import run_warnings
+    from simulator.analysis.uncertainty import split_variance
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.reports.daily_table import daily_rows
@@ -55,6 +58,7 @@ def cmd_run(args) -> int:
     check_memory(args.shoppers or sc.population.shoppers, [sc])
     out = Path(args.out or f"results/{Path(args.scenario).stem}")
     check_output_dir(out, "run")
+    mode = assumption_mode(args.assumptions, [sc], args.reps)
     t0 = time.perf_counter()
     (rep,) = replicate(
         [sc],
@@ -65,6 +69,7 @@ def cmd_run(args) -> int:
         with_baseline=not args.no_baseline,
         base_dirs=[Path(args.scenario).parent],
         progress=not args.quiet,
+        assumptions=mode,
     )
     wall = time.perf_counter() - t0
     run, baseline = rep.first
@@ -77,6 +82,14 @@ def cmd_run(args) -> int:
         kpis["reps"] = args.reps
         kpis["ci95"] = nested({k: [lo, hi] for k, (_, lo, hi) in summary.items()})
         kpis["replications"] = nested({k: rep.values(k) for k in summary})
+    if mode == "drawn":  # the variance split of each KPI (analysis.uncertainty)
+        split = {k: split_variance(rep.values(k), rep.draws) for k in summary}
+        kpis["ci95"] = nested({k: [v["ci_low"], v["ci_high"]] for k, v in split.items()})
+        kpis["assumptions"] = {"draws": args.reps // 2, "values": rep.assumed[::2]}
+        kpis["under_assumptions95"] = nested(
+            {k: [v["total_low"], v["total_high"]] for k, v in split.items()}
+        )
+        kpis["assumption_share"] = nested({k: v["assumption_share"] for k, v in split.items()})
     warnings = undefined_segments(sc) + run_warnings(run)
     with atomic_dir(out, "run") as tmp:
         (tmp / "kpis.json").write_text(to_json(kpis))
@@ -88,6 +101,7 @@ def cmd_run(args) -> int:
             "shoppers": run.shoppers,
             "days": len(run.dates),
             "reps": args.reps,
+            "assumptions": mode,
             "baseline": baseline is not None,
             "wall_s": round(wall, 3),
             "promosim_version": __version__,
@@ -111,6 +125,21 @@ def cmd_run(args) -> int:
         if args.reps == 1:
             rows = [(k, table_number(kpis.get(k))) for k in HEADLINE if k in kpis]
             print_table(rows, ("kpi", "value"))
+        elif mode == "drawn":
+            rows = [
+                (
+                    k,
+                    table_number(split[k]["mean"]),
+                    f"[{table_number(split[k]['ci_low'])}, {table_number(split[k]['ci_high'])}]",
+                    f"[{table_number(split[k]['total_low'])}, "
+                    f"{table_number(split[k]['total_high'])}]",
+                    f"{split[k]['assumption_share']:.0%}",
+                )
+                for k in HEADLINE
+                if k in split and split[k]["draws"] >= 2
+            ]
+            head = ("kpi", "mean", "95% CI", "95% under assumptions", "from assumptions")
+            print_table(rows, head)
         else:
             rows = [
                 (
@@ -164,4 +193,5 @@ def add_parser(subparsers) -> None:
     r.add_argument(
         "--reps", type=positive_int, default=1, help="replications (KPI means with 95%% CIs)"
     )
+    add_assumptions_option(r)
     r.set_defaults(func=cmd_run)
