@@ -149,3 +149,31 @@ def test_compare_prints_who_beats_whom(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "95% under assumptions" in printed and "assumption draws" in printed
     assert (out / "pairwise.csv").exists()
+
+
+def test_sensitivity_finds_the_assumption_that_decides_between_two_strategies(tmp_path, capsys):
+    """A and B differ only in the coupon touch's channel (SMS for A, push for B): the choice
+    between them hangs on the SMS response, not on the purchase rate that moves both alike."""
+    from helpers import BASE
+
+    shared = {
+        "channels.sms.response_lift": {"dist": "uniform", "low": 0.0, "high": 6.0},
+        "population.purchase_rate.alpha": {"dist": "uniform", "low": 3.5, "high": 4.5},
+    }
+    moved = {k: v for k, v in BASE["plan"]["coupon_sms"].items() if k != "budget"}
+    b_plan = {**BASE["plan"], "coupon_sms": {**moved, "channel": "push"}}
+    for name, data in {
+        "base": {**BASE, "plan": {}, "assumptions": shared},
+        "a": {**BASE, "assumptions": shared},
+        "b": {**BASE, "plan": b_plan, "assumptions": shared},
+    }.items():
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    paths = [str(tmp_path / f"{n}.yaml") for n in ("base", "a", "b")]
+    out = tmp_path / "sens"
+    args = ["sensitivity", *paths, "--sobol", "8", "--shoppers", "1500", "--out", str(out)]
+    assert main([*args, "--no-plots", "--quiet"]) == 0
+    import csv
+
+    rows = list(csv.DictReader((out / "sobol.csv").open()))
+    top = {r["kpi"]: r["factor"] for r in rows if r["rank"] == "1"}
+    assert top["a-b.incremental_gmv"] == "path:channels.sms.response_lift"

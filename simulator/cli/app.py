@@ -21,6 +21,7 @@ from simulator.cli import (
     compare,
     population,
     run,
+    sensitivity,
     sweep,
     validate,
 )
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(sub)
     compare.add_parser(sub)
     sweep.add_parser(sub)  # docs/sweeps.md
+    sensitivity.add_parser(sub)  # docs/scenario.md, assumptions
     cal = sub.add_parser("calibrate", help="fit model parameters to data")
     calsub = cal.add_subparsers(dest="what", required=True)
     calibrate_bgnbd.add_parser(calsub)
