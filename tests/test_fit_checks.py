@@ -8,11 +8,15 @@ where everybody has the same dropout probability (Beta(a, b) with a + b = 10^6),
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic_logs import bgnbd_log
 
+from simulator import cli
+from simulator.cli.calibrate_bgnbd import EXIT_BOUNDARY
 from simulator.clv.bgnbd import PARAM_NAMES, fit_bgnbd, simulate_bgnbd
 from simulator.clv.fit_checks import (
     FAR,
@@ -24,11 +28,14 @@ from simulator.clv.fit_checks import (
     wald_interval,
 )
 from simulator.clv.gamma_gamma import fit_gamma_gamma, simulate_gamma_gamma
+from simulator.clv.params_file import read_params
 from simulator.clv.summaries import cdnow_sample, summarise
 from simulator.clv.transactions import CDNOW_CAL_END, day_number, load_transactions
 
 N = 2000
-MASTER = Path(__file__).resolve().parents[1] / "calibration" / "data" / "CDNOW_master.txt"
+ROOT = Path(__file__).resolve().parents[1]
+MASTER = ROOT / "calibration" / "data" / "CDNOW_master.txt"
+SHIPPED = ROOT / "calibration" / "params" / "cdnow_master.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +55,7 @@ def same_dropout(seed: int):
     return simulate_bgnbd(N, 39, 0.25, 4.8, 3e5, 7e5, np.random.default_rng(seed))
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])  # 0: standard errors exist, 1: they do not
 def test_nobody_dropping_out_is_a_boundary_fit(seed):
     """a runs to 0 (p piles up at 0): the fit says so in words, whether or not its SEs exist."""
     fit = fit_bgnbd(*no_dropout(seed))
@@ -61,7 +68,7 @@ def test_nobody_dropping_out_is_a_boundary_fit(seed):
         assert "standard errors do not exist" in fit.check.se_note
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])
 def test_one_dropout_probability_for_all_is_a_boundary_fit(seed):
     """a, b grow without bound together: no dropout heterogeneity, p a single value ≈ 0.3."""
     fit = fit_bgnbd(*same_dropout(seed))
@@ -73,7 +80,7 @@ def test_one_dropout_probability_for_all_is_a_boundary_fit(seed):
     assert fit.check.intervals["a"].open_high and fit.check.intervals["b"].open_high
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])
 def test_ordinary_fits_are_not_flagged(seed):
     """With dropout heterogeneity in the data (a 0.7, b 2.2) nothing is reported."""
     fit = fit_bgnbd(*simulate_bgnbd(N, 39, 0.25, 4.8, 0.7, 2.2, np.random.default_rng(seed)))
@@ -175,3 +182,111 @@ def test_interval_lists():
     """Open ends are None in files."""
     assert Interval(0.0, 2.0, "profile").as_list() == [None, 2.0]
     assert Interval(1.0, math.inf, "profile").as_list() == [1.0, None]
+
+
+# ----------------------------------------------------------------------------- the command
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    """52-week synthetic CSV logs of 2,000 customers: nobody drops out; one dropout p for all;
+    ordinary heterogeneity."""
+    folder = tmp_path_factory.mktemp("logs")
+    return {
+        name: bgnbd_log(folder / f"{name}.csv", N, 52, params, seed=1)
+        for name, params in {
+            "no_dropout": (0.25, 4.8, 1.0, 1e6),
+            "same_dropout": (0.25, 4.8, 3e5, 7e5),
+            "ordinary": (0.25, 4.8, 0.7, 2.2),
+        }.items()
+    }
+
+
+def calibrate(log, *extra) -> list[str]:
+    """Arguments of `promosim calibrate bgnbd` on 39 of the log's weeks."""
+    return ["calibrate", "bgnbd", str(log), "--cal-weeks", "39", *map(str, extra)]
+
+
+def test_no_dropout_log_is_refused_with_the_meaning_and_exit_3(logs, tmp_path, capsys):
+    """The issue's case: never "converged" with missing errors; a warning in words; no file."""
+    out = tmp_path / "fit.yaml"
+    assert cli.main(calibrate(logs["no_dropout"], "--out", out)) == EXIT_BOUNDARY == 3
+    printed = capsys.readouterr()
+    assert "converged" not in printed.out and "stopped at a boundary" in printed.out
+    assert "warning: BG/NBD: a runs to 0 and b grows without bound" in printed.err
+    assert "almost no customer appears to drop out" in printed.err
+    assert f"so {out} was not written" in printed.err and "--allow-boundary" in printed.err
+    assert "[0, inf]" in printed.out  # the profile intervals of a and b
+    assert not out.exists()
+
+
+def test_one_dropout_probability_log_names_the_single_p(logs, tmp_path, capsys):
+    """a, b -> inf: "p is a single value a/(a+b) = 0.3"; written with --allow-boundary, warnings
+    in the file, which a scenario can still read."""
+    out = tmp_path / "fit.yaml"
+    assert cli.main(calibrate(logs["same_dropout"], "--out", out)) == 3
+    err = capsys.readouterr().err
+    assert "a and b grow without bound: the data cannot tell dropout heterogeneity apart" in err
+    assert "a single value a/(a+b) = 0.3" in err
+    assert cli.main(calibrate(logs["same_dropout"], "--out", out, "--allow-boundary")) == 0
+    written = read_params(out)
+    assert written.warnings[0].startswith("a and b grow without bound")
+
+
+def test_boundary_fit_written_anyway_has_null_errors_with_the_reason(logs, tmp_path, capsys):
+    """With --allow-boundary a fit without standard errors writes null and the reason."""
+    out = tmp_path / "fit.yaml"
+    assert cli.main(calibrate(logs["no_dropout"], "--out", out, "--allow-boundary")) == 0
+    text = out.read_text()
+    assert ".nan" not in text.lower()
+    written = read_params(out)
+    assert written.bgnbd_se.a is None and "not positive definite" in written.bgnbd_se.note
+    assert written.bgnbd.a > 0
+
+
+def test_penalizer_gives_a_finite_fit_that_is_written(logs, tmp_path, capsys):
+    """--penalizer 0.01 keeps a and b finite: exit 0, the coefficient recorded in the file."""
+    out = tmp_path / "fit.yaml"
+    assert cli.main(calibrate(logs["no_dropout"], "--out", out, "--penalizer", "0.01")) == 0
+    printed = capsys.readouterr()
+    assert "L2 penalizer 0.01" in printed.out and "warning" not in printed.err
+    written = read_params(out)
+    assert written.penalizer == 0.01 and written.warnings is None
+    assert 0.01 < written.bgnbd.a < 10 and written.bgnbd_se.a is not None
+
+
+def test_ordinary_log_fits_without_warnings_and_profile_on_request(logs, tmp_path, capsys):
+    """A log with heterogeneity in dropout and spend: exit 0, converged, Wald intervals; with
+    --profile the intervals come from the profile likelihood."""
+    out = tmp_path / "fit.yaml"
+    assert cli.main(calibrate(logs["ordinary"], "--out", out)) == 0
+    printed = capsys.readouterr()
+    assert "converged in" in printed.out and printed.err == ""
+    assert "95% intervals: θ·exp(±1.96·se/θ)" in printed.out
+    assert cli.main(calibrate(logs["ordinary"], "--out", out, "--profile", "--force")) == 0
+    assert "95% intervals: profile likelihood" in capsys.readouterr().out
+
+
+def test_default_out_is_under_results_and_never_a_tracked_file(tmp_path, monkeypatch, capsys):
+    """The issue's command no longer touches calibration/params/cdnow_master.yaml: the default is
+    results/calibrate/<stem>.yaml, replaced only when promosim wrote it; an existing --out needs
+    --force."""
+    monkeypatch.chdir(tmp_path)
+    tracked = tmp_path / "calibration" / "params" / "cdnow_master.yaml"
+    tracked.parent.mkdir(parents=True)
+    shutil.copy(SHIPPED, tracked)
+    before = tracked.read_bytes()
+    args = calibrate(MASTER)
+    assert cli.main(args) == 0
+    default = tmp_path / "results" / "calibrate" / "cdnow_master.yaml"
+    assert "written to results/calibrate/cdnow_master.yaml" in capsys.readouterr().out
+    assert read_params(default).n_customers == 23570 and tracked.read_bytes() == before
+    assert cli.main(args) == 0  # its own previous file is replaced
+    default.write_text("my notes\n")  # not a params file promosim wrote: refused, untouched
+    assert cli.main(args) == 2
+    assert "exists; it is replaced only with --force" in capsys.readouterr().err
+    assert default.read_text() == "my notes\n"
+    explicit = [*args, "--out", "calibration/params/cdnow_master.yaml"]
+    assert cli.main(explicit) == 2
+    assert "calibration/params/cdnow_master.yaml exists" in capsys.readouterr().err
+    assert tracked.read_bytes() == before
+    assert cli.main([*explicit, "--force"]) == 0
+    assert read_params(tracked).n_customers == 23570

@@ -149,7 +149,7 @@ class _Profile:
             jac=True,
             method="L-BFGS-B",
             bounds=[LOG_BOUNDS] * int(self.free.sum()),
-            options={"maxiter": 500, "ftol": 1e-11, "gtol": 1e-8},
+            options={"maxiter": 500, "ftol": 1e-10, "gtol": 1e-7},
         )
         self.others = res.x
         return max(0.0, (float(res.fun) - self.f_hat) * self.n)
