@@ -228,7 +228,7 @@ def test_one_dropout_probability_log_names_the_single_p(logs, tmp_path, capsys):
     assert "a single value a/(a+b) = 0.3" in err
     assert cli.main(calibrate(logs["same_dropout"], "--out", out, "--allow-boundary")) == 0
     written = read_params(out)
-    assert written.warnings[0].startswith("a and b grow without bound")
+    assert written.warnings[0].startswith("BG/NBD: a and b grow without bound")
 
 
 def test_boundary_fit_written_anyway_has_null_errors_with_the_reason(logs, tmp_path, capsys):

@@ -145,8 +145,7 @@ def cmd_calibrate_bgnbd(args) -> int:
         profile=args.profile,
     )
     bg, gg, rfm = cal.bgnbd, cal.gamma_gamma, cal.rfm
-    warnings = [("BG/NBD", w) for w in bg.check.problems]
-    warnings += [("Gamma-Gamma", w) for w in gg.check.problems] if gg else []
+    warnings = cal.warnings
     converged_ok = bg.converged or args.allow_unconverged
     write = converged_ok and (not warnings or args.allow_boundary)
     if write:
@@ -180,8 +179,8 @@ def cmd_calibrate_bgnbd(args) -> int:
         f"time: load {load_s:.3f} s, summarise {cal.summarise_s:.3f} s, fit "
         f"{cal.fit_s:.3f} s (total {total:.3f} s)"
     )
-    for model, text in warnings:
-        print(f"warning: {model}: {text}", file=sys.stderr)
+    for text in warnings:
+        print(f"warning: {text}", file=sys.stderr)
     if not converged_ok:
         print(
             f"error: the BG/NBD fit did not converge, so {out} was not written; check the log "

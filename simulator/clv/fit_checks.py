@@ -224,6 +224,14 @@ class FitCheck:
         return bool(self.problems)
 
 
+def fit_warnings(fits: dict[str, object]) -> list[str]:
+    """The problems of several fits, each starting with its model's name.
+
+    ``fits`` maps a model's name to its fit (anything with a ``check``) or None (not fitted).
+    """
+    return [f"{m}: {w}" for m, f in fits.items() if f is not None for w in f.check.problems]
+
+
 SE_NOTE = (
     "the observed information matrix is not positive definite at the estimate (the "
     "likelihood is flat or curves upward along some direction), so standard errors do not exist; "

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BeforeValidator, Field, NonNegativeFloat, PositiveFloat, model_validator
 
 from simulator.clv.bgnbd import BGNBDFit
+from simulator.clv.fit_checks import fit_warnings
 from simulator.clv.gamma_gamma import GammaGammaFit
 from simulator.files import atomic_write_text
 from simulator.yamlfiles import Day, StrictModel, YamlFileError, read_yaml, validated
@@ -141,7 +142,7 @@ class FittedParams(StrictModel):
         Missing standard errors become null with the fit check's reason; the checks' problems
         (a boundary fit written anyway) become ``warnings``; a penalizer > 0 is recorded.
         """
-        gg, fits = {}, [bgnbd]
+        gg = {}
         if gamma_gamma is not None:
             gg = {
                 "gamma_gamma": gamma_gamma.as_dict(),
@@ -149,8 +150,7 @@ class FittedParams(StrictModel):
                     gamma_gamma.se, gamma_gamma.check.se_note
                 ),
             }
-            fits.append(gamma_gamma)
-        warnings = [w for f in fits for w in f.check.problems]
+        warnings = fit_warnings({"BG/NBD": bgnbd, "Gamma-Gamma": gamma_gamma})
         return cls(
             source=source,
             time_unit_days=time_unit_days,

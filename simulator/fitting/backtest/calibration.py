@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from simulator.clv.bgnbd import BGNBDFit, fit_bgnbd
+from simulator.clv.fit_checks import fit_warnings
 from simulator.clv.gamma_gamma import GammaGammaFit, fit_gamma_gamma
 from simulator.clv.params_file import FittedParams
 from simulator.clv.summaries import RFM, summarise
@@ -29,6 +30,11 @@ class Calibration:
     params: FittedParams
     summarise_s: float
     fit_s: float
+
+    @property
+    def warnings(self) -> list[str]:
+        """The fits' boundary warnings (`clv.fit_checks`), each starting with its model."""
+        return fit_warnings({"BG/NBD": self.bgnbd, "Gamma-Gamma": self.gamma_gamma})
 
 
 def cal_end_of_weeks(tx: Transactions, weeks: int) -> int:
