@@ -192,7 +192,7 @@ def cmd_calibrate_bgnbd(args) -> int:
         print(
             f"error: a boundary fit (warnings above), so {out} was not written: a scenario "
             "would simulate the limiting model as if the data had shown it. Keep the "
-            "parameters finite with --penalizer (e.g. 0.01), or write it anyway, with the "
+            "parameters finite with --penalizer (e.g. 0.001), or write it anyway, with the "
             "warnings in the file, with --allow-boundary",
             file=sys.stderr,
         )
