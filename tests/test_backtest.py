@@ -332,7 +332,9 @@ def test_a_november_spike_in_the_holdout_is_warned_about(tmp_path, capsys):
     and the holdout error without it is printed; the same log without the spike has no peak."""
     params = (0.25, 4.8, 0.7, 2.2)
     calm = bgnbd_log(tmp_path / "calm.csv", 3000, 52, params, 0)
-    assert run_backtest(load_transactions(calm, "csv"), 39, reps=2).holdout()["seasonal_peaks"] == []
+    assert (
+        run_backtest(load_transactions(calm, "csv"), 39, reps=2).holdout()["seasonal_peaks"] == []
+    )
     log = bgnbd_log(tmp_path / "log.csv", 3000, 52, params, 0, spike_week=46, spike_share=0.05)
     out = tmp_path / "bt"
     args = ["backtest", str(log), "--cal-weeks", "39", "--reps", "2", "--out", str(out)]

@@ -13,17 +13,12 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize
 from scipy.special import digamma, gammaln, hyp2f1
 
 from simulator.clv.fit_checks import (
-    LOG_BOUNDS,
     FitCheck,
     Limit,
-    check_fit,
-    hessian_from_gradient,
-    inverse_information,
-    penalty,
+    fit_ml,
 )
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
@@ -239,81 +234,29 @@ def negll_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     return -ll, -np.array([g_r, g_alpha, g_a, g_b])
 
 
-def _objective(
-    theta: np.ndarray, d: _Data, centre: np.ndarray | None = None, penalizer: float = 0.0
-) -> tuple[float, np.ndarray]:
-    """Mean negative log-likelihood (+ penalty) and gradient over log-parameters."""
-    params = np.exp(theta)
-    f, g = negll_grad(params, d)
-    if not penalizer:
-        return f / d.n, g * params / d.n
-    pf, pg = penalty(theta, centre, penalizer)
-    return f / d.n + pf, g * params / d.n + pg
-
-
 def _start(d: _Data) -> np.ndarray:
     """Starting log-parameters: unit shapes and α set to the mean customer age."""
     mean_T = (d.zero_w @ d.zero_T + d.w @ d.T) / d.n
     return np.log([1.0, max(mean_T, 1e-3), 1.0, 1.0])
 
 
-def fit_bgnbd(
-    x,
-    t_x,
-    T,
-    *,
-    tol: float = 1e-10,
-    max_iter: int = 500,
-    penalizer: float = 0.0,
-    profile: bool = False,
-) -> BGNBDFit:
+def fit_bgnbd(x, t_x, T, **options) -> BGNBDFit:
     """Fit BG/NBD by maximum likelihood to per-customer (x, t_x, T) summaries.
 
     Standard errors come from the inverse Hessian of the negative log-likelihood (plus penalty)
     in the natural parameters at the optimum (NaN when the information matrix is singular).
-    ``penalizer`` > 0 adds `fit_checks.penalty` centred on the start; the fit is then checked
-    (`fit_checks.check_fit`, profile intervals always with ``profile``).
+    ``options`` go to `fit_checks.fit_ml`: ``penalizer`` > 0 adds `fit_checks.penalty` centred
+    on the start, ``profile`` computes profile intervals always (`fit_checks.check_fit`), and
+    ``tol``, ``max_iter``.
     """
     d = compress(x, t_x, T)
-    start = _start(d)
-    res = optimize.minimize(
-        _objective,
-        start,
-        args=(d, start, penalizer),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[LOG_BOUNDS] * 4,
-        options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-9},
-    )
-    params = np.exp(res.x)
-
-    def grad(p):
-        return negll_grad(p, d)[1] + d.n * penalty(np.log(p), start, penalizer)[1] / p
-
-    cov = inverse_information(hessian_from_gradient(grad, params))
-    se = dict(zip(PARAM_NAMES, map(float, np.sqrt(np.diag(cov))), strict=True))
-    check = check_fit(
-        PARAM_NAMES,
-        res.x,
-        se,
-        lambda theta: _objective(theta, d, start, penalizer),
-        d.n,
-        centre=start,
-        limits=LIMITS,
-        profile=profile,
-    )
+    fit = fit_ml(PARAM_NAMES, lambda p: negll_grad(p, d), d.n, _start(d), limits=LIMITS, **options)
     return BGNBDFit(
-        *map(float, params),
-        log_likelihood=float(-negll_grad(params, d)[0]),
-        se=se,
+        *map(float, fit.params),
+        log_likelihood=float(-negll_grad(fit.params, d)[0]),
         n_customers=int(d.n),
         n_unique_rows=d.n_rows,
-        converged=bool(res.success),
-        iterations=int(res.nit),
-        message=str(res.message),
-        covariance=cov,
-        check=check,
-        penalizer=float(penalizer),
+        **fit.fields(),
     )
 
 

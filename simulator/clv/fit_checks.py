@@ -94,6 +94,80 @@ def penalty(theta: np.ndarray, centre: np.ndarray, coef: float) -> tuple[float, 
     return coef * float(d @ d), 2 * coef * d
 
 
+# ----------------------------------------------------------------------------- the fit
+@dataclass(frozen=True)
+class MLFit:
+    """A checked maximum-likelihood fit: estimates, standard errors, covariance, the check."""
+
+    params: np.ndarray
+    se: dict[str, float]
+    covariance: np.ndarray
+    check: FitCheck
+    converged: bool
+    iterations: int
+    message: str
+    penalizer: float
+
+    def fields(self) -> dict:
+        """The fields a model's fit dataclass shares (all but the estimates)."""
+        return {
+            "se": self.se,
+            "covariance": self.covariance,
+            "check": self.check,
+            "converged": self.converged,
+            "iterations": self.iterations,
+            "message": self.message,
+            "penalizer": self.penalizer,
+        }
+
+
+def fit_ml(
+    names: tuple[str, ...],
+    negll: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    n: float,
+    start: np.ndarray,
+    *,
+    penalizer: float = 0.0,
+    profile: bool = False,
+    limits: tuple[Limit, ...] = (),
+    tol: float = 1e-10,
+    gtol: float = 1e-9,
+    max_iter: int = 500,
+) -> MLFit:
+    """Maximise a likelihood over log-parameters in `LOG_BOUNDS`, then check the fit.
+
+    ``negll(params)`` is the total negative log-likelihood of ``n`` customers and its gradient
+    in natural parameters. The optimiser (L-BFGS-B from log-parameters ``start``) minimises the
+    mean per customer plus `penalty` centred on ``start``; standard errors are the inverse
+    Hessian of n × that objective in natural parameters; `check_fit` judges the result.
+    """
+
+    def objective(theta):
+        params = np.exp(theta)
+        f, g = negll(params)
+        pf, pg = penalty(theta, start, penalizer)
+        return f / n + pf, g * params / n + pg
+
+    def grad(params):
+        return negll(params)[1] + n * penalty(np.log(params), start, penalizer)[1] / params
+
+    res = optimize.minimize(
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[LOG_BOUNDS] * len(names),
+        options={"maxiter": max_iter, "ftol": tol, "gtol": gtol},
+    )
+    params = np.exp(res.x)
+    cov = inverse_information(hessian_from_gradient(grad, params))
+    se = dict(zip(names, map(float, np.sqrt(np.diag(cov))), strict=True))
+    check = check_fit(names, res.x, se, objective, n, centre=start, limits=limits, profile=profile)
+    return MLFit(
+        params, se, cov, check, bool(res.success), int(res.nit), str(res.message), float(penalizer)
+    )
+
+
 # ----------------------------------------------------------------------------- intervals
 @dataclass(frozen=True)
 class Interval:

@@ -11,17 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 from scipy.special import digamma, gammaln
 
 from simulator.clv.fit_checks import (
-    LOG_BOUNDS,
     FitCheck,
     Limit,
-    check_fit,
-    hessian_from_gradient,
-    inverse_information,
-    penalty,
+    fit_ml,
 )
 
 PARAM_NAMES = ("p", "q", "v")
@@ -126,62 +121,29 @@ def _usable(x, mean_spend) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], m[keep]
 
 
-def fit_gamma_gamma(
-    x,
-    mean_spend,
-    *,
-    tol: float = 1e-12,
-    max_iter: int = 1000,
-    penalizer: float = 0.0,
-    profile: bool = False,
-) -> GammaGammaFit:
+def fit_gamma_gamma(x, mean_spend, **options) -> GammaGammaFit:
     """Fit Gamma-Gamma by maximum likelihood on customers with x > 0 and positive mean spend.
 
     Identical (x, mean spend) rows are weighted together; standard errors come from the inverse
     Hessian of the negative log-likelihood (plus penalty) in the natural parameters.
-    ``penalizer`` and ``profile`` are as for `bgnbd.fit_bgnbd`.
+    ``options`` are as for `bgnbd.fit_bgnbd` (defaults here: ``tol`` 1e-12, ``max_iter`` 1000).
     """
     x, m = _usable(x, mean_spend)
     rows, w = np.unique(np.column_stack([x, m]), axis=0, return_counts=True)
     data = (rows[:, 0], rows[:, 1], w.astype(np.float64))
-    n = float(len(x))
-    start = np.log([1.0, 2.0, float(np.mean(m))])
-
-    def objective(theta):
-        params = np.exp(theta)
-        f, g = negll_grad(params, *data)
-        pf, pg = penalty(theta, start, penalizer)
-        return f / n + pf, g * params / n + pg
-
-    def grad(params):
-        return (
-            negll_grad(params, *data)[1] + n * penalty(np.log(params), start, penalizer)[1] / params
-        )
-
-    res = optimize.minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[LOG_BOUNDS] * 3,
-        options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-10},
+    fit = fit_ml(
+        PARAM_NAMES,
+        lambda p: negll_grad(p, *data),
+        float(len(x)),
+        np.log([1.0, 2.0, float(np.mean(m))]),
+        limits=LIMITS,
+        **{"tol": 1e-12, "gtol": 1e-10, "max_iter": 1000, **options},
     )
-    params = np.exp(res.x)
-    cov = inverse_information(hessian_from_gradient(grad, params))
-    se = dict(zip(PARAM_NAMES, map(float, np.sqrt(np.diag(cov))), strict=True))
     return GammaGammaFit(
-        *map(float, params),
-        log_likelihood=float(-negll_grad(params, *data)[0]),
-        se=se,
+        *map(float, fit.params),
+        log_likelihood=float(-negll_grad(fit.params, *data)[0]),
         n_customers=len(x),
-        converged=bool(res.success),
-        iterations=int(res.nit),
-        message=str(res.message),
-        covariance=cov,
-        check=check_fit(
-            PARAM_NAMES, res.x, se, objective, n, centre=start, limits=LIMITS, profile=profile
-        ),
-        penalizer=float(penalizer),
+        **fit.fields(),
     )
 
 
