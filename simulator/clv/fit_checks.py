@@ -24,9 +24,11 @@ The rules:
   is no bound in practice, and a search further out meets the rounding noise of the likelihood
   at extreme parameters (sums of log-gamma terms of 1e9 and more), which fakes a drop.
 * **A boundary fit** is one with an open profile interval or a Hessian that is not positive
-  definite. A parameter open on both sides (flat around its estimate) counts as running off the
-  way it went from the fit's start. Open sides that a model's `Limit` names together are
-  explained by it; the others get a generic sentence.
+  definite. A parameter open on both sides (flat around its estimate), or open on one side but
+  already a factor `FAR` away from the fit's start, counts as running off the way it went from
+  the start (at the box's edge the likelihood's rounding can fake a drop on the far side). Open
+  sides that a model's `Limit` names together are explained by it; the others get a generic
+  sentence.
 
 A fit that uses a penalizer is checked on its penalised objective, whose curvature keeps it
 bounded; that is what the penalizer is for.
@@ -53,6 +55,7 @@ EDGE_MARGIN = 1.0
 FAR = 1e4
 """A profile interval reaching beyond a factor FAR of the estimate is open on that side; an
 estimate beyond FAR or below 1/FAR is profiled (see the module's docstring)."""
+LOG_FAR = math.log(FAR)
 Z95 = 1.959963984540054
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -223,7 +226,7 @@ class _Profile:
             jac=True,
             method="L-BFGS-B",
             bounds=[LOG_BOUNDS] * int(self.free.sum()),
-            options={"maxiter": 500, "ftol": 1e-10, "gtol": 1e-7},
+            options={"maxiter": 100, "ftol": 1e-10, "gtol": 1e-7},
         )
         self.others = res.x
         return max(0.0, (float(res.fun) - self.f_hat) * self.n)
@@ -244,7 +247,7 @@ def profile_interval(
     ends = []
     for side in (-1.0, 1.0):
         prof = _Profile(objective, theta_hat, n, i)
-        far = theta_hat[i] + side * math.log(FAR)
+        far = theta_hat[i] + side * LOG_FAR
         edge = max(LOG_BOUNDS[0], far) if side < 0 else min(LOG_BOUNDS[1], far)
         inner, k = theta_hat[i], 0
         end = None
@@ -336,7 +339,7 @@ def check_fit(
     se_ok = all(math.isfinite(se[k]) for k in names)
     se_log = [se[k] / est[k] for k in names]
     at_edge = np.any(np.minimum(theta_hat - LOG_BOUNDS[0], LOG_BOUNDS[1] - theta_hat) < EDGE_MARGIN)
-    extreme = np.any(np.abs(theta_hat) > math.log(FAR))
+    extreme = np.any(np.abs(theta_hat) > LOG_FAR)
     if not (profile or not se_ok or at_edge or extreme or max(se_log) > SE_LOG_LIMIT):
         return FitCheck(intervals={k: wald_interval(est[k], se[k]) for k in names})
     intervals = {}
@@ -345,8 +348,9 @@ def check_fit(
         intervals[k] = profile_interval(objective, theta_hat, n, i, step)
     open_ends = set()
     for i, (k, v) in enumerate(intervals.items()):
-        if v.open_low and v.open_high:  # flat both ways: it ran off the way it went from the start
-            open_ends.add((k, "0" if theta_hat[i] < centre[i] else "inf"))
+        drift = theta_hat[i] - centre[i]
+        if (v.open_low and v.open_high) or (v.open_low != v.open_high and abs(drift) > LOG_FAR):
+            open_ends.add((k, "0" if drift < 0 else "inf"))  # ran off the way it went
         elif v.open_low or v.open_high:
             open_ends.add((k, "0" if v.open_low else "inf"))
     problems = _explain(open_ends, est, limits)
