@@ -261,6 +261,35 @@ def check_output_file(path: str | Path) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def check_replace_file(path: str | Path, *, force: bool, written_by: str | None = None) -> None:
+    """Refuse before any work to replace an existing file, unless `force` or it is ours.
+
+    A file counts as ours when `written_by` is given and the file's first line starts with it
+    (the provenance comment promosim writes at the top of a file, e.g. a params file's "# Fitted
+    by `promosim calibrate bgnbd`"); a command passes it only for its default path, under
+    `results/`. Anything else there (a tracked file such as `calibration/params/*.yaml`, a
+    user's own) is replaced only with --force.
+    """
+    path = Path(path)
+    if force or not os.path.lexists(path) or path.is_dir():
+        return
+    if written_by is not None and _first_line(path).startswith(written_by):
+        return
+    raise OutputError(
+        f"{path} exists; it is replaced only with --force (name another file with --out, or "
+        "add --force to overwrite it)"
+    )
+
+
+def _first_line(path: Path) -> str:
+    """The first line of a text file ('' when it cannot be read)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.readline(1000)
+    except OSError:
+        return ""
+
+
 def temporary_files(folder: str | Path) -> Iterator[tuple[Path, int]]:
     """The temporary files `atomic_write_bytes` left in a folder, each with its writer's pid.
 

@@ -15,14 +15,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
+from synthetic_logs import bgnbd_log
 
 from simulator import cli
-from simulator.clv.bgnbd import BGNBDFit, expected_purchases
+from simulator.clv.bgnbd import BGNBDFit, conditional_expected_purchases, expected_purchases
+from simulator.clv.gamma_gamma import expected_spend
 from simulator.clv.params_file import read_params
 from simulator.clv.summaries import cdnow_sample
 from simulator.clv.transactions import CDNOW_CAL_END, date_of_day, load_transactions
 from simulator.fitting.backtest.calibration import BacktestError, cal_end_of_weeks
 from simulator.fitting.backtest.cohort import X_GROUPS, simulate_cohort
+from simulator.fitting.backtest.result import seasonal_peaks
 from simulator.fitting.backtest.run import run_backtest
 from simulator.scenario.load import validate_data
 
@@ -89,6 +92,38 @@ def test_engine_tracks_the_bgnbd_expectation(backtest):
     assert backtest.accuracy()["mapd_engine_vs_analytic_pct"] < 2.0
     # the published holdout figure: 1,882 actual repeat transactions in weeks 40-78
     assert backtest.accuracy()["actual_holdout"] == 1882
+
+
+def test_headline_is_the_holdout_periods_error(backtest):
+    """The sample's holdout: 1,882 actual against BG/NBD's 1,666.7 (−11.4%), while the
+    cumulative curve's MAPE over the same weeks is 2.6% (its counts include calibration's)."""
+    hold, acc = backtest.holdout(), backtest.accuracy()
+    assert hold["weeks"] == [40, 78] and hold["actual"] == 1882
+    assert hold["bgnbd"] == pytest.approx(1666.65, abs=0.01)
+    assert hold["error_bgnbd_pct"] == pytest.approx(-11.44, abs=0.01)
+    assert acc["mape_analytic_vs_actual_pct"] == pytest.approx(2.63, abs=0.01)
+    per_rep = backtest.engine_cum[:, -1] - backtest.engine_cum[:, 38]
+    assert hold["engine"] == pytest.approx(per_rep.mean())
+    assert abs(hold["engine"] - hold["bgnbd"]) <= t_bound(per_rep)
+    assert hold["seasonal_peaks"] == [] and hold["error_bgnbd_without_peaks_pct"] is None
+
+
+def test_holdout_revenue_is_bgnbd_times_gamma_gamma(backtest, sample):
+    """Revenue: the actual amounts of weeks 40-78 against Σ E[Y|history] × E[spend|x, m]."""
+    hold = backtest.holdout()
+    cal = backtest.calibration
+    rfm = cal.rfm
+    days = sample.day > cal_end_of_weeks(sample, 39)
+    days &= sample.day <= cal_end_of_weeks(sample, 78)
+    assert hold["revenue_actual"] == pytest.approx(sample.amount[days].sum())
+    y = conditional_expected_purchases(39, rfm.x, rfm.t_x, rfm.T, *cal.bgnbd.params)
+    spend = expected_spend(rfm.x, rfm.mean_spend, *cal.gamma_gamma.params)
+    assert hold["revenue_forecast"] == pytest.approx(y @ spend)
+    assert hold["revenue_error_pct"] == pytest.approx(-15.6, abs=0.1)
+    # the engine's GMV of the holdout days: its transactions times Gamma-Gamma's mean spend
+    e = backtest.engine
+    assert e.holdout_revenue.shape == (REPS,) and np.all(e.holdout_revenue > 0)
+    assert hold["revenue_engine"] == pytest.approx(e.holdout_revenue.mean())
 
 
 def test_engine_holdout_matches_conditional_expectation_of_its_own_customers(backtest):
@@ -188,7 +223,11 @@ def test_backtest_command_writes_its_files(tmp_path, capsys):
     assert (out / "stale.txt").read_text() == "old"
     (out / "stale.txt").unlink()
     assert cli.main(args) == 0
-    assert "MAPE engine vs actual" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    headline = printed.index("holdout weeks 40-78, repeat transactions: actual 1,882; BG/NBD 1,667")
+    assert "(-11.4%)" in printed and "holdout revenue: actual 70,976.39" in printed
+    assert headline < printed.index("cumulative curve over weeks 40-78 (its counts include")
+    assert "MAPE engine vs actual" in printed
     assert sorted(p.name for p in out.iterdir()) == [
         ".promosim.json",
         "backtest.json",
@@ -199,6 +238,9 @@ def test_backtest_command_writes_its_files(tmp_path, capsys):
     ]
     data = json.loads((out / "backtest.json").read_text())
     assert data["meta"]["customers"] == 2357 and data["meta"]["reps"] == 3
+    assert list(data)[:4] == ["meta", "fit", "holdout", "accuracy"]
+    assert data["holdout"]["actual"] == 1882 and data["holdout"]["seasonal_peaks"] == []
+    assert data["fit"]["warnings"] == []
     assert len(data["weekly"]["engine_cumulative_mean"]) == 78
     weekly = list(csv.DictReader((out / "weekly.csv").open()))
     assert len(weekly) == 78 and weekly[39]["period"] == "holdout"
@@ -261,3 +303,46 @@ def test_periods_outside_the_log_exit_2(args, message, tmp_path, capsys):
     """Periods the log cannot support are user errors."""
     assert cli.main([*args, "--out", str(tmp_path / "x")]) == 2
     assert message in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- seasonal peaks
+def test_seasonal_peaks_rule():
+    """A week 1.5x its typical count and 4 sd above it is a peak; an overall bias, Poisson noise
+    and a scatter the holdout shows in every week are not."""
+    rng = np.random.default_rng(0)
+    forecast = np.linspace(500, 400, 39)
+    biased = rng.poisson(0.8 * forecast).astype(float)  # 20% below in every week: no peak
+    assert seasonal_peaks(biased, forecast) == []
+    spiked = biased.copy()
+    spiked[7] = 1.6 * 0.8 * forecast[7]
+    assert seasonal_peaks(spiked, forecast) == [7]
+    small = spiked.copy()
+    small[7] = 1.4 * 0.8 * forecast[7]  # 9 sd but only 1.4x typical: ordinary wobble
+    assert seasonal_peaks(small, forecast) == []
+    # weeks scattering 3 times Poisson's sd: the same 1.6x week is then within 4 sd of noise
+    wobbly = 0.8 * forecast + 3 * np.sqrt(0.8 * forecast) * rng.standard_normal(39)
+    wobbly[7] = 1.3 * 0.8 * forecast[7]
+    assert seasonal_peaks(wobbly, forecast) == []
+    assert seasonal_peaks(np.zeros(3), np.zeros(3)) == []
+
+
+def test_a_november_spike_in_the_holdout_is_warned_about(tmp_path, capsys):
+    """A synthetic BG/NBD log (3,000 customers, 52 weeks from 2019-01-07) with 5% of the active
+    customers buying once more in week 46 (to 2019-11-24): that week, and only it, is named,
+    and the holdout error without it is printed; the same log without the spike has no peak."""
+    params = (0.25, 4.8, 0.7, 2.2)
+    calm = bgnbd_log(tmp_path / "calm.csv", 3000, 52, params, 0)
+    assert (
+        run_backtest(load_transactions(calm, "csv"), 39, reps=2).holdout()["seasonal_peaks"] == []
+    )
+    log = bgnbd_log(tmp_path / "log.csv", 3000, 52, params, 0, spike_week=46, spike_share=0.05)
+    out = tmp_path / "bt"
+    args = ["backtest", str(log), "--cal-weeks", "39", "--reps", "2", "--out", str(out)]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr()
+    hold = json.loads((out / "backtest.json").read_text())["holdout"]
+    assert [p["week"] for p in hold["seasonal_peaks"]] == [46]
+    assert hold["seasonal_peaks"][0]["week_end"] == "2019-11-24"
+    assert "warning: week 46 (to 2019-11-24) is a peak the model cannot know" in printed.err
+    assert abs(hold["error_bgnbd_without_peaks_pct"]) < abs(hold["error_bgnbd_pct"])
+    assert "holdout error of BG/NBD without the peak weeks" in printed.out

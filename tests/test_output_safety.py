@@ -235,7 +235,10 @@ def test_an_unconverged_bgnbd_fit_is_written_only_when_allowed(tmp_path, capsys)
     captured = capsys.readouterr()
     assert "NOT converged" in captured.out and "--allow-unconverged" in captured.err
     assert not out.exists() and list(tmp_path.iterdir()) == [log]
-    assert cli.main(["calibrate", "bgnbd", str(log), "--out", str(out), "--allow-unconverged"]) == 0
+    allow = ["calibrate", "bgnbd", str(log), "--out", str(out), "--allow-unconverged"]
+    assert cli.main(allow) == 3  # three customers: a boundary fit too, refused on its own
+    assert "--allow-boundary" in capsys.readouterr().err and not out.exists()
+    assert cli.main([*allow, "--allow-boundary"]) == 0
     assert out.exists()
 
 

@@ -1,6 +1,5 @@
 """Tests for writing, reading and validating fitted-parameter files (simulator.clv.params_file)."""
 
-import math
 import os
 import re
 import shutil
@@ -52,13 +51,52 @@ def test_per_day_scales_alpha_only():
     assert (day.r, day.alpha, day.a, day.b) == (0.25, pytest.approx(4.8 * 7), 0.72, 2.16)
 
 
-def test_nan_standard_errors_are_allowed(tmp_path):
-    """A standard error that could not be estimated is written and read as .nan."""
+def test_missing_standard_errors_are_null_with_the_reason(tmp_path):
+    """A standard error that does not exist is written and read as null, with a note; without
+    the note the file is refused."""
+    se = {"r": None, "alpha": 0.1, "a": 0.1, "b": 0.1, "note": "singular information"}
+    params = FittedParams.model_validate(example(bgnbd_se=se))
+    path = write_params(tmp_path / "fit.yaml", params)
+    assert "bgnbd_se: {r: null, alpha: 0.1, a: 0.1, b: 0.1, note: singular information}" in (
+        path.read_text()
+    )
+    back = read_params(path)
+    assert back.bgnbd_se.r is None and back.bgnbd_se.note == "singular information"
+    del se["note"]
+    path.write_text(yaml.safe_dump(example(bgnbd_se=se)))
+    with pytest.raises(ParamsFileError, match=r"bgnbd_se: .*null: give the reason in `note`"):
+        read_params(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("bgnbd: {r: .nan, alpha: 4.8, a: 0.72, b: 2.16}", "bgnbd.r"),
+        ("bgnbd: {r: 0.25, alpha: .inf, a: 0.72, b: 2.16}", "bgnbd.alpha"),
+        ("bgnbd_se: {r: .nan, alpha: 0.1, a: 0.1, b: 0.1}", "bgnbd_se.r"),
+        ("gamma_gamma: {p: 6.3, q: .inf, v: 15.0}", "gamma_gamma.q"),
+        ("log_likelihood: .nan", "log_likelihood"),
+    ],
+)
+def test_nan_and_inf_are_refused_naming_the_field(tmp_path, text, field):
+    """No NaN or infinity reaches a scenario: estimates, errors and the likelihood are finite."""
+    body = yaml.safe_dump(example(), sort_keys=False, default_flow_style=None)
+    key = text.split(":", 1)[0]
+    lines = [text if line.startswith(f"{key}:") else line for line in body.splitlines()]
+    path = tmp_path / "bad.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ParamsFileError) as info:
+        read_params(path)
+    assert f"{path}:" in str(info.value) and f": {field}: " in str(info.value)
+
+
+def test_boundary_warnings_and_penalizer_are_kept(tmp_path):
+    """A fit written despite a boundary warning keeps it; a penalised one its coefficient."""
     params = FittedParams.model_validate(
-        example(bgnbd_se={"r": math.nan, "alpha": 0.1, "a": 0.1, "b": 0.1})
+        example(warnings=["a and b grow without bound"], penalizer=0.01)
     )
     back = read_params(write_params(tmp_path / "fit.yaml", params))
-    assert math.isnan(back.bgnbd_se.r)
+    assert back.warnings == ["a and b grow without bound"] and back.penalizer == 0.01
 
 
 @pytest.mark.parametrize(
@@ -91,7 +129,7 @@ def test_problems_are_reported_at_their_line(tmp_path):
         "n_customers: 10\n"
         "calibration_end: 1997-09-30\n"
         "bgnbd: {r: 0.25, alpha: 4.8, a: 0.72, b: -2}\n"
-        "bgnbd_se: {r: .nan, alpha: 0.1, a: 0.1, b: 0.1}\n"
+        "bgnbd_se: {r: 0.1, alpha: 0.1, a: 0.1, b: 0.1}\n"
         "log_likelihood: -1.0\n"
         "colour: red\n"
     )
@@ -101,7 +139,7 @@ def test_problems_are_reported_at_their_line(tmp_path):
         f"{path}:6: bgnbd.b: Input should be greater than 0 (got -2)",
         f"{path}:9: colour: unknown key 'colour'; expected one of: model, source, "
         "time_unit_days, n_customers, calibration_end, bgnbd, bgnbd_se, log_likelihood, "
-        "gamma_gamma, gamma_gamma_se",
+        "gamma_gamma, gamma_gamma_se, penalizer, warnings",
     ]
 
 

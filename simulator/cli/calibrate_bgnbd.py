@@ -1,8 +1,15 @@
 """`promosim calibrate bgnbd`: fit BG/NBD and Gamma-Gamma to a transaction log, write a params file.
 
-User errors (bad transaction files, periods outside the log) print "error: ..." and exit 2, like
-the rest of the CLI (`simulator.errors`). A BG/NBD fit that did not converge is printed but not
-written, exit 1, unless --allow-unconverged.
+Exit codes: 0 written; 1 the BG/NBD fit did not converge (printed, not written, unless
+--allow-unconverged); 2 a user error (bad transaction file, period outside the log, an existing
+--out without --force), printed as "error: ..." like the rest of the CLI (`simulator.errors`);
+3 a boundary or degenerate fit (`clv.fit_checks`: a parameter running off to 0 or infinity, an
+information matrix that is not positive definite): the estimates, profile intervals and a
+warning saying what the fit means are printed, nothing is written unless --allow-boundary.
+
+The params file goes to `results/calibrate/<file stem>.yaml` by default, replacing only a params
+file written there before; an existing file named with --out is replaced only with --force, so a
+tracked file such as `calibration/params/cdnow_master.yaml` is never overwritten by accident.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from pathlib import Path
 from simulator.cli.common import BadInput, options, positive_int, print_table, read_transactions
 
 EXIT_NOT_CONVERGED = 1
+EXIT_BOUNDARY = 3
+WRITTEN_BY = "# Fitted by `promosim calibrate bgnbd`"  # first line of a params file (params_file)
 
 
 def _date(text: str) -> dt.date:
@@ -26,20 +35,86 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
-def _positive_float(text: str) -> float:
-    """Parse a finite number > 0 for argparse."""
+def _finite_float(text: str, *, zero_ok: bool) -> float:
+    """Parse a finite number > 0 (or >= 0 with ``zero_ok``) for argparse."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    if not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
+        raise argparse.ArgumentTypeError(
+            f"expected a number {'>=' if zero_ok else '>'} 0, got {text!r}"
+        )
     return value
 
 
-def _estimates(names, values, errors) -> list[tuple[str, str, str]]:
-    """Rows of parameter, estimate and standard error for print_table."""
-    return [(k, f"{values[k]:.4f}", f"{errors[k]:.4f}") for k in names]
+def _positive_float(text: str) -> float:
+    """Parse a finite number > 0 for argparse."""
+    return _finite_float(text, zero_ok=False)
+
+
+def _non_negative_float(text: str) -> float:
+    """Parse a finite number >= 0 for argparse."""
+    return _finite_float(text, zero_ok=True)
+
+
+def _num(value: float) -> str:
+    """A parameter value: 4 decimals in the usual range, else 4 significant digits."""
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:.4f}" if 1e-3 <= abs(value) < 1e6 else f"{value:.4g}"
+
+
+def _non_negative_float(text: str) -> float:
+    """Parse a finite number >= 0 for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _estimates(fit, names) -> list[tuple[str, str, str, str]]:
+    """Rows of parameter, estimate, standard error and 95% interval for print_table."""
+    rows = []
+    for k in names:
+        ci = fit.check.intervals[k]
+        low = "0" if ci.open_low else _num(ci.low)
+        high = "inf" if ci.open_high else _num(ci.high)
+        rows.append((k, _num(fit.as_dict()[k]), _num(fit.se[k]), f"[{low}, {high}]"))
+    return rows
+
+
+def _print_fit(fit, names) -> None:
+    """The estimates table and how its intervals were found."""
+    print_table(_estimates(fit, names), ("parameter", "estimate", "std. error", "95% interval"))
+    methods = {ci.method for ci in fit.check.intervals.values()}
+    print(
+        "95% intervals: "
+        + (
+            "profile likelihood (drop of 1.92; 0 or inf: not bounded that way)"
+            if "profile" in methods
+            else "θ·exp(±1.96·se/θ)"
+        )
+    )
+
+
+def _status(fit) -> str:
+    """How the optimiser ended, never "converged" for a boundary fit."""
+    if not fit.converged:
+        return f"NOT converged in {fit.iterations} iterations"
+    if fit.check.boundary:
+        return f"stopped at a boundary after {fit.iterations} iterations (see the warnings)"
+    return f"converged in {fit.iterations} iterations"
+
+
+def _out_path(args) -> tuple[Path, str | None]:
+    """The params file to write and, for the default path only, the mark of a file we wrote."""
+    if args.out:
+        return Path(args.out), None
+    return Path("results/calibrate") / f"{Path(args.transactions).stem.lower()}.yaml", WRITTEN_BY
 
 
 def cmd_calibrate_bgnbd(args) -> int:
@@ -48,11 +123,12 @@ def cmd_calibrate_bgnbd(args) -> int:
     from simulator.clv.gamma_gamma import PARAM_NAMES as GG
     from simulator.clv.params_file import unit_name, write_params
     from simulator.clv.transactions import date_of_day, day_number
-    from simulator.files import check_output_file
+    from simulator.files import check_output_file, check_replace_file
     from simulator.fitting.backtest.calibration import cal_end_of_weeks, calibrate
 
-    out = Path(args.out or f"calibration/params/{Path(args.transactions).stem.lower()}.yaml")
+    out, ours = _out_path(args)
     check_output_file(out)
+    check_replace_file(out, force=args.force, written_by=ours)
     tx, load_s = read_transactions(args.transactions, args.format)
     if args.cal_weeks is not None:
         cal_end = cal_end_of_weeks(tx, args.cal_weeks)
@@ -60,9 +136,18 @@ def cmd_calibrate_bgnbd(args) -> int:
         cal_end = day_number(args.cal_end)
     else:
         cal_end = int(tx.day.max())
-    cal = calibrate(tx, cal_end, args.time_unit_days, source=str(args.transactions))
+    cal = calibrate(
+        tx,
+        cal_end,
+        args.time_unit_days,
+        source=str(args.transactions),
+        penalizer=args.penalizer,
+        profile=args.profile,
+    )
     bg, gg, rfm = cal.bgnbd, cal.gamma_gamma, cal.rfm
-    write = bg.converged or args.allow_unconverged
+    warnings = cal.warnings
+    converged_ok = bg.converged or args.allow_unconverged
+    write = converged_ok and (not warnings or args.allow_boundary)
     if write:
         try:
             write_params(out, cal.params)
@@ -74,11 +159,10 @@ def cmd_calibrate_bgnbd(args) -> int:
         f"calibration {date_of_day(int(tx.day.min()))}..{date_of_day(cal_end)}: "
         f"{rfm.n_customers:,} customers, {int(rfm.x.sum()):,} repeat transactions"
     )
-    print(
-        f"BG/NBD (rates per {unit}): log-likelihood {bg.log_likelihood:,.4f}, "
-        f"{'converged' if bg.converged else 'NOT converged'} in {bg.iterations} iterations"
-    )
-    print_table(_estimates(BG, bg.as_dict(), bg.se), ("parameter", "estimate", "std. error"))
+    if args.penalizer:
+        print(f"L2 penalizer {args.penalizer:g} on the log-parameters (both fits)")
+    print(f"BG/NBD (rates per {unit}): log-likelihood {bg.log_likelihood:,.4f}, {_status(bg)}")
+    _print_fit(bg, BG)
     if gg is None:
         print(
             "Gamma-Gamma: not fitted (fewer than 3 customers with a repeat purchase and a "
@@ -89,19 +173,30 @@ def cmd_calibrate_bgnbd(args) -> int:
             f"Gamma-Gamma ({gg.n_customers:,} repeat customers): log-likelihood "
             f"{gg.log_likelihood:,.4f}, mean spend per transaction {gg.mean_spend:,.2f}"
         )
-        print_table(_estimates(GG, gg.as_dict(), gg.se), ("parameter", "estimate", "std. error"))
+        _print_fit(gg, GG)
     total = load_s + cal.summarise_s + cal.fit_s
     print(
         f"time: load {load_s:.3f} s, summarise {cal.summarise_s:.3f} s, fit "
         f"{cal.fit_s:.3f} s (total {total:.3f} s)"
     )
-    if not write:
+    for text in warnings:
+        print(f"warning: {text}", file=sys.stderr)
+    if not converged_ok:
         print(
             f"error: the BG/NBD fit did not converge, so {out} was not written; check the log "
             "and the calibration period, or write it anyway with --allow-unconverged",
             file=sys.stderr,
         )
         return EXIT_NOT_CONVERGED
+    if not write:
+        print(
+            f"error: a boundary fit (warnings above), so {out} was not written: a scenario "
+            "would simulate the limiting model as if the data had shown it. Keep the "
+            "parameters finite with --penalizer (e.g. 0.001), or write it anyway, with the "
+            "warnings in the file, with --allow-boundary",
+            file=sys.stderr,
+        )
+        return EXIT_BOUNDARY
     print(f"written to {out}")
     return 0
 
@@ -115,7 +210,9 @@ def add_parser(subparsers) -> None:
             options(
                 "transactions",
                 "format",
-                out="params file (default: calibration/params/<file stem>.yaml)",
+                out="params file (default: results/calibrate/<file stem>.yaml, replacing only "
+                "a params file written there before); an existing file is replaced only with "
+                "--force",
             )
         ],
     )
@@ -143,5 +240,31 @@ def add_parser(subparsers) -> None:
         action="store_true",
         help="write the params file even when the BG/NBD fit did not converge (otherwise "
         "nothing is written and the exit code is 1)",
+    )
+    b.add_argument(
+        "--allow-boundary",
+        action="store_true",
+        help="write the params file even for a boundary or degenerate fit, with its warnings "
+        f"in the file (otherwise nothing is written and the exit code is {EXIT_BOUNDARY})",
+    )
+    b.add_argument(
+        "--penalizer",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="L",
+        help="L2 penalty L·Σ(log θ − log θ₀)² on the mean log-likelihood per customer, θ₀ the "
+        "fit's start (shapes 1, scales from the data): keeps a boundary fit finite "
+        "(default 0: plain maximum likelihood)",
+    )
+    b.add_argument(
+        "--profile",
+        action="store_true",
+        help="95%% intervals from the profile likelihood for every parameter (they are "
+        "computed anyway when the standard errors fail or a parameter is poorly determined)",
+    )
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing --out file",
     )
     b.set_defaults(func=cmd_calibrate_bgnbd)

@@ -1,6 +1,7 @@
 """Customer-lifetime-value models of transaction logs, independent of the simulator.
 
 Transaction logs (`transactions`) and their per-customer summaries (`summaries`), BG/NBD
-(`bgnbd`) and Gamma-Gamma (`gamma_gamma`) maximum likelihood fits, and the fitted-parameter file
+(`bgnbd`) and Gamma-Gamma (`gamma_gamma`) maximum likelihood fits, the checks that a fit can be
+trusted and its profile-likelihood intervals (`fit_checks`), and the fitted-parameter file
 a scenario's population can name (`params_file`).
 """

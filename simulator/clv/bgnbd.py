@@ -13,15 +13,76 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize
 from scipy.special import digamma, gammaln, hyp2f1
 
+from simulator.clv.fit_checks import (
+    FitCheck,
+    Limit,
+    fit_ml,
+)
+
 PARAM_NAMES = ("r", "alpha", "a", "b")
+LIMITS = (
+    Limit(
+        {"a": "inf", "b": "inf"},
+        lambda e: (
+            "a and b grow without bound: the data cannot tell dropout heterogeneity "
+            "apart; the dropout probability p ~ Beta(a, b) is a single value a/(a+b) = "
+            f"{e['a'] / (e['a'] + e['b']):.4g} for every customer"
+        ),
+    ),
+    Limit(
+        {"r": "inf", "alpha": "inf"},
+        lambda e: (
+            "r and alpha grow without bound: the data cannot tell purchase-rate "
+            "heterogeneity apart; the rate λ ~ Gamma(r, alpha) is a single value r/alpha = "
+            f"{e['r'] / e['alpha']:.4g} per time unit for every customer"
+        ),
+    ),
+    Limit(
+        {"a": "0", "b": "inf"},
+        lambda e: (
+            "a runs to 0 and b grows without bound: the dropout probability p ~ Beta(a, b) "
+            "piles up at 0, i.e. almost no customer appears to drop out, and the data cannot "
+            f"say how few do (mean p = a/(a+b) = {e['a'] / (e['a'] + e['b']):.3g}); forecasts then "
+            "assume nearly everyone keeps buying"
+        ),
+    ),
+    Limit(
+        {"a": "0"},
+        lambda e: (
+            "a runs to 0: the dropout probability p ~ Beta(a, b) piles up at 0, i.e. "
+            "almost no customer appears to drop out, and the data cannot say how few do (mean p "
+            f"a/(a+b) = {e['a'] / (e['a'] + e['b']):.3g}); forecasts then assume nearly everyone "
+            "keeps buying"
+        ),
+    ),
+    Limit(
+        {"b": "inf"},
+        lambda e: (
+            "b grows without bound: the mean dropout probability a/(a+b) = "
+            f"{e['a'] / (e['a'] + e['b']):.3g} runs to 0, i.e. almost no customer appears to drop "
+            "out, and the data cannot say how few do"
+        ),
+    ),
+    Limit(
+        {"b": "0"},
+        lambda e: (
+            "b runs to 0: the dropout probability p piles up at 1, i.e. customers drop "
+            "out right after their first repeat purchase"
+        ),
+    ),
+)
+"""BG/NBD's limiting models, for `fit_checks.check_fit`'s warnings."""
 
 
 @dataclass(frozen=True)
 class BGNBDFit:
-    """Maximum-likelihood BG/NBD estimates with standard errors from the observed information."""
+    """Maximum-likelihood BG/NBD estimates with standard errors from the observed information.
+
+    ``check`` says whether the fit is degenerate or at a boundary (`fit_checks`) and holds the
+    95% intervals; ``penalizer`` is the L2 coefficient on log-parameters it was fitted with.
+    """
 
     r: float
     alpha: float
@@ -35,6 +96,8 @@ class BGNBDFit:
     iterations: int
     message: str = ""
     covariance: np.ndarray = field(default_factory=lambda: np.full((4, 4), np.nan), repr=False)
+    check: FitCheck = field(default_factory=FitCheck)
+    penalizer: float = 0.0
 
     @property
     def params(self) -> tuple[float, float, float, float]:
@@ -171,69 +234,29 @@ def negll_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     return -ll, -np.array([g_r, g_alpha, g_a, g_b])
 
 
-def _objective(theta: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
-    """Mean negative log-likelihood and gradient over log-parameters (the optimiser's view)."""
-    params = np.exp(theta)
-    f, g = negll_grad(params, d)
-    return f / d.n, g * params / d.n
-
-
-def hessian_from_gradient(grad, params: np.ndarray, rel_step: float = 1e-5) -> np.ndarray:
-    """Hessian by central differences of an analytic gradient ``grad(params)``, symmetrised."""
-    params = np.asarray(params, dtype=np.float64)
-    cols = []
-    for i in range(len(params)):
-        step = np.zeros_like(params)
-        step[i] = rel_step * params[i]
-        cols.append((grad(params + step) - grad(params - step)) / (2 * step[i]))
-    H = np.array(cols)
-    return (H + H.T) / 2
-
-
-def inverse_information(H: np.ndarray) -> np.ndarray:
-    """Covariance = inverse of the observed information; NaN when it is not positive definite."""
-    try:
-        np.linalg.cholesky(H)
-    except np.linalg.LinAlgError:
-        return np.full(H.shape, np.nan)
-    return np.linalg.inv(H)
-
-
 def _start(d: _Data) -> np.ndarray:
     """Starting log-parameters: unit shapes and α set to the mean customer age."""
     mean_T = (d.zero_w @ d.zero_T + d.w @ d.T) / d.n
     return np.log([1.0, max(mean_T, 1e-3), 1.0, 1.0])
 
 
-def fit_bgnbd(x, t_x, T, *, tol: float = 1e-10, max_iter: int = 500) -> BGNBDFit:
+def fit_bgnbd(x, t_x, T, **options) -> BGNBDFit:
     """Fit BG/NBD by maximum likelihood to per-customer (x, t_x, T) summaries.
 
-    Standard errors come from the inverse Hessian of the negative log-likelihood in the natural
-    parameters at the optimum (NaN when the information matrix is singular).
+    Standard errors come from the inverse Hessian of the negative log-likelihood (plus penalty)
+    in the natural parameters at the optimum (NaN when the information matrix is singular).
+    ``options`` go to `fit_checks.fit_ml`: ``penalizer`` > 0 adds `fit_checks.penalty` centred
+    on the start, ``profile`` computes profile intervals always (`fit_checks.check_fit`), and
+    ``tol``, ``max_iter``.
     """
     d = compress(x, t_x, T)
-    res = optimize.minimize(
-        _objective,
-        _start(d),
-        args=(d,),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-30.0, 30.0)] * 4,
-        options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-9},
-    )
-    params = np.exp(res.x)
-    cov = inverse_information(hessian_from_gradient(lambda p: negll_grad(p, d)[1], params))
-    se = np.sqrt(np.diag(cov))
+    fit = fit_ml(PARAM_NAMES, lambda p: negll_grad(p, d), d.n, _start(d), limits=LIMITS, **options)
     return BGNBDFit(
-        *map(float, params),
-        log_likelihood=float(-negll_grad(params, d)[0]),
-        se=dict(zip(PARAM_NAMES, map(float, se), strict=True)),
+        *map(float, fit.params),
+        log_likelihood=float(-negll_grad(fit.params, d)[0]),
         n_customers=int(d.n),
         n_unique_rows=d.n_rows,
-        converged=bool(res.success),
-        iterations=int(res.nit),
-        message=str(res.message),
-        covariance=cov,
+        **fit.fields(),
     )
 
 

@@ -11,17 +11,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 from scipy.special import digamma, gammaln
 
-from simulator.clv.bgnbd import hessian_from_gradient, inverse_information
+from simulator.clv.fit_checks import (
+    FitCheck,
+    Limit,
+    fit_ml,
+)
 
 PARAM_NAMES = ("p", "q", "v")
+LIMITS = (
+    Limit(
+        {"q": "inf", "v": "inf"},
+        lambda e: (
+            "q and v grow without bound: the data cannot tell customers' spend levels "
+            "apart; every customer's mean spend per transaction is the same, p·v/q = "
+            f"{e['p'] * e['v'] / e['q']:.4g}"
+        ),
+    ),
+    Limit(
+        {"p": "inf", "v": "0"},
+        lambda e: (
+            "p grows without bound (and v runs to 0): each customer spends the same "
+            "amount on every transaction, and spend varies only between customers"
+        ),
+    ),
+)
+"""Gamma-Gamma's limiting models, for `fit_checks.check_fit`'s warnings."""
 
 
 @dataclass(frozen=True)
 class GammaGammaFit:
-    """Maximum-likelihood Gamma-Gamma estimates with standard errors (observed information)."""
+    """Maximum-likelihood Gamma-Gamma estimates with standard errors (observed information).
+
+    ``check`` and ``penalizer`` are as for `bgnbd.BGNBDFit`.
+    """
 
     p: float
     q: float
@@ -33,6 +57,8 @@ class GammaGammaFit:
     iterations: int
     message: str = ""
     covariance: np.ndarray = field(default_factory=lambda: np.full((3, 3), np.nan), repr=False)
+    check: FitCheck = field(default_factory=FitCheck)
+    penalizer: float = 0.0
 
     @property
     def params(self) -> tuple[float, float, float]:
@@ -95,42 +121,29 @@ def _usable(x, mean_spend) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], m[keep]
 
 
-def fit_gamma_gamma(x, mean_spend, *, tol: float = 1e-12, max_iter: int = 1000) -> GammaGammaFit:
+def fit_gamma_gamma(x, mean_spend, **options) -> GammaGammaFit:
     """Fit Gamma-Gamma by maximum likelihood on customers with x > 0 and positive mean spend.
 
     Identical (x, mean spend) rows are weighted together; standard errors come from the inverse
-    Hessian of the negative log-likelihood in the natural parameters.
+    Hessian of the negative log-likelihood (plus penalty) in the natural parameters.
+    ``options`` are as for `bgnbd.fit_bgnbd` (defaults here: ``tol`` 1e-12, ``max_iter`` 1000).
     """
     x, m = _usable(x, mean_spend)
     rows, w = np.unique(np.column_stack([x, m]), axis=0, return_counts=True)
     data = (rows[:, 0], rows[:, 1], w.astype(np.float64))
-    n = float(len(x))
-
-    def objective(theta):
-        params = np.exp(theta)
-        f, g = negll_grad(params, *data)
-        return f / n, g * params / n
-
-    start = np.log([1.0, 2.0, float(np.mean(m))])
-    res = optimize.minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-30.0, 30.0)] * 3,
-        options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-10},
+    fit = fit_ml(
+        PARAM_NAMES,
+        lambda p: negll_grad(p, *data),
+        float(len(x)),
+        np.log([1.0, 2.0, float(np.mean(m))]),
+        limits=LIMITS,
+        **{"tol": 1e-12, "gtol": 1e-10, "max_iter": 1000, **options},
     )
-    params = np.exp(res.x)
-    cov = inverse_information(hessian_from_gradient(lambda p: negll_grad(p, *data)[1], params))
     return GammaGammaFit(
-        *map(float, params),
-        log_likelihood=float(-negll_grad(params, *data)[0]),
-        se=dict(zip(PARAM_NAMES, map(float, np.sqrt(np.diag(cov))), strict=True)),
+        *map(float, fit.params),
+        log_likelihood=float(-negll_grad(fit.params, *data)[0]),
         n_customers=len(x),
-        converged=bool(res.success),
-        iterations=int(res.nit),
-        message=str(res.message),
-        covariance=cov,
+        **fit.fields(),
     )
 
 

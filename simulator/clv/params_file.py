@@ -4,6 +4,12 @@ The file records BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) estimates wit
 the data they came from and the time unit of the BG/NBD rates. :func:`read_params` validates it
 (unknown keys are errors) and reads each file once per process; :meth:`FittedParams.per_day`
 rescales the rates to the engine's day.
+
+Every number must be finite: an estimate that is NaN or infinite is refused naming the file and
+field, and so is a standard error written as .nan. A standard error that does not exist (the fit's
+information matrix is not positive definite) is written as null, with the reason in the block's
+``note``. A fit written despite a boundary warning (`calibrate bgnbd --allow-boundary`) keeps the
+warnings in ``warnings``; one fitted with a penalizer records its coefficient.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, Field, PositiveFloat
+from pydantic import BeforeValidator, Field, NonNegativeFloat, PositiveFloat, model_validator
 
 from simulator.clv.bgnbd import BGNBDFit
+from simulator.clv.fit_checks import fit_warnings
 from simulator.clv.gamma_gamma import GammaGammaFit
 from simulator.files import atomic_write_text
 from simulator.yamlfiles import Day, StrictModel, YamlFileError, read_yaml, validated
@@ -29,14 +36,38 @@ class ParamsFileError(YamlFileError, ValueError):
     """A fitted-parameter file that cannot be read or does not validate: FILE:LINE: field: why."""
 
 
-def _non_negative_or_nan(value: float) -> float:
-    """Accept a standard error of 0 or more, or NaN (not estimable)."""
-    if not (math.isnan(value) or value >= 0):
-        raise ValueError("a standard error must be >= 0 (or .nan when not estimable)")
+def _not_nan(value):
+    """Refuse .nan or .inf for a standard error, saying what to write instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(
+            f"a standard error must be a number >= 0, or null with the reason in `note` (got "
+            f"{value})"
+        )
     return value
 
 
-StdError = Annotated[float, Field(allow_inf_nan=True), AfterValidator(_non_negative_or_nan)]
+StdError = Annotated[NonNegativeFloat | None, BeforeValidator(_not_nan)]
+
+
+class StdErrors(StrictModel):
+    """Base of a model's standard errors: each >= 0, or null with the reason in ``note``."""
+
+    @model_validator(mode="after")
+    def _null_needs_a_note(self):
+        """A null standard error must say why it is missing."""
+        missing = [k for k, v in self if k != "note" and v is None]
+        if missing and not getattr(self, "note", None):
+            raise ValueError(
+                f"standard errors of {', '.join(missing)} are null: give the reason in `note`"
+            )
+        return self
+
+    @classmethod
+    def from_fit(cls, se: dict[str, float], note: str | None):
+        """The block of a fit's standard errors: NaN becomes null, with ``note`` saying why."""
+        values = {k: (v if math.isfinite(v) else None) for k, v in se.items()}
+        has_null = None in values.values()
+        return cls(**values, note=(note or "not estimable") if has_null else None)
 
 
 class BGNBDParams(StrictModel):
@@ -48,13 +79,14 @@ class BGNBDParams(StrictModel):
     b: PositiveFloat
 
 
-class BGNBDErrors(StrictModel):
-    """Standard errors of the BG/NBD estimates (NaN when the information matrix is singular)."""
+class BGNBDErrors(StdErrors):
+    """Standard errors of the BG/NBD estimates (null when the information matrix is singular)."""
 
     r: StdError
     alpha: StdError
     a: StdError
     b: StdError
+    note: str | None = None
 
 
 class GammaGammaParams(StrictModel):
@@ -65,12 +97,13 @@ class GammaGammaParams(StrictModel):
     v: PositiveFloat
 
 
-class GammaGammaErrors(StrictModel):
+class GammaGammaErrors(StdErrors):
     """Standard errors of the Gamma-Gamma estimates."""
 
     p: StdError
     q: StdError
     v: StdError
+    note: str | None = None
 
 
 class FittedParams(StrictModel):
@@ -86,6 +119,8 @@ class FittedParams(StrictModel):
     log_likelihood: float
     gamma_gamma: GammaGammaParams | None = None
     gamma_gamma_se: GammaGammaErrors | None = None
+    penalizer: NonNegativeFloat | None = None
+    warnings: list[str] | None = None
 
     def per_day(self) -> BGNBDParams:
         """BG/NBD parameters with a one-day time unit: λ/day = λ/unit ÷ days, so alpha × days."""
@@ -102,19 +137,31 @@ class FittedParams(StrictModel):
         time_unit_days: float,
         calibration_end: dt.date,
     ) -> FittedParams:
-        """Build the file contents from a BG/NBD fit and an optional Gamma-Gamma fit."""
+        """Build the file contents from a BG/NBD fit and an optional Gamma-Gamma fit.
+
+        Missing standard errors become null with the fit check's reason; the checks' problems
+        (a boundary fit written anyway) become ``warnings``; a penalizer > 0 is recorded.
+        """
         gg = {}
         if gamma_gamma is not None:
-            gg = {"gamma_gamma": gamma_gamma.as_dict(), "gamma_gamma_se": dict(gamma_gamma.se)}
+            gg = {
+                "gamma_gamma": gamma_gamma.as_dict(),
+                "gamma_gamma_se": GammaGammaErrors.from_fit(
+                    gamma_gamma.se, gamma_gamma.check.se_note
+                ),
+            }
+        warnings = fit_warnings({"BG/NBD": bgnbd, "Gamma-Gamma": gamma_gamma})
         return cls(
             source=source,
             time_unit_days=time_unit_days,
             n_customers=bgnbd.n_customers,
             calibration_end=calibration_end,
             bgnbd=bgnbd.as_dict(),
-            bgnbd_se=dict(bgnbd.se),
+            bgnbd_se=BGNBDErrors.from_fit(bgnbd.se, bgnbd.check.se_note),
             log_likelihood=bgnbd.log_likelihood,
             **gg,
+            penalizer=bgnbd.penalizer or None,
+            warnings=warnings or None,
         )
 
 
@@ -124,9 +171,9 @@ def unit_name(days: float) -> str:
 
 
 def _clean(value):
-    """Round floats to 10 significant digits (whole numbers as integers); keep .nan/.inf."""
+    """Round floats to 10 significant digits (whole numbers as integers), leave out nulls."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: _clean(v) for k, v in value.items() if v is not None or k != "note"}
     if isinstance(value, float) and math.isfinite(value):
         value = float(f"{value:.10g}")
         return int(value) if value.is_integer() else value
@@ -135,7 +182,7 @@ def _clean(value):
 
 def dumps_params(params: FittedParams) -> str:
     """Render the file text: a comment line, then the fields in schema order."""
-    body = {k: _clean(v) for k, v in params.model_dump(exclude_none=True).items()}
+    body = {k: _clean(v) for k, v in params.model_dump().items() if v is not None}
     comment = (
         f"# Fitted by `promosim calibrate bgnbd` on {params.source}; "
         f"BG/NBD rates are per {unit_name(params.time_unit_days)}.\n"

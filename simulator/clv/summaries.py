@@ -107,10 +107,21 @@ def holdout_repeat_counts(tx: Transactions, rfm: RFM, end_day: int) -> np.ndarra
 
     Counts days in ``rfm.cal_end_day < day <= end_day``, aligned with ``rfm``'s customers.
     """
+    return holdout_totals(tx, rfm, end_day)[0]
+
+
+def holdout_totals(tx: Transactions, rfm: RFM, end_day: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each summarised customer's transactions (customer-days) and spend after calibration.
+
+    Over days ``rfm.cal_end_day < day <= end_day``, aligned with ``rfm``'s customers; spend is
+    the sum of the amounts on those days (the holdout revenue of a backtest).
+    """
     cd = customer_days(tx)
     holdout = (cd.day > rfm.cal_end_day) & (cd.day <= end_day)
-    counts = np.bincount(cd.customer[holdout], minlength=tx.n_customers)
-    return counts[rfm.customer]
+    who = cd.customer[holdout]
+    counts = np.bincount(who, minlength=tx.n_customers)
+    spend = np.bincount(who, weights=cd.spend[holdout], minlength=tx.n_customers)
+    return counts[rfm.customer], spend[rfm.customer]
 
 
 def cumulative_repeat_transactions(

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from simulator.clv.bgnbd import BGNBDFit, fit_bgnbd
+from simulator.clv.fit_checks import fit_warnings
 from simulator.clv.gamma_gamma import GammaGammaFit, fit_gamma_gamma
 from simulator.clv.params_file import FittedParams
 from simulator.clv.summaries import RFM, summarise
@@ -30,6 +31,11 @@ class Calibration:
     summarise_s: float
     fit_s: float
 
+    @property
+    def warnings(self) -> list[str]:
+        """The fits' boundary warnings (`clv.fit_checks`), each starting with its model."""
+        return fit_warnings({"BG/NBD": self.bgnbd, "Gamma-Gamma": self.gamma_gamma})
+
 
 def cal_end_of_weeks(tx: Transactions, weeks: int) -> int:
     """Last day of week ``weeks`` from the log's first transaction day (CDNOW 39: 1997-09-30)."""
@@ -37,9 +43,18 @@ def cal_end_of_weeks(tx: Transactions, weeks: int) -> int:
 
 
 def calibrate(
-    tx: Transactions, cal_end_day: int, time_unit_days: float = 7, source: str = ""
+    tx: Transactions,
+    cal_end_day: int,
+    time_unit_days: float = 7,
+    source: str = "",
+    *,
+    penalizer: float = 0.0,
+    profile: bool = False,
 ) -> Calibration:
     """Summarise days up to ``cal_end_day`` and fit BG/NBD and (if estimable) Gamma-Gamma.
+
+    ``penalizer`` and ``profile`` are passed to both fits (`clv.fit_checks`); each fit's
+    ``check`` says whether it is a boundary fit.
 
     Raises:
         BacktestError: the period starts after ``cal_end_day``, runs past the log's last day
@@ -66,9 +81,10 @@ def calibrate(
             "cannot be estimated; expected a calibration period in which "
             "some customers buy again"
         )
-    bg = fit_bgnbd(rfm.x, rfm.t_x, rfm.T)
+    fit = {"penalizer": penalizer, "profile": profile}
+    bg = fit_bgnbd(rfm.x, rfm.t_x, rfm.T, **fit)
     spenders = int(((rfm.x > 0) & (rfm.mean_spend > 0)).sum())
-    gg = fit_gamma_gamma(rfm.x, rfm.mean_spend) if spenders >= 3 else None
+    gg = fit_gamma_gamma(rfm.x, rfm.mean_spend, **fit) if spenders >= 3 else None
     t2 = time.perf_counter()
     params = FittedParams.from_fits(
         bg,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from simulator.clv.bgnbd import BGNBDFit, conditional_expected_purchases
 from simulator.clv.params_file import FittedParams
 from simulator.domain.lifecycle import ALIVE, EVER_BOUGHT, NONMEMBER_BUYER
+from simulator.engine.counters import AMOUNT
 from simulator.engine.model import PromotionModel
 from simulator.engine.rng import replication_seed
 from simulator.engine.workers import set_threads
@@ -70,7 +71,7 @@ class EngineRuns:
     ``weekly[k, w]`` = repeat transactions (purchase days, as the data are summarised) in week w
     of replication k; ``cond_*[k, g]`` = simulated customers with calibration frequency group g,
     their holdout repeat transactions, and the BG/NBD conditional expectation of those from
-    each one's own simulated (x, t_x, T).
+    each one's own simulated (x, t_x, T); ``holdout_revenue[k]`` = the GMV of the holdout days.
     """
 
     seeds: list[int]
@@ -80,6 +81,7 @@ class EngineRuns:
     cond_expected: np.ndarray
     seconds: float
     threads: int = 1
+    holdout_revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def auto_threads(n: int) -> int:
@@ -141,7 +143,9 @@ def _simulate_cohort(
         np.zeros((reps, X_GROUPS)),
         0.0,
         threads,
+        np.zeros(reps),
     )
+    gmv = [AMOUNT.gmv_old_member, AMOUNT.gmv_new_member, AMOUNT.gmv_nonmember]
     t0 = time.perf_counter()
     for k in tqdm(
         range(reps), desc="engine replications", unit="rep", disable=not progress, leave=False
@@ -173,6 +177,7 @@ def _simulate_cohort(
             s.last_purchase[idx] = d
             if d == cal_end_offset:
                 lp_cal = s.last_purchase.astype(np.int64)
+        runs.holdout_revenue[k] = model.daily_float[cal_end_offset + 1 :, gmv].sum()
         runs.weekly[k] = model.daily_int[: n_weeks * WEEK, buyer_days].reshape(n_weeks, WEEK).sum(1)
         t_x = (lp_cal - first_offset) / WEEK
         expected = conditional_expected_purchases(t_hold, x_cal, t_x, T, *bg.params)

@@ -7,7 +7,8 @@ import time
 import numpy as np
 
 from simulator.clv.bgnbd import conditional_expected_purchases, expected_cumulative_repeat
-from simulator.clv.summaries import cumulative_repeat_transactions, holdout_repeat_counts
+from simulator.clv.gamma_gamma import expected_spend
+from simulator.clv.summaries import cumulative_repeat_transactions, holdout_totals
 from simulator.clv.transactions import Transactions, date_of_day
 from simulator.fitting.backtest.calibration import (
     WEEK,
@@ -69,10 +70,14 @@ def run_backtest(
     week_ends = (np.arange(1, n_weeks + 1) * WEEK - 1) / WEEK
     analytic = expected_cumulative_repeat(first_offset / WEEK, week_ends, *cal.bgnbd.params)
     group = np.minimum(rfm.x, X_GROUPS - 1)
-    holdout = holdout_repeat_counts(tx, rfm, end_day)
+    holdout, holdout_spend = holdout_totals(tx, rfm, end_day)
     expected = conditional_expected_purchases(
         (end_day - cal_end_day) / WEEK, rfm.x, rfm.t_x, rfm.T, *cal.bgnbd.params
     )
+    gg = cal.gamma_gamma
+    revenue = None
+    if gg is not None:  # each customer's expected holdout transactions × expected spend on one
+        revenue = float(expected @ expected_spend(rfm.x, rfm.mean_spend, *gg.params))
     t1 = time.perf_counter()
     scenario = cohort_scenario(
         cal.params, rfm.n_customers, date_of_day(start_day), date_of_day(end_day), seed
@@ -105,6 +110,8 @@ def run_backtest(
         cond_actual_n=np.bincount(group, minlength=X_GROUPS).astype(np.float64),
         cond_actual=np.bincount(group, weights=holdout, minlength=X_GROUPS),
         cond_analytic=np.bincount(group, weights=expected, minlength=X_GROUPS),
+        holdout_revenue_actual=float(holdout_spend.sum()),
+        holdout_revenue_forecast=revenue,
         timings={
             "summarise": cal.summarise_s,
             "fit": cal.fit_s,
