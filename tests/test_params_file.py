@@ -198,6 +198,7 @@ def test_a_scenario_and_its_models_read_the_file_once(tmp_path, monkeypatch):
     shutil.copy(SHIPPED, tmp_path / "fitted.yaml")
     scenario = ROOT / "scenarios" / "double11_2021.yaml"
     text = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    text.pop("assumption_files", None)  # the files are relative to scenarios/
     pop = text["population"]
     for key in ("purchase_rate", "dropout", "basket"):
         pop.pop(key, None)

@@ -161,3 +161,15 @@ def test_sampling_is_keyed_by_the_population_seed():
 
     a, b = sample_rows(1000, 100, 1), sample_rows(1000, 100, 2)
     assert not np.array_equal(a, b) and np.array_equal(a, sample_rows(1000, 100, 1))
+
+
+def test_a_boundary_fit_of_the_history_writes_nothing(tmp_path, capsys):
+    """Nobody drops out in this log: the fit runs to its boundary, and the table is not built
+    on it (exit 3, as `calibrate bgnbd`), with the warning in words."""
+    from synthetic_logs import bgnbd_log
+
+    log = bgnbd_log(tmp_path / "log.csv", 2000, 52, (0.25, 4.8, 1.0, 1e6), seed=1)
+    out = tmp_path / "t.parquet"
+    assert main(["population", "build", str(log), "--out", str(out), "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert "drop out" in err and "nothing written" in err and not out.exists()

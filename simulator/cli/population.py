@@ -19,6 +19,7 @@ from simulator.cli.common import BadInput, options, print_table, read_transactio
 from simulator.files import OutputError, check_output_file
 
 EXIT_NOT_CONVERGED = 1
+EXIT_BOUNDARY = 3  # as `calibrate bgnbd`
 
 
 def _date(text: str) -> dt.date:
@@ -90,6 +91,16 @@ def cmd_build(args) -> int:
                 file=sys.stderr,
             )
             return EXIT_NOT_CONVERGED
+        if cal.warnings:  # a boundary fit (clv.fit_checks): say what it means, write nothing
+            for warning in cal.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            print(
+                "error: a boundary fit; nothing written. Fit it with `promosim calibrate bgnbd` "
+                "(--penalizer, or --allow-boundary if the limit is what you mean) and pass "
+                "--params",
+                file=sys.stderr,
+            )
+            return EXIT_BOUNDARY
         params = cal.params
     t2 = time.perf_counter()
     _say("building the customer table ...", args.quiet)
