@@ -66,8 +66,11 @@ def weekly_spend(days: pd.DataFrame, households, start, end) -> float:
 
 
 def coupon_values(tables: dict[str, pd.DataFrame]) -> pd.Series:
-    """Mean coupon discount of a redemption per campaign (a redeemed coupon's product bought that
-    day with a coupon discount)."""
+    """Mean coupon discount of a redemption per campaign.
+
+    A redemption's discount is that of its coupon's product, bought that day with a coupon
+    discount by the redeeming household.
+    """
     red = tables["coupon_redemptions"]
     products = tables["coupons"].drop_duplicates()
     lines = red.merge(products, on=["coupon_upc", "campaign_id"])
@@ -91,7 +94,10 @@ def campaign_rows(tables: dict[str, pd.DataFrame], days: pd.DataFrame) -> pd.Dat
         red = tables["coupon_redemptions"]
         redeemed = pd.Index(red.household_id[red.campaign_id == c.campaign_id]).unique()
         others = households.difference(targeted)
-        b0, b1 = c.start_date - pd.Timedelta(weeks=BEFORE_WEEKS), c.start_date - pd.Timedelta(days=1)
+        b0, b1 = (
+            c.start_date - pd.Timedelta(weeks=BEFORE_WEEKS),
+            c.start_date - pd.Timedelta(days=1),
+        )
         d0, d1 = max(c.start_date, first), min(c.end_date, last)
         before_ok = b0 >= first
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from simulator.errors import UserError
-from simulator.formatting import round_sig
 from simulator.fitting.campaign_logs import TypeFit, beta_of
+from simulator.formatting import round_sig
 from simulator.scenario.assumptions import AssumptionsFile
 from simulator.scenario.schema import Scenario
 
@@ -134,7 +134,11 @@ def awareness_assumptions(
     entries = {}
     for t, ch in channel_of.items():
         a, b = awareness_beta(fits[t], uses[ch])
-        entries[f"channels.{ch}.awareness"] = {"dist": "beta", "a": round_sig(a, 6), "b": round_sig(b, 6)}
+        entries[f"channels.{ch}.awareness"] = {
+            "dist": "beta",
+            "a": round_sig(a, 6),
+            "b": round_sig(b, 6),
+        }
     note = (
         "Awareness per campaign type = its redemption rate / q, q the share of held coupons "
         "used when every coupon is noticed (simulated: "
