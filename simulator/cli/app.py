@@ -17,6 +17,7 @@ from simulator.cli import (
     backtest,
     bench,
     calibrate_bgnbd,
+    calibrate_redemption,
     calibrate_targets,
     compare,
     population,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     calsub = cal.add_subparsers(dest="what", required=True)
     calibrate_bgnbd.add_parser(calsub)
     calibrate_targets.add_parser(calsub)  # docs/calibration.md
+    calibrate_redemption.add_parser(calsub)  # docs/completejourney.md
     backtest.add_parser(sub)
     population.add_parser(sub)  # docs/calibration.md
     bench.add_parser(sub)
