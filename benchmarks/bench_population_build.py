@@ -1,7 +1,7 @@
 """Benchmark: build a customer table of N synthetic customers and print JSON.
 
-Times each stage of `promosim population build` on an in-memory log of N customers (one to a few
-purchase days each over two years, half of them members, 10% prospects): the BG/NBD and
+Times each stage of `promosim population build` on an in-memory log of N customers (buying by
+BG/NBD over two years, half of them members, 10% prospects): the BG/NBD and
 Gamma-Gamma fit of the history, the table (histories, membership, three segment rules), writing
 the Parquet file, reading it back, and the engine's posterior draw of every customer. Reading the
 log itself is the transaction loader's (docs/calibration.md, "Your own export").
@@ -31,18 +31,33 @@ from simulator.fitting.backtest.calibration import calibrate
 from simulator.scenario.schema import Population
 
 END = dt.date(2021, 10, 14)
+MAX_REPEATS = 12
 
 
-def synthetic_log(n: int, seed: int) -> Transactions:
-    """N customers with 1 + Poisson(1.5) purchase days each over the two years to END."""
+def synthetic_log(n: int, seed: int, chunk: int = 1_000_000) -> Transactions:
+    """N customers buying by BG/NBD (CDNOW-like rates per day) over the two years to END.
+
+    Each customer's first purchase is on a uniform day; up to MAX_REPEATS repeat purchases follow
+    at Poisson rate lambda ~ Gamma(0.25, 35 days), each ending activity with p ~ Beta(0.7, 2.2).
+    """
     rng = np.random.default_rng(seed)
-    per = 1 + rng.poisson(1.5, n)
-    customer = np.repeat(np.arange(n, dtype=np.int64), per)
-    first = np.repeat(rng.integers(0, 730, n), per)
-    later = (rng.random(len(customer)) * (730 - first)).astype(np.int64)
-    starts = np.r_[0, np.cumsum(per)[:-1]]
-    later[starts] = 0  # each customer's first row is their first day
-    day = (day_number(END) - 729 + first + later).astype(np.int32)
+    parts = []
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        first = rng.integers(0, 730, m)
+        lam = rng.gamma(0.25, 1 / 35.0, m)
+        p = rng.beta(0.7, 2.2, m)
+        gaps = rng.exponential(1.0, (m, MAX_REPEATS)) / lam[:, None]
+        times = first[:, None] + np.cumsum(gaps, axis=1)
+        alive = np.cumprod(rng.random((m, MAX_REPEATS)) >= p[:, None], axis=1) > 0
+        alive = np.hstack([np.ones((m, 1), bool), alive[:, :-1]])  # drop out after a purchase
+        keep = alive & (times < 730)
+        days = np.hstack([first[:, None], np.where(keep, times, -1).astype(np.int64)])
+        cust = np.repeat(np.arange(start, start + m), MAX_REPEATS + 1).reshape(m, -1)
+        ok = days >= 0
+        parts.append((cust[ok], days[ok]))
+    customer = np.concatenate([c for c, _ in parts]).astype(np.int64)
+    day = (day_number(END) - 729 + np.concatenate([d for _, d in parts])).astype(np.int32)
     amount = rng.gamma(3.0, 40.0, len(customer))
     return Transactions(customer, day, amount, np.arange(n).astype(str).astype(object), "synth")
 
