@@ -131,6 +131,12 @@ def scenario(**changes) -> Scenario:
     return validate_data(data)
 
 
+def shipped_text(name: str) -> str:
+    """A shipped scenario's text, its assumption files named by absolute path (for a copy)."""
+    text = (ROOT / "scenarios" / name).read_text(encoding="utf-8")
+    return text.replace("assumptions/", f"{ROOT / 'scenarios' / 'assumptions'}/")
+
+
 def shipped(name: str) -> Scenario:
     """A scenario from scenarios/."""
     return load_scenario(ROOT / "scenarios" / name)

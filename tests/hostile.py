@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import os
 import random
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def prepare(folder: Path) -> None:
     """Fill the folder every case is made in: shipped scenarios, a FIFO and an alias bomb."""
     for path in SCENARIOS:
         (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copytree(SCENARIOS[0].parent / "assumptions", folder / "assumptions")
     os.mkfifo(folder / "parent_fifo.yaml")
     (folder / "parent_bomb.yaml").write_text(D11 + alias_bomb(9), encoding="utf-8")
 

@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from helpers import ROOT, SCENARIOS
+from helpers import ROOT, SCENARIOS, shipped_text
 
 from simulator import cli
 from simulator.analysis.kpis import HEADLINE
@@ -83,7 +83,7 @@ def test_run_writes_plots_and_prints_table(tmp_path):
 
 def d11_variant(folder, name: str, old: str, new: str):
     """double11_2021.yaml with one piece of text replaced, written to folder/name.yaml."""
-    text = (ROOT / "scenarios" / "double11_2021.yaml").read_text(encoding="utf-8")
+    text = shipped_text("double11_2021.yaml")
     assert old in text
     path = folder / f"{name}.yaml"
     path.write_text(text.replace(old, new), encoding="utf-8")
@@ -159,7 +159,7 @@ def test_threads_give_byte_identical_outputs(tmp_path):
 
 def test_bad_scenario_exits_2_without_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
-    text = (ROOT / "scenarios" / "double11_2021.yaml").read_text()
+    text = shipped_text("double11_2021.yaml")
     bad.write_text(text.replace("cost_per_contact: 0.045", "cost_per_contact: -1"))
     for command in ("validate", "run"):
         res = promosim(command, bad)

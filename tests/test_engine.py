@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-from helpers import BASE, scenario
+from helpers import BASE, scenario, shipped_text
 
 from simulator.domain.lifecycle import (
     BOUGHT_AS_MEMBER,
@@ -284,7 +284,7 @@ def test_population_from_fitted_params_file(tmp_path):
     from simulator.clv.params_file import read_params
     from simulator.scenario.load import load_scenario
 
-    text = (ROOT / "scenarios" / "double11_2021.yaml").read_text()
+    text = shipped_text("double11_2021.yaml")
     start = text.index("  purchase_rate:")
     end = text.index("  prospect_rate_scale:")
     params = ROOT / "calibration" / "params" / "cdnow_master.yaml"

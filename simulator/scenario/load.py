@@ -38,6 +38,7 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     data, sources = read_merged(path)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value, name)
+    _anchor_assumption_files(data, sources, name)
     base_dir = _params_dir(sources, name)
     try:
         return validate_data(data, name, base_dir=base_dir, sources=sources)
@@ -185,6 +186,23 @@ def _with_table_size(scenario: Scenario, base_dir: Path) -> Scenario:
 def params_base_dir(path: str | Path) -> Path:
     """Folder the scenario's population.params_file (or customers) is relative to."""
     return _params_dir(read_merged(Path(path))[1], str(path))
+
+
+def _anchor_assumption_files(data: dict, sources: list, name: str) -> None:
+    """Make `assumption_files` absolute, from the folder of the file that names them.
+
+    A file that extends another inherits its assumption files relative to where they were
+    written (`presets/x.yaml` extending `../double11_2021.yaml` finds `assumptions/...` next to
+    the latter), and later resolution (replications, sweeps) needs no base folder.
+    """
+    files = data.get("assumption_files")
+    if not isinstance(files, list):
+        return  # absent, or not a list: pydantic says what was expected
+    owner = next((f for f, r in sources if locate(r, ("assumption_files",))[0] == 1), name)
+    folder = Path(owner).parent
+    data["assumption_files"] = [
+        str((folder / f).resolve()) if isinstance(f, str) else f for f in files
+    ]
 
 
 def _params_dir(sources: list, name: str) -> Path:
