@@ -1,0 +1,279 @@
+"""`promosim calibrate clv LOG --model M`: fit BG/NBD, Pareto/NBD or BG/BB and write a params file.
+
+The file has the format of `calibrate bgnbd` with a ``model:`` key (`clv.params_file`); only a
+BG/NBD file drives a simulation. `--compare-models` fits BG/NBD and Pareto/NBD on the
+calibration period and ranks them by the holdout log-likelihood (`clv.holdout`), writing nothing.
+A fit that did not converge is printed but not written, exit 1, unless --allow-unconverged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import sys
+from pathlib import Path
+
+from simulator.cli.common import BadInput, options, positive_int, print_table, read_transactions
+
+EXIT_NOT_CONVERGED = 1
+MODELS = ("bgnbd", "paretonbd", "bgbb")
+
+
+def iso_date(text: str) -> dt.date:
+    """Parse an ISO date YYYY-MM-DD for argparse."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def yearly_window(text: str) -> tuple[str, str]:
+    """Parse MM-DD..MM-DD (or a single MM-DD) for --window: a window inside each year."""
+    start, _, end = text.partition("..")
+    end = end or start
+    try:
+        first, last = (dt.date.fromisoformat(f"2000-{md}") for md in (start, end))
+    except ValueError:
+        first = last = None
+    if first is None or last < first:
+        raise argparse.ArgumentTypeError(
+            f"expected MM-DD..MM-DD within one year (such as 11-01..11-11), got {text!r}"
+        )
+    return start, end
+
+
+def _cal_end(tx, args) -> int:
+    """The calibration period's last day from --cal-weeks or --cal-end (default: the log's)."""
+    from simulator.clv.transactions import day_number
+    from simulator.fitting.backtest.calibration import cal_end_of_weeks
+
+    if args.cal_weeks is not None:
+        return cal_end_of_weeks(tx, args.cal_weeks)
+    if args.cal_end is not None:
+        return day_number(args.cal_end)
+    return int(tx.day.max())
+
+
+def _print_estimates(label: str, fit, unit: str) -> None:
+    """The fit's headline and its table of estimates and standard errors."""
+    state = "converged" if fit.converged else "NOT converged"
+    print(f"{label} ({unit}): log-likelihood {fit.log_likelihood:,.4f}, {state}")
+    rows = [(k, f"{v:.4f}", f"{fit.se[k]:.4f}") for k, v in fit.as_dict().items()]
+    print_table(rows, ("parameter", "estimate", "std. error"))
+
+
+def _fit_continuous(tx, cal_end: int, args):
+    """BG/NBD or Pareto/NBD (with Gamma-Gamma) on the calibration summary: (fit, file)."""
+    from simulator.clv.params_file import model_file, unit_name
+    from simulator.clv.pareto_nbd import fit_pareto_nbd
+    from simulator.clv.transactions import date_of_day
+    from simulator.fitting.backtest.calibration import calibrate
+
+    cal = calibrate(tx, cal_end, args.time_unit_days, source=str(args.transactions))
+    rfm = cal.rfm
+    print(
+        f"calibration ..{date_of_day(cal_end)}: {rfm.n_customers:,} customers, "
+        f"{int(rfm.x.sum()):,} repeat transactions"
+    )
+    unit = f"rates per {unit_name(args.time_unit_days)}"
+    if args.model == "bgnbd":
+        _print_estimates("BG/NBD", cal.bgnbd, unit)
+        return cal.bgnbd, cal.params
+    fit = fit_pareto_nbd(rfm.x, rfm.t_x, rfm.T)
+    _print_estimates("Pareto/NBD", fit, unit)
+    params = model_file(
+        "paretonbd",
+        fit,
+        cal.gamma_gamma,
+        source=str(args.transactions),
+        time_unit_days=args.time_unit_days,
+        calibration_end=date_of_day(cal_end),
+    )
+    return fit, params
+
+
+def _windows(tx, cal_end: int, args):
+    """The opportunity windows up to the calibration end: yearly --window or --period-days."""
+    from simulator.clv.discrete import period_windows, yearly_windows
+    from simulator.clv.transactions import date_of_day
+
+    first = int(tx.day.min())
+    if args.window is None:
+        windows = period_windows(first, cal_end, args.period_days)
+    else:
+        years = date_of_day(first).year, date_of_day(cal_end).year
+        windows = yearly_windows(*years, *args.window)
+        windows = windows[(windows[:, 1] >= first) & (windows[:, 1] <= cal_end)]
+    if len(windows) < 2:
+        raise BadInput(
+            f"{args.transactions}: {len(windows)} opportunity window(s) end by "
+            f"{date_of_day(cal_end)}; BG/BB needs at least 2 (a first purchase and a chance to "
+            "buy again): use a longer calibration period, a shorter --period-days or --window"
+        )
+    return windows
+
+
+def _fit_bgbb(tx, cal_end: int, args):
+    """BG/BB on the discrete-opportunity summary: (fit, file)."""
+    from simulator.clv.bgbb import conditional_expected_purchases, fit_bgbb, prob_alive
+    from simulator.clv.discrete import describe_windows, discrete_summary
+    from simulator.clv.params_file import model_file
+    from simulator.clv.transactions import date_of_day
+
+    windows = _windows(tx, cal_end, args)
+    summary = discrete_summary(tx, windows)
+    what = describe_windows(windows)
+    print(f"opportunities: {what}; {summary.n_customers:,} customers")
+    if summary.x.sum() == 0:
+        raise BadInput(
+            f"{args.transactions}: no customer bought in a window after their first: BG/BB "
+            "cannot be estimated; expected windows in which some customers buy again"
+        )
+    fit = fit_bgbb(summary.x, summary.t_x, summary.n)
+    _print_estimates("BG/BB", fit, "probabilities per opportunity")
+    history = summary.x, summary.t_x, summary.n
+    alive = prob_alive(*history, *fit.params).mean()
+    buyers = conditional_expected_purchases(1, *history, *fit.params).sum()
+    print(
+        f"next opportunity: {buyers:,.1f} expected buyers among these customers; "
+        f"mean P(alive) {alive:.3f}"
+    )
+    params = model_file(
+        "bgbb",
+        fit,
+        source=str(args.transactions),
+        opportunities=what,
+        calibration_end=date_of_day(cal_end),
+    )
+    return fit, params
+
+
+def _compare(tx, cal_end: int, args) -> int:
+    """Rank BG/NBD and Pareto/NBD by holdout log-likelihood; print and return 0."""
+    from simulator.clv.holdout import compare_models
+    from simulator.clv.transactions import date_of_day
+
+    first, last = int(tx.day.min()), int(tx.day.max())
+    if not first <= cal_end < last:
+        raise BadInput(
+            "--compare-models needs a calibration period and a holdout: give --cal-weeks or "
+            f"--cal-end from {date_of_day(first)} to before the log's last day "
+            f"({date_of_day(last)})"
+        )
+    c = compare_models(tx, cal_end, last, args.time_unit_days)
+    print(
+        f"calibration ..{date_of_day(cal_end)}, holdout {date_of_day(cal_end + 1)}.."
+        f"{date_of_day(last)}: {c.n_customers:,} customers, {c.holdout_actual:,} holdout "
+        "transactions"
+    )
+    rows = [
+        (
+            s.label,
+            f"{s.fit.log_likelihood:,.2f}",
+            f"{s.holdout_loglik:,.2f}",
+            f"{s.forecast:,.1f}",
+            f"{100 * (s.forecast / c.holdout_actual - 1):+.1f}%" if c.holdout_actual else "-",
+        )
+        for s in c.scores
+    ]
+    print_table(rows, ("model", "LL calibration", "LL holdout", "forecast", "error"))
+    best, other = c.scores[0], c.scores[1]
+    print(
+        f"best by holdout log-likelihood: {best.label} "
+        f"(+{best.holdout_loglik - other.holdout_loglik:.2f} nats over {other.label}); "
+        f"fit it with --model {best.model}"
+    )
+    return 0
+
+
+def cmd_calibrate_clv(args) -> int:
+    """Fit the chosen model (or compare models) and write the params file."""
+    from simulator.clv.params_file import write_params
+    from simulator.files import check_output_file
+
+    tx, _ = read_transactions(args.transactions, args.format)
+    cal_end = _cal_end(tx, args)
+    print(f"{args.transactions}: {tx.n_transactions:,} rows, {tx.n_customers:,} customers")
+    if args.compare_models:
+        return _compare(tx, cal_end, args)
+    stem = Path(args.transactions).stem.lower()
+    out = Path(args.out or f"results/params/{stem}_{args.model}.yaml")
+    check_output_file(out)
+    fit, params = (_fit_bgbb if args.model == "bgbb" else _fit_continuous)(tx, cal_end, args)
+    if not (fit.converged or args.allow_unconverged):
+        print(
+            f"error: the fit did not converge, so {out} was not written; check the log and "
+            "the calibration period, or write it anyway with --allow-unconverged",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_CONVERGED
+    try:
+        write_params(out, params)
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"written to {out}")
+    return 0
+
+
+def _positive_days(text: str) -> float:
+    """Parse a finite number of days > 0 for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def add_parser(subparsers) -> None:
+    """Add `clv` to the subparsers of `calibrate`."""
+    c = subparsers.add_parser(
+        "clv",
+        help="fit BG/NBD, Pareto/NBD or BG/BB to a transaction log (or compare them)",
+        parents=[
+            options(
+                "transactions",
+                "format",
+                out="params file (default: results/params/<file stem>_<model>.yaml)",
+            )
+        ],
+    )
+    c.add_argument("--model", choices=MODELS, default="bgnbd", help="the model (default bgnbd)")
+    period = c.add_mutually_exclusive_group()
+    period.add_argument(
+        "--cal-weeks", type=positive_int, metavar="W", help="calibrate on W weeks from day one"
+    )
+    period.add_argument(
+        "--cal-end", type=iso_date, metavar="DATE", help="last day of the calibration period"
+    )
+    c.add_argument(
+        "--time-unit-days",
+        type=_positive_days,
+        default=7.0,
+        help="days per time unit of the BG/NBD and Pareto/NBD rates (default 7: weeks)",
+    )
+    opportunity = c.add_mutually_exclusive_group()
+    opportunity.add_argument(
+        "--window",
+        type=yearly_window,
+        metavar="MM-DD..MM-DD",
+        help="BG/BB: one opportunity per year, these days of it (11-11 or 11-01..11-11)",
+    )
+    opportunity.add_argument(
+        "--period-days",
+        type=positive_int,
+        default=365,
+        help="BG/BB: consecutive opportunities of this many days from day one (default 365)",
+    )
+    c.add_argument(
+        "--compare-models",
+        action="store_true",
+        help="fit BG/NBD and Pareto/NBD on the calibration period, rank them by holdout "
+        "log-likelihood and write nothing",
+    )
+    c.add_argument(
+        "--allow-unconverged", action="store_true", help="write the file even if not converged"
+    )
+    c.set_defaults(func=cmd_calibrate_clv)
