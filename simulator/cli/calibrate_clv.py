@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 import sys
 from pathlib import Path
 
-from simulator.cli.common import BadInput, options, positive_int, print_table, read_transactions
+from simulator.cli.common import (
+    BadInput,
+    iso_date,
+    options,
+    positive_int,
+    positive_number,
+    print_table,
+    read_transactions,
+)
 
 EXIT_NOT_CONVERGED = 1
 MODELS = ("bgnbd", "paretonbd", "bgbb")
-
-
-def iso_date(text: str) -> dt.date:
-    """Parse an ISO date YYYY-MM-DD for argparse."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def yearly_window(text: str) -> tuple[str, str]:
@@ -216,17 +215,6 @@ def cmd_calibrate_clv(args) -> int:
     return 0
 
 
-def _positive_days(text: str) -> float:
-    """Parse a finite number of days > 0 for argparse."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
-
-
 def add_parser(subparsers) -> None:
     """Add `clv` to the subparsers of `calibrate`."""
     c = subparsers.add_parser(
@@ -250,7 +238,7 @@ def add_parser(subparsers) -> None:
     )
     c.add_argument(
         "--time-unit-days",
-        type=_positive_days,
+        type=positive_number,
         default=7.0,
         help="days per time unit of the BG/NBD and Pareto/NBD rates (default 7: weeks)",
     )

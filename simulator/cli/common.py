@@ -6,6 +6,8 @@ The commands' modules import this one, never each other or `app`, so the CLI has
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import math
 import os
 import resource
 import time
@@ -30,6 +32,25 @@ def positive_int(text: str) -> int:
     if value < 1 or value != float(text.replace("_", "")):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def positive_number(text: str) -> float:
+    """Parse a finite number > 0 for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def iso_date(text: str) -> dt.date:
+    """Parse an ISO date YYYY-MM-DD for argparse."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def population_size(text: str) -> int:
