@@ -122,3 +122,14 @@ def test_compare_models_cli(sample_csv, capsys):
     assert "1,882 holdout transactions" in out
     assert calibrate(sample_csv, "--compare-models") == 2
     assert "needs a calibration period and a holdout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["foo", "[bgnbd]"])
+def test_unknown_model_is_an_error_listing_the_models(tmp_path, model):
+    """A params file naming no known model is refused at its `model` line."""
+    path = tmp_path / "p.yaml"
+    path.write_text(f"source: x\nmodel: {model}\n")
+    with pytest.raises(
+        ParamsFileError, match="p.yaml:2: model: expected one of: bgnbd, paretonbd, bgbb"
+    ):
+        read_params(path, simulate=False)
