@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from simulator.cli import main
+from simulator.clv.bgbb import simulate_bgbb
 from simulator.clv.holdout import compare_models
 from simulator.clv.params_file import (
     BGBBFile,
@@ -133,3 +134,30 @@ def test_unknown_model_is_an_error_listing_the_models(tmp_path, model):
         ParamsFileError, match="p.yaml:2: model: expected one of: bgnbd, paretonbd, bgbb"
     ):
         read_params(path, simulate=False)
+
+
+def test_bgbb_recovers_a_simulated_double11_store(tmp_path):
+    """A log of yearly Double 11 buyers (BG/BB, known parameters) with purchases outside the
+    sale and repeats within it: `--window 11-01..11-11` recovers the parameters within 3 SEs."""
+    rng = np.random.default_rng(11)
+    true = (1.0, 1.5, 0.5, 3.0)
+    n = 3000
+    x, t_x, _ = simulate_bgbb(n, 7, *true, rng=rng)
+    rows = []
+    for c in range(n):
+        years = [2015] + ([2015 + int(t_x[c])] if x[c] else [])
+        if x[c] > 1:  # the other purchases: any x - 1 of the years before the last
+            years += (2015 + rng.choice(np.arange(1, t_x[c]), x[c] - 1, replace=False)).tolist()
+        for year in years:
+            rows.append(f"c{c},{year}-11-{rng.integers(1, 12):02d},10")
+        rows.append(f"c{c},{years[-1]}-11-11,5")  # a second purchase in the same sale
+        rows.append(f"c{c},2016-06-18,7")  # outside every window
+    log = tmp_path / "double11.csv"
+    log.write_text("customer_id,date,amount\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "bb.yaml"
+    assert calibrate(log, "--model", "bgbb", "--window", "11-01..11-11", "--out", out) == 0
+    fitted = read_params(out, simulate=False)
+    assert fitted.n_customers == n and fitted.opportunities.startswith("8 windows")
+    for name, value in zip(("alpha", "beta", "gamma", "delta"), true, strict=True):
+        se = getattr(fitted.bgbb_se, name)
+        assert abs(getattr(fitted.bgbb, name) - value) < 3 * se, name
