@@ -28,11 +28,11 @@ MODELS = ("bgnbd", "paretonbd", "bgbb")
 
 
 def yearly_window(text: str) -> tuple[str, str]:
-    """Parse MM-DD..MM-DD (or a single MM-DD) for --window: a window inside each year."""
+    """Parse MM-DD..MM-DD (or a single MM-DD) for --window: days of every year (no 02-29)."""
     start, _, end = text.partition("..")
     end = end or start
     try:
-        first, last = (dt.date.fromisoformat(f"2000-{md}") for md in (start, end))
+        first, last = (dt.date.fromisoformat(f"2001-{md}") for md in (start, end))
     except ValueError:
         first = last = None
     if first is None or last < first:
