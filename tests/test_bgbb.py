@@ -174,3 +174,17 @@ def test_conditional_expectation_is_monotone_in_recency(n_star):
         conditional_expected_purchases(n_star, [x], [t], [6], *params) <= n_star
         for x, t in product(range(1, 4), range(3, 7))
     )
+
+
+def test_limits_and_penalizer():
+    """Without dropout in the data θ's Beta runs off (the check names the limit, measured: 10 s
+    with its profiles, so only the wording is tested here); a penalizer keeps the fit finite."""
+    from simulator.clv.bgbb import LIMITS
+
+    est = {"alpha": 1.0, "beta": 1.0, "gamma": 1e9, "delta": 3e11}
+    assert "dropout probability θ apart; it is a single value 0.003322" in LIMITS[1].meaning(est)
+    rng = np.random.default_rng(1)
+    sample = simulate_bgbb(3000, 4, 1.2, 0.75, 1e-6, 1e6, rng=rng)
+    fit = fit_bgbb(*sample, penalizer=0.01)
+    assert fit.converged and not fit.check.problems and fit.penalizer == 0.01
+    assert all(np.isfinite(list(fit.se.values())))

@@ -69,15 +69,22 @@ def test_bgnbd_through_clv_writes_the_calibrate_bgnbd_file(sample_csv, tmp_path)
 
 
 def test_bgbb_over_quarters(sample_csv, tmp_path, capsys):
-    """--model bgbb over 91-day opportunities; too few windows is a clear error (exit 2)."""
+    """--model bgbb over 91-day opportunities of the sample: a boundary fit (one dropout
+    probability for all), exit 3 unless --allow-boundary; too few windows is an error (exit 2)."""
     out = tmp_path / "bb.yaml"
-    assert calibrate(sample_csv, "--model", "bgbb", "--period-days", "91", "--out", out) == 0
+    assert calibrate(sample_csv, "--model", "bgbb", "--period-days", "91", "--out", out) == 3
+    assert "gamma and delta grow without bound" in capsys.readouterr().err and not out.exists()
+    quarters = ("--model", "bgbb", "--period-days", "91", "--out", out, "--allow-boundary")
+    assert calibrate(sample_csv, *quarters) == 0
     fitted = read_params(out, simulate=False)
     assert isinstance(fitted, BGBBFile) and fitted.opportunities.startswith("6 windows")
+    assert "gamma and delta grow without bound" in fitted.warnings[0]
     body = yaml.safe_load(out.read_text())
     assert set(body["bgbb"]) == {"alpha", "beta", "gamma", "delta"}
     assert "expected buyers" in capsys.readouterr().out
-    assert calibrate(sample_csv, "--model", "bgbb", "--window", "11-11", "--out", out) == 2
+    assert (
+        calibrate(sample_csv, "--model", "bgbb", "--window", "11-11", "--out", out, "--force") == 2
+    )
     assert "BG/BB needs at least 2" in capsys.readouterr().err
 
 
@@ -161,3 +168,14 @@ def test_bgbb_recovers_a_simulated_double11_store(tmp_path):
     for name, value in zip(("alpha", "beta", "gamma", "delta"), true, strict=True):
         se = getattr(fitted.bgbb_se, name)
         assert abs(getattr(fitted.bgbb, name) - value) < 3 * se, name
+
+
+def test_an_existing_out_is_replaced_only_with_force(sample_csv, tmp_path, capsys):
+    """As for `calibrate bgnbd`: a file that exists is not overwritten without --force."""
+    out = tmp_path / "mine.yaml"
+    out.write_text("my notes\n")
+    quarters = ("--model", "bgbb", "--period-days", "91", "--allow-boundary")
+    assert calibrate(sample_csv, *quarters, "--out", out) == 2
+    assert "--force" in capsys.readouterr().err and out.read_text() == "my notes\n"
+    assert calibrate(sample_csv, *quarters, "--out", out, "--force") == 0
+    assert isinstance(read_params(out, simulate=False), BGBBFile)

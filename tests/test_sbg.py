@@ -97,3 +97,17 @@ def test_cli_fits_projects_and_writes_json(tmp_path, capsys):
     (tmp_path / "flat.csv").write_text("period,active\n0,10\n1,10\n")
     assert main(["calibrate", "sbg", str(tmp_path / "flat.csv"), "--out", str(out)]) == 2
     assert "no member cancelled" in capsys.readouterr().err
+
+
+def test_a_homogeneous_cohort_is_a_boundary_fit(tmp_path, capsys):
+    """Counts halving every period (one churn probability for all) send α, β to infinity:
+    `calibrate sbg` says so and exits 3 unless --allow-boundary, with null standard errors."""
+    counts = write_counts(tmp_path / "geometric.csv", [1000, 500, 250, 125, 62])
+    out = tmp_path / "fit.json"
+    assert main(["calibrate", "sbg", str(counts), "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "warning: sBG:" in err and "--allow-boundary" in err and not out.exists()
+    assert main(["calibrate", "sbg", str(counts), "--out", str(out), "--allow-boundary"]) == 0
+    body = json.loads(out.read_text())
+    assert body["warnings"] and body["se"] == {"alpha": None, "beta": None}
+    assert body["projection"][1]["retention"] == pytest.approx(0.5, abs=0.002)

@@ -3,7 +3,9 @@
 The file has the format of `calibrate bgnbd` with a ``model:`` key (`clv.params_file`); only a
 BG/NBD file drives a simulation. `--compare-models` fits BG/NBD and Pareto/NBD on the
 calibration period and ranks them by the holdout log-likelihood (`clv.holdout`), writing nothing.
-A fit that did not converge is printed but not written, exit 1, unless --allow-unconverged.
+Exit codes and the --out rule are those of `calibrate bgnbd`: 1 a fit that did not converge (not
+written unless --allow-unconverged), 2 bad input or an existing --out without --force, 3 a
+boundary fit (`clv.fit_checks`; not written unless --allow-boundary).
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from pathlib import Path
 
 from simulator.cli.common import (
     BadInput,
+    fit_status,
     iso_date,
+    non_negative_number,
     options,
     positive_int,
     positive_number,
+    print_fit,
     print_table,
     read_transactions,
 )
 
 EXIT_NOT_CONVERGED = 1
+EXIT_BOUNDARY = 3
+WRITTEN_BY = "# Fitted by `promosim calibrate "  # a params file's first line (params_file)
 MODELS = ("bgnbd", "paretonbd", "bgbb")
 
 
@@ -55,21 +62,26 @@ def _cal_end(tx, args) -> int:
 
 
 def _print_estimates(label: str, fit, unit: str) -> None:
-    """The fit's headline and its table of estimates and standard errors."""
-    state = "converged" if fit.converged else "NOT converged"
-    print(f"{label} ({unit}): log-likelihood {fit.log_likelihood:,.4f}, {state}")
-    rows = [(k, f"{v:.4f}", f"{fit.se[k]:.4f}") for k, v in fit.as_dict().items()]
-    print_table(rows, ("parameter", "estimate", "std. error"))
+    """The fit's headline and its table of estimates, standard errors and intervals."""
+    print(f"{label} ({unit}): log-likelihood {fit.log_likelihood:,.4f}, {fit_status(fit)}")
+    print_fit(fit, tuple(fit.as_dict()))
+
+
+def _fit_options(args) -> dict:
+    """The penalizer and profile options of every fit (`fit_checks.fit_ml`)."""
+    return {"penalizer": args.penalizer, "profile": args.profile}
 
 
 def _fit_continuous(tx, cal_end: int, args):
-    """BG/NBD or Pareto/NBD (with Gamma-Gamma) on the calibration summary: (fit, file)."""
+    """BG/NBD or Pareto/NBD on the calibration summary: (fit, file, warnings)."""
+    from simulator.clv.fit_checks import fit_warnings
     from simulator.clv.params_file import model_file, unit_name
     from simulator.clv.pareto_nbd import fit_pareto_nbd
     from simulator.clv.transactions import date_of_day
     from simulator.fitting.backtest.calibration import calibrate
 
-    cal = calibrate(tx, cal_end, args.time_unit_days, source=str(args.transactions))
+    source = str(args.transactions)
+    cal = calibrate(tx, cal_end, args.time_unit_days, source=source, **_fit_options(args))
     rfm = cal.rfm
     print(
         f"calibration ..{date_of_day(cal_end)}: {rfm.n_customers:,} customers, "
@@ -78,8 +90,8 @@ def _fit_continuous(tx, cal_end: int, args):
     unit = f"rates per {unit_name(args.time_unit_days)}"
     if args.model == "bgnbd":
         _print_estimates("BG/NBD", cal.bgnbd, unit)
-        return cal.bgnbd, cal.params
-    fit = fit_pareto_nbd(rfm.x, rfm.t_x, rfm.T)
+        return cal.bgnbd, cal.params, cal.warnings
+    fit = fit_pareto_nbd(rfm.x, rfm.t_x, rfm.T, **_fit_options(args))
     _print_estimates("Pareto/NBD", fit, unit)
     params = model_file(
         "paretonbd",
@@ -89,7 +101,7 @@ def _fit_continuous(tx, cal_end: int, args):
         time_unit_days=args.time_unit_days,
         calibration_end=date_of_day(cal_end),
     )
-    return fit, params
+    return fit, params, fit_warnings({"Pareto/NBD": fit, "Gamma-Gamma": cal.gamma_gamma})
 
 
 def _windows(tx, cal_end: int, args):
@@ -114,9 +126,10 @@ def _windows(tx, cal_end: int, args):
 
 
 def _fit_bgbb(tx, cal_end: int, args):
-    """BG/BB on the discrete-opportunity summary: (fit, file)."""
+    """BG/BB on the discrete-opportunity summary: (fit, file, warnings)."""
     from simulator.clv.bgbb import conditional_expected_purchases, fit_bgbb, prob_alive
     from simulator.clv.discrete import describe_windows, discrete_summary
+    from simulator.clv.fit_checks import fit_warnings
     from simulator.clv.params_file import model_file
     from simulator.clv.transactions import date_of_day
 
@@ -129,7 +142,7 @@ def _fit_bgbb(tx, cal_end: int, args):
             f"{args.transactions}: no customer bought in a window after their first: BG/BB "
             "cannot be estimated; expected windows in which some customers buy again"
         )
-    fit = fit_bgbb(summary.x, summary.t_x, summary.n)
+    fit = fit_bgbb(summary.x, summary.t_x, summary.n, **_fit_options(args))
     _print_estimates("BG/BB", fit, "probabilities per opportunity")
     history = summary.x, summary.t_x, summary.n
     alive = prob_alive(*history, *fit.params).mean()
@@ -145,7 +158,7 @@ def _fit_bgbb(tx, cal_end: int, args):
         opportunities=what,
         calibration_end=date_of_day(cal_end),
     )
-    return fit, params
+    return fit, params, fit_warnings({"BG/BB": fit})
 
 
 def _compare(tx, cal_end: int, args) -> int:
@@ -160,7 +173,7 @@ def _compare(tx, cal_end: int, args) -> int:
             f"--cal-end from {date_of_day(first)} to before the log's last day "
             f"({date_of_day(last)})"
         )
-    c = compare_models(tx, cal_end, last, args.time_unit_days)
+    c = compare_models(tx, cal_end, last, args.time_unit_days, **_fit_options(args))
     print(
         f"calibration ..{date_of_day(cal_end)}, holdout {date_of_day(cal_end + 1)}.."
         f"{date_of_day(last)}: {c.n_customers:,} customers, {c.holdout_actual:,} holdout "
@@ -177,6 +190,9 @@ def _compare(tx, cal_end: int, args) -> int:
         for s in c.scores
     ]
     print_table(rows, ("model", "LL calibration", "LL holdout", "forecast", "error"))
+    for s in c.scores:
+        for text in s.fit.check.problems:
+            print(f"warning: {s.label}: {text}", file=sys.stderr)
     best, other = c.scores[0], c.scores[1]
     print(
         f"best by holdout log-likelihood: {best.label} "
@@ -186,20 +202,32 @@ def _compare(tx, cal_end: int, args) -> int:
     return 0
 
 
+def _out_path(args) -> tuple[Path, str | None]:
+    """The params file to write and, for the default path only, the mark of a file we wrote."""
+    if args.out:
+        return Path(args.out), None
+    stem = Path(args.transactions).stem.lower()
+    return Path("results/calibrate") / f"{stem}_{args.model}.yaml", WRITTEN_BY
+
+
 def cmd_calibrate_clv(args) -> int:
     """Fit the chosen model (or compare models) and write the params file."""
     from simulator.clv.params_file import write_params
-    from simulator.files import check_output_file
+    from simulator.files import check_output_file, check_replace_file
 
+    out, ours = _out_path(args)
+    if not args.compare_models:
+        check_output_file(out)
+        check_replace_file(out, force=args.force, written_by=ours)
     tx, _ = read_transactions(args.transactions, args.format)
     cal_end = _cal_end(tx, args)
     print(f"{args.transactions}: {tx.n_transactions:,} rows, {tx.n_customers:,} customers")
     if args.compare_models:
         return _compare(tx, cal_end, args)
-    stem = Path(args.transactions).stem.lower()
-    out = Path(args.out or f"results/params/{stem}_{args.model}.yaml")
-    check_output_file(out)
-    fit, params = (_fit_bgbb if args.model == "bgbb" else _fit_continuous)(tx, cal_end, args)
+    fitter = _fit_bgbb if args.model == "bgbb" else _fit_continuous
+    fit, params, warnings = fitter(tx, cal_end, args)
+    for text in warnings:
+        print(f"warning: {text}", file=sys.stderr)
     if not (fit.converged or args.allow_unconverged):
         print(
             f"error: the fit did not converge, so {out} was not written; check the log and "
@@ -207,6 +235,14 @@ def cmd_calibrate_clv(args) -> int:
             file=sys.stderr,
         )
         return EXIT_NOT_CONVERGED
+    if warnings and not args.allow_boundary:
+        print(
+            f"error: a boundary fit (warnings above), so {out} was not written; keep the "
+            "parameters finite with --penalizer (e.g. 0.001), or write it anyway, with the "
+            "warnings in the file, with --allow-boundary",
+            file=sys.stderr,
+        )
+        return EXIT_BOUNDARY
     try:
         write_params(out, params)
     except OSError as exc:
@@ -224,7 +260,9 @@ def add_parser(subparsers) -> None:
             options(
                 "transactions",
                 "format",
-                out="params file (default: results/params/<file stem>_<model>.yaml)",
+                out="params file (default: results/calibrate/<file stem>_<model>.yaml, "
+                "replacing only a params file written there before); an existing file is "
+                "replaced only with --force",
             )
         ],
     )
@@ -264,4 +302,23 @@ def add_parser(subparsers) -> None:
     c.add_argument(
         "--allow-unconverged", action="store_true", help="write the file even if not converged"
     )
+    c.add_argument(
+        "--allow-boundary",
+        action="store_true",
+        help="write the file even for a boundary fit, with its warnings in it (otherwise "
+        f"nothing is written and the exit code is {EXIT_BOUNDARY})",
+    )
+    c.add_argument(
+        "--penalizer",
+        type=non_negative_number,
+        default=0.0,
+        metavar="L",
+        help="L2 penalty on the log-parameters, as for `calibrate bgnbd` (default 0)",
+    )
+    c.add_argument(
+        "--profile",
+        action="store_true",
+        help="95%% intervals from the profile likelihood for every parameter",
+    )
+    c.add_argument("--force", action="store_true", help="replace an existing --out file")
     c.set_defaults(func=cmd_calibrate_clv)

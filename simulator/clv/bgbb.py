@@ -17,9 +17,22 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import betaln, gammaln, logsumexp
 
-from simulator.clv.mle import ModelFit, betaln_grad, distinct_rows, fit_log_params
+from simulator.clv.fit_checks import Limit
+from simulator.clv.mle import ModelFit, betaln_grad, distinct_rows, fit_log_params, homogeneous
 
 PARAM_NAMES = ("alpha", "beta", "gamma", "delta")
+LIMITS = (
+    homogeneous("alpha", "beta", "the purchase probability p", lambda a, b: a / (a + b)),
+    homogeneous("gamma", "delta", "the dropout probability θ", lambda g, d: g / (g + d)),
+    Limit(
+        {"delta": "inf"},
+        lambda e: (
+            "delta grows without bound: the dropout probability θ ~ Beta(gamma, delta) piles up "
+            "at 0, i.e. almost no customer appears to drop out, and the data cannot say how few do"
+        ),
+    ),
+)
+"""BG/BB's limiting models, for `fit_checks.check_fit`'s warnings."""
 
 
 class BGBBSample(NamedTuple):
@@ -80,15 +93,24 @@ def negll_grad(params, x, t_x, n, w) -> tuple[float, np.ndarray]:
     return -float(w @ ll), -grad
 
 
-def fit_bgbb(x, t_x, n, weights=None) -> ModelFit:
-    """Fit BG/BB by maximum likelihood to (x, t_x, n) summaries (optionally with row counts)."""
+def fit_bgbb(x, t_x, n, weights=None, **options) -> ModelFit:
+    """Fit BG/BB by maximum likelihood to (x, t_x, n) summaries (optionally with row counts).
+
+    ``options`` go to `fit_checks.fit_ml` (``penalizer``, ``profile``).
+    """
     x, t_x, n = (np.asarray(v, dtype=np.float64) for v in (x, t_x, n))
     _check(x, t_x, n)
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64)
     (x, t_x, n, w_rows), counts = distinct_rows(x, t_x, n, w)
     w = w_rows * counts
     return fit_log_params(
-        lambda p: negll_grad(p, x, t_x, n, w), np.ones(4), PARAM_NAMES, w.sum(), len(x)
+        lambda p: negll_grad(p, x, t_x, n, w),
+        np.ones(4),
+        PARAM_NAMES,
+        w.sum(),
+        len(x),
+        limits=LIMITS,
+        **options,
     )
 
 

@@ -105,10 +105,12 @@ def compare_models(
     end_day: int | None = None,
     time_unit_days: float = 7,
     models: tuple[str, ...] = ("bgnbd", "paretonbd"),
+    **options,
 ) -> ModelComparison:
     """Fit each model on days up to ``cal_end_day`` and score it on (cal_end_day, end_day].
 
-    ``end_day`` defaults to the log's last day. Scores are sorted best first.
+    ``end_day`` defaults to the log's last day; ``options`` go to every fit (``penalizer``,
+    ``profile``). Scores are sorted best first; each fit's ``check`` says if it is at a boundary.
 
     Raises:
         HoldoutError: no repeat transaction in the calibration period.
@@ -124,7 +126,7 @@ def compare_models(
     scores = []
     for name in models:
         m = MODELS[name]
-        fit = m.fit(cal.x, cal.t_x, cal.T)
+        fit = m.fit(cal.x, cal.t_x, cal.T, **options)
         params = fit.params
         gain = m.loglik(full.x, full.t_x, full.T, *params)
         gain -= m.loglik(cal.x, cal.t_x, cal.T, *params)

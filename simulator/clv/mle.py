@@ -1,11 +1,11 @@
 """Maximum likelihood shared by the alternative CLV models (BG/BB, Pareto/NBD, sBG).
 
-Each model supplies its negative log-likelihood and gradient in natural parameters; the fit
-runs L-BFGS-B over log-parameters (so every parameter stays positive) on the mean per customer,
-and the standard errors come from the inverse observed information at the optimum, as for
-BG/NBD (`bgnbd.hessian_from_gradient`, `bgnbd.inverse_information`). Summaries are compressed
-to distinct rows with weights first, so the cost grows with the distinct histories, not the
-customers.
+Each model supplies its negative log-likelihood and gradient in natural parameters and its
+limiting models; the fit is BG/NBD's (`fit_checks.fit_ml`): L-BFGS-B over log-parameters (so
+every parameter stays positive) on the mean per customer, an optional penalizer, standard
+errors from the inverse observed information at the optimum and the boundary check with
+profile-likelihood intervals (`fit_checks.check_fit`). Summaries are compressed to distinct rows
+with weights first, so the cost grows with the distinct histories, not the customers.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 from scipy.special import betaln, digamma
 
-from simulator.clv.bgnbd import hessian_from_gradient, inverse_information
+from simulator.clv.fit_checks import FitCheck, Limit, fit_ml
 
 NegLLGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -36,6 +35,8 @@ class ModelFit:
     iterations: int
     message: str = ""
     covariance: np.ndarray = field(default_factory=lambda: np.full((1, 1), np.nan), repr=False)
+    check: FitCheck = field(default_factory=FitCheck)
+    penalizer: float = 0.0
 
     @property
     def params(self) -> tuple[float, ...]:
@@ -52,6 +53,23 @@ def distinct_rows(*columns) -> tuple[list[np.ndarray], np.ndarray]:
     stacked = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
     rows, counts = np.unique(stacked, axis=0, return_counts=True)
     return [rows[:, k] for k in range(rows.shape[1])], counts.astype(np.float64)
+
+
+def homogeneous(shape: str, other: str, what: str, value: Callable[[float, float], float]):
+    """The limit of a Gamma or Beta mixing distribution whose two parameters grow together.
+
+    The distribution of ``what`` then collapses to the single value ``value(shape, other)`` (its
+    mean): every customer is alike in it, which the data did not show but could not rule out.
+    """
+
+    def meaning(e: dict[str, float]) -> str:
+        v = value(e[shape], e[other])
+        return (
+            f"{shape} and {other} grow without bound: the data cannot tell heterogeneity in "
+            f"{what} apart; it is a single value {v:.4g} for every customer"
+        )
+
+    return Limit({shape: "inf", other: "inf"}, meaning)
 
 
 def betaln_grad(a, b):
@@ -78,39 +96,21 @@ def fit_log_params(
     n_customers: float,
     n_rows: int,
     *,
-    tol: float = 1e-12,
-    max_iter: int = 1000,
+    limits: tuple[Limit, ...] = (),
+    **options,
 ) -> ModelFit:
-    """Minimise ``negll_grad`` over log-parameters from ``start`` (natural parameters).
+    """Maximise the likelihood over log-parameters from ``start`` (natural parameters).
 
-    The objective is the mean negative log-likelihood per customer, so the tolerances mean the
-    same for 1,000 or 10^7 customers; the bounds e^±30 only keep the optimiser finite.
+    ``options`` go to `fit_checks.fit_ml` (``penalizer``, ``profile``, ``tol``, ``max_iter``);
+    ``limits`` are the model's limiting models, named in the check's warnings.
     """
-
-    def objective(theta):
-        params = np.exp(theta)
-        f, g = negll_grad(params)
-        return f / n_customers, g * params / n_customers
-
-    res = optimize.minimize(
-        objective,
-        np.log(np.asarray(start, dtype=np.float64)),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-30.0, 30.0)] * len(names),
-        options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-9},
-    )
-    params = np.exp(res.x)
-    cov = inverse_information(hessian_from_gradient(lambda p: negll_grad(p)[1], params))
+    start = np.log(np.asarray(start, dtype=np.float64))
+    fit = fit_ml(tuple(names), negll_grad, n_customers, start, limits=limits, **options)
     return ModelFit(
         names=tuple(names),
-        values=tuple(map(float, params)),
-        log_likelihood=float(-negll_grad(params)[0]),
-        se=dict(zip(names, map(float, np.sqrt(np.diag(cov))), strict=True)),
+        values=tuple(map(float, fit.params)),
+        log_likelihood=float(-negll_grad(fit.params)[0]),
         n_customers=int(n_customers),
         n_unique_rows=int(n_rows),
-        converged=bool(res.success),
-        iterations=int(res.nit),
-        message=str(res.message),
-        covariance=cov,
+        **fit.fields(),
     )

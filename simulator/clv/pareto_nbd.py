@@ -20,9 +20,28 @@ import numpy as np
 from scipy.special import gammaln, hyp2f1
 
 from simulator.clv.bgnbd import BGNBDSample
-from simulator.clv.mle import ModelFit, central_gradient, distinct_rows, fit_log_params
+from simulator.clv.fit_checks import Limit
+from simulator.clv.mle import (
+    ModelFit,
+    central_gradient,
+    distinct_rows,
+    fit_log_params,
+    homogeneous,
+)
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")
+LIMITS = (
+    homogeneous("s", "beta", "the death rate μ (per time unit)", lambda s, b: s / b),
+    homogeneous("r", "alpha", "the purchase rate λ (per time unit)", lambda r, a: r / a),
+    Limit(
+        {"beta": "inf"},
+        lambda e: (
+            "beta grows without bound: the mean death rate s/beta runs to 0, i.e. almost no "
+            "customer appears to leave, and the data cannot say how few do"
+        ),
+    ),
+)
+"""Pareto/NBD's limiting models, for `fit_checks.check_fit`'s warnings."""
 
 
 def _arrays(*values) -> list[np.ndarray]:
@@ -56,11 +75,12 @@ def pareto_nbd_loglik(x, t_x, T, r, alpha, s, beta) -> np.ndarray:
     return front + np.logaddexp(alive, died)
 
 
-def fit_pareto_nbd(x, t_x, T) -> ModelFit:
+def fit_pareto_nbd(x, t_x, T, **options) -> ModelFit:
     """Fit Pareto/NBD by maximum likelihood to per-customer (x, t_x, T) summaries.
 
     Starts from unit shapes and both scales at the mean customer age (the scales carry the time
     unit); standard errors from the observed information, NaN when it is singular.
+    ``options`` go to `fit_checks.fit_ml` (``penalizer``, ``profile``).
     """
     x, t_x, T = _arrays(x, t_x, T)
     if not (x.shape == t_x.shape == T.shape) or x.ndim != 1 or len(x) == 0:
@@ -77,7 +97,7 @@ def fit_pareto_nbd(x, t_x, T) -> ModelFit:
 
     mean_T = float(w @ T / w.sum())
     start = np.array([1.0, max(mean_T, 1e-3), 1.0, max(mean_T, 1e-3)])
-    return fit_log_params(negll_grad, start, PARAM_NAMES, w.sum(), len(x))
+    return fit_log_params(negll_grad, start, PARAM_NAMES, w.sum(), len(x), limits=LIMITS, **options)
 
 
 def prob_alive(x, t_x, T, r, alpha, s, beta) -> np.ndarray:

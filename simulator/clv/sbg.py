@@ -23,11 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.clv.mle import ModelFit, betaln_grad, fit_log_params
+from simulator.clv.mle import ModelFit, betaln_grad, fit_log_params, homogeneous
 from simulator.errors import UserError
 from simulator.yamlfiles.inputs import UnreadableInput, read_input_bytes
 
 PARAM_NAMES = ("alpha", "beta")
+LIMITS = (
+    homogeneous(
+        "alpha",
+        "beta",
+        "the cancellation probability θ (retention is then constant)",
+        lambda a, b: a / (a + b),
+    ),
+)
+"""sBG's limiting model: no heterogeneity, a plain geometric lifetime."""
 MAX_COUNTS_BYTES = 1_000_000
 
 
@@ -59,14 +68,23 @@ def _check(active: np.ndarray) -> None:
         raise ValueError("active counts must not rise from one period to the next")
 
 
-def fit_sbg(active) -> ModelFit:
-    """Fit (α, β) to active counts n_0..n_K by maximum likelihood (SEs: observed information)."""
+def fit_sbg(active, **options) -> ModelFit:
+    """Fit (α, β) to active counts n_0..n_K by maximum likelihood (SEs: observed information).
+
+    ``options`` go to `fit_checks.fit_ml` (``penalizer``, ``profile``).
+    """
     active = np.asarray(active, dtype=np.float64)
     _check(active)
     if active[-1] == active[0]:
         raise ValueError("no member cancelled: the cancellation rate cannot be estimated")
     return fit_log_params(
-        lambda p: negll_grad(p, active), np.ones(2), PARAM_NAMES, active[0], len(active)
+        lambda p: negll_grad(p, active),
+        np.ones(2),
+        PARAM_NAMES,
+        active[0],
+        len(active),
+        limits=LIMITS,
+        **options,
     )
 
 
