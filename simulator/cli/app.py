@@ -17,7 +17,9 @@ from simulator.cli import (
     backtest,
     bench,
     calibrate_bgnbd,
+    calibrate_clv,
     calibrate_redemption,
+    calibrate_sbg,
     calibrate_targets,
     compare,
     population,
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit model parameters to data")
     calsub = cal.add_subparsers(dest="what", required=True)
     calibrate_bgnbd.add_parser(calsub)
+    calibrate_clv.add_parser(calsub)  # docs/calibration.md
+    calibrate_sbg.add_parser(calsub)
     calibrate_targets.add_parser(calsub)  # docs/calibration.md
     calibrate_redemption.add_parser(calsub)  # docs/completejourney.md
     backtest.add_parser(sub)

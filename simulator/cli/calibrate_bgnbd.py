@@ -14,100 +14,24 @@ tracked file such as `calibration/params/cdnow_master.yaml` is never overwritten
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import math
 import sys
 from pathlib import Path
 
-from simulator.cli.common import BadInput, options, positive_int, print_table, read_transactions
+from simulator.cli.common import (
+    BadInput,
+    fit_status,
+    iso_date,
+    non_negative_number,
+    options,
+    positive_int,
+    positive_number,
+    print_fit,
+    read_transactions,
+)
 
 EXIT_NOT_CONVERGED = 1
 EXIT_BOUNDARY = 3
 WRITTEN_BY = "# Fitted by `promosim calibrate bgnbd`"  # first line of a params file (params_file)
-
-
-def _date(text: str) -> dt.date:
-    """Parse an ISO date YYYY-MM-DD for argparse."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _finite_float(text: str, *, zero_ok: bool) -> float:
-    """Parse a finite number > 0 (or >= 0 with ``zero_ok``) for argparse."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
-        raise argparse.ArgumentTypeError(
-            f"expected a number {'>=' if zero_ok else '>'} 0, got {text!r}"
-        )
-    return value
-
-
-def _positive_float(text: str) -> float:
-    """Parse a finite number > 0 for argparse."""
-    return _finite_float(text, zero_ok=False)
-
-
-def _non_negative_float(text: str) -> float:
-    """Parse a finite number >= 0 for argparse."""
-    return _finite_float(text, zero_ok=True)
-
-
-def _num(value: float) -> str:
-    """A parameter value: 4 decimals in the usual range, else 4 significant digits."""
-    if not math.isfinite(value):
-        return "-"
-    return f"{value:.4f}" if 1e-3 <= abs(value) < 1e6 else f"{value:.4g}"
-
-
-def _non_negative_float(text: str) -> float:
-    """Parse a finite number >= 0 for argparse."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _estimates(fit, names) -> list[tuple[str, str, str, str]]:
-    """Rows of parameter, estimate, standard error and 95% interval for print_table."""
-    rows = []
-    for k in names:
-        ci = fit.check.intervals[k]
-        low = "0" if ci.open_low else _num(ci.low)
-        high = "inf" if ci.open_high else _num(ci.high)
-        rows.append((k, _num(fit.as_dict()[k]), _num(fit.se[k]), f"[{low}, {high}]"))
-    return rows
-
-
-def _print_fit(fit, names) -> None:
-    """The estimates table and how its intervals were found."""
-    print_table(_estimates(fit, names), ("parameter", "estimate", "std. error", "95% interval"))
-    methods = {ci.method for ci in fit.check.intervals.values()}
-    print(
-        "95% intervals: "
-        + (
-            "profile likelihood (drop of 1.92; 0 or inf: not bounded that way)"
-            if "profile" in methods
-            else "θ·exp(±1.96·se/θ)"
-        )
-    )
-
-
-def _status(fit) -> str:
-    """How the optimiser ended, never "converged" for a boundary fit."""
-    if not fit.converged:
-        return f"NOT converged in {fit.iterations} iterations"
-    if fit.check.boundary:
-        return f"stopped at a boundary after {fit.iterations} iterations (see the warnings)"
-    return f"converged in {fit.iterations} iterations"
 
 
 def _out_path(args) -> tuple[Path, str | None]:
@@ -161,8 +85,8 @@ def cmd_calibrate_bgnbd(args) -> int:
     )
     if args.penalizer:
         print(f"L2 penalizer {args.penalizer:g} on the log-parameters (both fits)")
-    print(f"BG/NBD (rates per {unit}): log-likelihood {bg.log_likelihood:,.4f}, {_status(bg)}")
-    _print_fit(bg, BG)
+    print(f"BG/NBD (rates per {unit}): log-likelihood {bg.log_likelihood:,.4f}, {fit_status(bg)}")
+    print_fit(bg, BG)
     if gg is None:
         print(
             "Gamma-Gamma: not fitted (fewer than 3 customers with a repeat purchase and a "
@@ -173,7 +97,7 @@ def cmd_calibrate_bgnbd(args) -> int:
             f"Gamma-Gamma ({gg.n_customers:,} repeat customers): log-likelihood "
             f"{gg.log_likelihood:,.4f}, mean spend per transaction {gg.mean_spend:,.2f}"
         )
-        _print_fit(gg, GG)
+        print_fit(gg, GG)
     total = load_s + cal.summarise_s + cal.fit_s
     print(
         f"time: load {load_s:.3f} s, summarise {cal.summarise_s:.3f} s, fit "
@@ -225,13 +149,13 @@ def add_parser(subparsers) -> None:
     )
     period.add_argument(
         "--cal-end",
-        type=_date,
+        type=iso_date,
         metavar="DATE",
         help="last day of the calibration period (default: the whole log)",
     )
     b.add_argument(
         "--time-unit-days",
-        type=_positive_float,
+        type=positive_number,
         default=7.0,
         help="days per time unit of the BG/NBD rates (default 7: weeks)",
     )
@@ -249,7 +173,7 @@ def add_parser(subparsers) -> None:
     )
     b.add_argument(
         "--penalizer",
-        type=_non_negative_float,
+        type=non_negative_number,
         default=0.0,
         metavar="L",
         help="L2 penalty L·Σ(log θ − log θ₀)² on the mean log-likelihood per customer, θ₀ the "

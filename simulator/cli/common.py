@@ -6,6 +6,8 @@ The commands' modules import this one, never each other or `app`, so the CLI has
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import math
 import os
 import resource
 import time
@@ -30,6 +32,37 @@ def positive_int(text: str) -> int:
     if value < 1 or value != float(text.replace("_", "")):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _finite_number(text: str, *, zero_ok: bool) -> float:
+    """Parse a finite number > 0 (or >= 0 with ``zero_ok``) for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
+        raise argparse.ArgumentTypeError(
+            f"expected a number {'>=' if zero_ok else '>'} 0, got {text!r}"
+        )
+    return value
+
+
+def positive_number(text: str) -> float:
+    """Parse a finite number > 0 for argparse."""
+    return _finite_number(text, zero_ok=False)
+
+
+def non_negative_number(text: str) -> float:
+    """Parse a finite number >= 0 for argparse (a penalizer, say)."""
+    return _finite_number(text, zero_ok=True)
+
+
+def iso_date(text: str) -> dt.date:
+    """Parse an ISO date YYYY-MM-DD for argparse."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def population_size(text: str) -> int:
@@ -234,3 +267,39 @@ def assumption_mode(asked: str, scenarios: list, reps: int) -> str:
         return asked
     stated = any(sc.assumptions or sc.assumption_files for sc in scenarios)
     return "drawn" if stated and reps >= 4 and reps % 2 == 0 else "fixed"
+
+
+def _num(value: float) -> str:
+    """A parameter value: 4 decimals in the usual range, else 4 significant digits."""
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:.4f}" if 1e-3 <= abs(value) < 1e6 else f"{value:.4g}"
+
+
+def print_fit(fit, names) -> None:
+    """A checked fit's estimates, standard errors and 95% intervals, and how they were found."""
+    rows = []
+    for k in names:
+        ci = fit.check.intervals[k]
+        low = "0" if ci.open_low else _num(ci.low)
+        high = "inf" if ci.open_high else _num(ci.high)
+        rows.append((k, _num(fit.as_dict()[k]), _num(fit.se[k]), f"[{low}, {high}]"))
+    print_table(rows, ("parameter", "estimate", "std. error", "95% interval"))
+    methods = {ci.method for ci in fit.check.intervals.values()}
+    print(
+        "95% intervals: "
+        + (
+            "profile likelihood (drop of 1.92; 0 or inf: not bounded that way)"
+            if "profile" in methods
+            else "θ·exp(±1.96·se/θ)"
+        )
+    )
+
+
+def fit_status(fit) -> str:
+    """How the optimiser ended, never "converged" for a boundary fit."""
+    if not fit.converged:
+        return f"NOT converged in {fit.iterations} iterations"
+    if fit.check.boundary:
+        return f"stopped at a boundary after {fit.iterations} iterations (see the warnings)"
+    return f"converged in {fit.iterations} iterations"

@@ -3,5 +3,8 @@
 Transaction logs (`transactions`) and their per-customer summaries (`summaries`), BG/NBD
 (`bgnbd`) and Gamma-Gamma (`gamma_gamma`) maximum likelihood fits, the checks that a fit can be
 trusted and its profile-likelihood intervals (`fit_checks`), and the fitted-parameter file
-a scenario's population can name (`params_file`).
+a scenario's population can name (`params_file`). Alternatives that are fitted and reported but
+not simulated: Pareto/NBD (`pareto_nbd`), BG/BB at discrete opportunities (`bgbb`, summaries
+from `discrete`), sBG membership renewal (`sbg`), sharing `mle`; `holdout` ranks BG/NBD and
+Pareto/NBD by holdout log-likelihood.
 """
