@@ -241,6 +241,10 @@ def test_backtest_command_writes_its_files(tmp_path, capsys):
     assert list(data)[:4] == ["meta", "fit", "holdout", "accuracy"]
     assert data["holdout"]["actual"] == 1882 and data["holdout"]["seasonal_peaks"] == []
     assert data["fit"]["warnings"] == []
+    # the models compared by holdout log-likelihood (Fader-Hardie's sample: BG/NBD by 2.9 nats)
+    models = data["models"]
+    assert [s["model"] for s in models["scores"]] == ["bgnbd", "paretonbd"]
+    assert models["best"] == "bgnbd" and models["holdout_actual"] == 1882
     assert len(data["weekly"]["engine_cumulative_mean"]) == 78
     weekly = list(csv.DictReader((out / "weekly.csv").open()))
     assert len(weekly) == 78 and weekly[39]["period"] == "holdout"

@@ -21,6 +21,8 @@ from simulator.cli.common import (
 
 def cmd_backtest(args) -> int:
     """Fit on the calibration weeks, replay the cohort in the engine, write figures and charts."""
+    from simulator.cli.calibrate_clv import print_comparison
+    from simulator.clv.holdout import compare_models
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.fitting.backtest.run import run_backtest
@@ -41,6 +43,8 @@ def cmd_backtest(args) -> int:
         threads=args.threads,
     )
     res.timings = {"load": load_s, **res.timings}
+    cal_end, last = res.calibration.rfm.cal_end_day, int(tx.day.max())
+    models = compare_models(tx, cal_end, last, res.calibration.rfm.time_unit_days)
     from simulator.reports.backtest_plots import plot_conditional, plot_tracking
 
     with atomic_dir(out, "backtest") as tmp:
@@ -49,9 +53,10 @@ def cmd_backtest(args) -> int:
         plot_tracking(res, tmp / "tracking.png")
         plot_conditional(res, tmp / "conditional.png")
         res.timings["total"] = time.perf_counter() - t0
-        (tmp / "backtest.json").write_text(to_json(res.to_dict()))
+        (tmp / "backtest.json").write_text(to_json({**res.to_dict(), "models": models.to_dict()}))
     if not args.quiet:
         _print_backtest(res, out)
+        print_comparison(models, cal_end, last)
     return 0
 
 

@@ -174,6 +174,23 @@ def _compare(tx, cal_end: int, args) -> int:
             f"({date_of_day(last)})"
         )
     c = compare_models(tx, cal_end, last, args.time_unit_days, **_fit_options(args))
+    print_comparison(c, cal_end, last)
+    print(f"fit it with --model {c.best.model}")
+    return 0
+
+
+def _out_path(args) -> tuple[Path, str | None]:
+    """The params file to write and, for the default path only, the mark of a file we wrote."""
+    if args.out:
+        return Path(args.out), None
+    stem = Path(args.transactions).stem.lower()
+    return Path("results/calibrate") / f"{stem}_{args.model}.yaml", WRITTEN_BY
+
+
+def print_comparison(c, cal_end: int, last: int) -> None:
+    """The holdout comparison of the models (`clv.holdout`): a table and the winner in words."""
+    from simulator.clv.transactions import date_of_day
+
     print(
         f"calibration ..{date_of_day(cal_end)}, holdout {date_of_day(cal_end + 1)}.."
         f"{date_of_day(last)}: {c.n_customers:,} customers, {c.holdout_actual:,} holdout "
@@ -196,18 +213,8 @@ def _compare(tx, cal_end: int, args) -> int:
     best, other = c.scores[0], c.scores[1]
     print(
         f"best by holdout log-likelihood: {best.label} "
-        f"(+{best.holdout_loglik - other.holdout_loglik:.2f} nats over {other.label}); "
-        f"fit it with --model {best.model}"
+        f"(+{best.holdout_loglik - other.holdout_loglik:.2f} nats over {other.label})"
     )
-    return 0
-
-
-def _out_path(args) -> tuple[Path, str | None]:
-    """The params file to write and, for the default path only, the mark of a file we wrote."""
-    if args.out:
-        return Path(args.out), None
-    stem = Path(args.transactions).stem.lower()
-    return Path("results/calibrate") / f"{stem}_{args.model}.yaml", WRITTEN_BY
 
 
 def cmd_calibrate_clv(args) -> int:

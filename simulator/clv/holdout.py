@@ -78,6 +78,25 @@ class ModelComparison:
         """The model with the largest holdout log-likelihood."""
         return self.scores[0]
 
+    def to_dict(self) -> dict:
+        """The comparison for a JSON file: each model's estimates and scores, best first."""
+        return {
+            "best": self.best.model,
+            "holdout_actual": self.holdout_actual,
+            "customers": self.n_customers,
+            "scores": [
+                {
+                    "model": s.model,
+                    "params": s.fit.as_dict(),
+                    "log_likelihood": s.fit.log_likelihood,
+                    "holdout_loglik": s.holdout_loglik,
+                    "forecast": s.forecast,
+                    "warnings": list(s.fit.check.problems),
+                }
+                for s in self.scores
+            ],
+        }
+
 
 def calibration_and_full(
     tx: Transactions, cal_end_day: int, end_day: int, time_unit_days: float
