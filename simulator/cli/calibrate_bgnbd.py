@@ -20,7 +20,14 @@ import math
 import sys
 from pathlib import Path
 
-from simulator.cli.common import BadInput, options, positive_int, print_table, read_transactions
+from simulator.cli.common import (
+    BadInput,
+    log_options,
+    options,
+    positive_int,
+    print_table,
+    read_transactions,
+)
 
 EXIT_NOT_CONVERGED = 1
 EXIT_BOUNDARY = 3
@@ -129,7 +136,7 @@ def cmd_calibrate_bgnbd(args) -> int:
     out, ours = _out_path(args)
     check_output_file(out)
     check_replace_file(out, force=args.force, written_by=ours)
-    tx, load_s = read_transactions(args.transactions, args.format)
+    tx, load_s = read_transactions(args)
     if args.cal_weeks is not None:
         cal_end = cal_end_of_weeks(tx, args.cal_weeks)
     elif args.cal_end is not None:
@@ -207,13 +214,12 @@ def add_parser(subparsers) -> None:
         "bgnbd",
         help="fit BG/NBD and Gamma-Gamma to a transaction log",
         parents=[
+            log_options(),
             options(
-                "transactions",
-                "format",
                 out="params file (default: results/calibrate/<file stem>.yaml, replacing only "
                 "a params file written there before); an existing file is replaced only with "
                 "--force",
-            )
+            ),
         ],
     )
     period = b.add_mutually_exclusive_group()
