@@ -113,10 +113,16 @@ class _Column:
         return np.where(self.index >= 0, mask[np.maximum(self.index, 0)], null)
 
     def take(self, rows: np.ndarray) -> _Column:
-        """The column of the given rows (positions)."""
+        """The column of the given rows (positions); a dictionary keeps only the values used."""
         if self.index is None:
             return _Column(self.header, self.values.take(pa.array(rows)), None)
-        return _Column(self.header, self.values, self.index[rows])
+        index = self.index[rows]
+        used, inverse = np.unique(index, return_inverse=True)
+        nulls = len(used) > 0 and used[0] < 0  # rows of index -1 keep it
+        values = self.values.take(pa.array(used[1:] if nulls else used))
+        if nulls:
+            inverse = inverse - 1
+        return _Column(self.header, values, inverse.astype(np.int64))
 
     def text(self, row: int) -> str:
         """The value of a row as text, for a message."""
@@ -425,7 +431,8 @@ def _read_parquet(path: Path, data: bytes, layout: LogLayout) -> _Table:
     _check_parquet_size(path, pf, set(wanted.values()))
     text = [n for n in set(wanted.values()) if _is_bytes(pf.schema_arrow.field(n).type)]
     try:
-        arrow = pf.read(columns=sorted(set(wanted.values())), read_dictionary=text)
+        pf = pq.ParquetFile(pa.BufferReader(data), read_dictionary=text)
+        arrow = pf.read(columns=sorted(set(wanted.values())))
     except (pa.ArrowException, OSError) as exc:
         raise TransactionFileError(
             f"{path}: cannot read the Parquet file ({exc}); expected a .parquet file"
