@@ -2,19 +2,21 @@
 
 Hypothesis mutates the shipped scenarios (values swapped for other types and extreme numbers or
 YAML 1.1 literals, keys deleted or renamed, text cut, repeated or spliced) and the head of the
-CDNOW log (fields replaced, lines deleted or repeated, bytes inserted). `validate` and
-`calibrate bgnbd` must exit 0 or 2, never with a traceback, within 10 s, naming the file on 2.
+CDNOW log and of the same log as a CSV export (fields replaced, lines deleted or repeated, bytes
+inserted; the export in any delimiter, gzipped or not). `validate` and `calibrate bgnbd` must
+exit 0 or 2, never with a traceback, within 10 s, naming the file on 2.
 """
 
 from __future__ import annotations
 
 import copy
+import gzip
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from hostile import CDNOW, SCENARIOS, SENTINEL, dump, load, prepare
+from hostile import CDNOW, SCENARIOS, SENTINEL, cdnow_as_export, dump, load, prepare
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -210,6 +212,63 @@ def mutated_log(draw) -> bytes:
 def test_calibrate_never_fails_with_a_traceback(folder, capsys, data):
     """A mutated log is fitted (exit 0, or 1 when the fit does not converge) or refused (2)."""
     path = folder / "fuzz.txt"
+    path.write_bytes(data)
+    run(["calibrate", "bgnbd", str(path), "--out", str(folder / "fuzz.params.yaml")], path, capsys)
+
+
+EXPORT_FIELDS = st.one_of(
+    FIELDS,
+    st.sampled_from(
+        [
+            "2010/12/1 8:26",
+            "13/01/2010",
+            "01/13/2010",
+            "2021年11月11日",
+            "1997-01-01T25:00",
+            "1997-01-01 08:00:00+08:00",
+            "1,234",
+            "12,50",
+            "1.234,50",
+            "¥-3",
+            "-¥3",
+            "12元",
+            '"1,234.50"',
+            "\ufeff",
+        ]
+    ),
+)
+
+
+@st.composite
+def mutated_export(draw) -> bytes:
+    """The head of the CDNOW log as a CSV export, mutated, in some delimiter, maybe gzipped."""
+    sep = draw(st.sampled_from([",", ";", "\t", "|"]))
+    lines = cdnow_as_export(sep).splitlines(True)
+    for _ in range(draw(st.integers(1, 3))):
+        k = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["field", "delete", "repeat", "negate"]))
+        fields = lines[k].rstrip("\n").split(sep)
+        if op == "field":
+            fields[draw(st.integers(0, len(fields) - 1))] = draw(EXPORT_FIELDS)
+            lines[k] = sep.join(fields) + "\n"
+        elif op == "negate":
+            lines.insert(k, sep.join(fields[:-1] + ["-" + fields[-1]]) + "\n")
+        elif op == "delete" and len(lines) > 1:
+            del lines[k]
+        else:
+            lines.insert(k, lines[k])
+    data = "".join(lines).encode("utf-8", errors="surrogatepass")
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(st.binary(max_size=8)) + data[at:]
+    return gzip.compress(data) if draw(st.booleans()) else data
+
+
+@settings(FUZZ, max_examples=30)
+@given(data=mutated_export())
+def test_an_export_never_fails_with_a_traceback(folder, capsys, data):
+    """A mutated CSV export is fitted (0, or 1 unconverged) or refused naming the file (2)."""
+    path = folder / "fuzz_export.csv"
     path.write_bytes(data)
     run(["calibrate", "bgnbd", str(path), "--out", str(folder / "fuzz.params.yaml")], path, capsys)
 

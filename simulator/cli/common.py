@@ -15,6 +15,10 @@ from simulator.errors import UserError
 
 EXIT_BAD_INPUT = 2
 STATE_COPIES = 2  # a run holds the shoppers' drawn state and the running copy of it
+SAMPLE_NEEDS_CDNOW = (
+    "--sample selects Fader & Hardie's 1/10th sample of the CDNOW master; "
+    "expected a CDNOW-format file (--format cdnow)"
+)
 
 
 class BadInput(UserError):
@@ -254,7 +258,7 @@ def read_transactions(args, sample: bool = False):
     the status filter dropped and how refunds were netted.
     """
     from simulator.clv.summaries import cdnow_sample
-    from simulator.clv.transactions import LogLayout, load_transactions
+    from simulator.clv.transactions import LogLayout, infer_format, load_transactions
 
     try:
         layout = LogLayout(
@@ -269,14 +273,14 @@ def read_transactions(args, sample: bool = False):
         raise BadInput(
             "--drop-status needs the status column: add status=<header name> to --columns"
         ) from None
+    named = args.format or infer_format(Path(args.transactions), b"", layout)  # by name
+    if sample and named != "cdnow":
+        raise BadInput(SAMPLE_NEEDS_CDNOW)
     t0 = time.perf_counter()
     tx = load_transactions(args.transactions, args.format, layout)
     if sample:
-        if args.format not in (None, "cdnow") or tx.customer_ids.dtype.kind != "i":
-            raise BadInput(
-                "--sample selects Fader & Hardie's 1/10th sample of the CDNOW master; "
-                "expected a CDNOW-format file (--format cdnow)"
-            )
+        if tx.customer_ids.dtype.kind != "i":  # a Parquet file by its content
+            raise BadInput(SAMPLE_NEEDS_CDNOW)
         tx = cdnow_sample(tx)
     seconds = time.perf_counter() - t0
     note = load_notes(tx)

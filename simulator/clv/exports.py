@@ -32,6 +32,7 @@ from simulator.clv.logfile import (
     decode,
     fail,
 )
+from simulator.yamlfiles.loader import printable
 
 ROLES = ("customer", "date", "amount", "status")
 DEFAULT_COLUMNS = {"customer": "customer_id", "date": "date", "amount": "amount"}
@@ -360,7 +361,7 @@ def _positions(path: Path, names: list[str], layout: LogLayout, where: str) -> d
     """The position of each mapped column in the header, refusing a missing or doubled one."""
     mapped = layout.mapped()
     missing = [f"{name} ({role})" for role, name in mapped.items() if name not in names]
-    found = ", ".join(names) if len(names) <= 40 else ", ".join(names[:40]) + ", ..."
+    found = printable(", ".join(names[:40]) + (", ..." if len(names) > 40 else ""))
     if missing:
         raise fail(
             path,
@@ -409,7 +410,9 @@ def _csv_error(path: Path, data: bytes, sep: str, n_fields: int, exc: Exception)
             )
     if "UTF8" in str(exc) or "UTF-8" in str(exc):
         decode(path, data, "utf-8")
-    return TransactionFileError(f"{path}: cannot parse the file ({exc}); expected a CSV file")
+    return TransactionFileError(
+        f"{path}: cannot parse the file ({printable(str(exc))}); expected a CSV file"
+    )
 
 
 # ------------------------------------------------------------------------------- Parquet
