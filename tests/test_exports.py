@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from simulator.cli import main
-from simulator.clv import exports, logfile
+from simulator.clv import export_files, exports, logfile
 from simulator.clv.refunds import net_refunds
 from simulator.clv.transactions import (
     LogLayout,
@@ -434,10 +434,10 @@ def test_parquet_limits_and_garbage(tmp_path, monkeypatch):
     """Too many rows or uncompressed bytes, and a file that is not Parquet, are refused."""
     table = pa.table({"customer_id": ["a"] * 50, "date": ["2010-12-01"] * 50, "amount": [1] * 50})
     path = parquet(tmp_path, table)
-    monkeypatch.setattr(exports, "MAX_LOG_ROWS", 10)
+    monkeypatch.setattr(export_files, "MAX_LOG_ROWS", 10)
     refused(path, "the file has 50 rows; expected at most 10")
-    monkeypatch.setattr(exports, "MAX_LOG_ROWS", 100)
-    monkeypatch.setattr(exports, "MAX_LOG_BYTES", 100)
+    monkeypatch.setattr(export_files, "MAX_LOG_ROWS", 100)
+    monkeypatch.setattr(export_files, "MAX_LOG_BYTES", 100)
     refused(path, "the mapped columns hold")
     garbage = tmp_path / "g.parquet"
     garbage.write_bytes(b"PAR1" + b"\x00" * 100)
