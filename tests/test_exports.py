@@ -437,7 +437,7 @@ def test_parquet_limits_and_garbage(tmp_path, monkeypatch):
     monkeypatch.setattr(export_files, "MAX_LOG_ROWS", 10)
     refused(path, "the file has 50 rows; expected at most 10")
     monkeypatch.setattr(export_files, "MAX_LOG_ROWS", 100)
-    monkeypatch.setattr(export_files, "MAX_LOG_BYTES", 100)
+    monkeypatch.setattr(export_files, "MAX_PARQUET_BYTES", 100)
     refused(path, "the mapped columns hold")
     garbage = tmp_path / "g.parquet"
     garbage.write_bytes(b"PAR1" + b"\x00" * 100)

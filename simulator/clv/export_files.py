@@ -6,7 +6,7 @@ value are reported at their physical line, found by a second, plain scan of the 
 made only when something is wrong. Parquet rows are named by their 1-based row number; its
 text columns are read as dictionaries, so each distinct value is parsed once and a dictionary
 page cannot expand beyond what the file's metadata declares, which is checked against
-`MAX_LOG_BYTES` (and the rows against `MAX_LOG_ROWS`) before any column is read.
+`MAX_PARQUET_BYTES` (and the rows against `MAX_LOG_ROWS`) before any column is read.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simulator.clv.logfile import (
-    MAX_LOG_BYTES,
     MAX_LOG_ROWS,
+    MAX_PARQUET_BYTES,
     TransactionFileError,
     decode,
     fail,
@@ -281,8 +281,8 @@ def _check_parquet_size(path: Path, pf, names: set[str]) -> None:
             chunk = group.column(k)
             if chunk.path_in_schema.split(".")[0] in names:
                 size += chunk.total_uncompressed_size
-    if size > MAX_LOG_BYTES:
+    if size > MAX_PARQUET_BYTES:
         raise TransactionFileError(
             f"{path}: the mapped columns hold {size / 1e6:.1f} MB uncompressed; expected at "
-            f"most {MAX_LOG_BYTES / 1e6:g} MB for a transaction log"
+            f"most {MAX_PARQUET_BYTES / 1e6:g} MB for a transaction log"
         )

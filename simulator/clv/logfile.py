@@ -18,6 +18,10 @@ from simulator.yamlfiles.inputs import UnreadableInput, read_input_bytes
 
 MAX_LOG_BYTES = 100_000_000
 """Largest log read: 100 MB of uncompressed text (about 3 million rows) or of Parquet columns."""
+MAX_PARQUET_BYTES = 2 * MAX_LOG_BYTES
+"""Largest uncompressed size of a Parquet log's mapped columns (its metadata says it before
+reading): a CSV's limit counts its raw text, held in memory beside the parsed columns; Parquet
+holds only the compressed file beside them, so twice the bytes peak at about the same memory."""
 MAX_LOG_ROWS = 10_000_000
 """Most rows of a Parquet log (its encoding may pack many rows in few bytes)."""
 MAX_AMOUNT = 1e12

@@ -2,14 +2,14 @@
 
 The rule: a row with a negative amount is a refund. The refunds of a customer on a day are added
 to that customer's purchases (rows with amount >= 0) *on the same calendar day*, and that day
-becomes one row with the net amount. A day whose net is <= 0 (within rounding:
-`NET_TOLERANCE`) is no transaction (fully
-refunded: its rows are dropped); a day with a net above 0 is one transaction of the net amount
-(partly refunded). A refund on a day without a purchase of the same customer (a return days
-after the order, or a refund-only export row) cannot be matched to its order without order ids:
-it is ignored, and the earlier purchase stays a purchase — the customer did buy, so the
-purchase counts for frequency and recency; only its spend is overstated. Days without a refund
-are left exactly as read (a 0.00 purchase, a free gift, stays a purchase).
+becomes one row with the net amount. A day whose net is <= 0 (within rounding: `NET_TOLERANCE`)
+is no transaction (fully refunded: its rows are dropped); a day with a net above 0 is one
+transaction of the net amount (partly refunded). A refund on a day without a purchase of the
+same customer (a return days after the order, or a refund-only export row) cannot be matched to
+its order without order ids: it is ignored, and the earlier purchase stays a purchase — the
+customer did buy, so the purchase counts for frequency and recency; only its spend is
+overstated. Days without a refund are left exactly as read (a 0.00 purchase, a free gift, stays
+a purchase).
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ def net_refunds(customer: np.ndarray, day: np.ndarray, amount: np.ndarray):
     day0 = int(day.min())
     key = customer.astype(np.int64) * (int(day.max()) - day0 + 1) + (day.astype(np.int64) - day0)
     refund_keys = np.unique(key[refund])
-    touched = np.flatnonzero(np.isin(key, refund_keys))  # rows on a day with a refund
-    group = np.searchsorted(refund_keys, key[touched])
+    at = np.minimum(np.searchsorted(refund_keys, key), len(refund_keys) - 1)
+    touched = np.flatnonzero(refund_keys[at] == key)  # rows on a day with a refund
+    group = at[touched]
     n = len(refund_keys)
     net = np.bincount(group, weights=amount[touched], minlength=n)
     purchases = np.bincount(group, weights=~refund[touched], minlength=n)
