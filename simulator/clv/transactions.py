@@ -197,7 +197,7 @@ def _read_table(path: Path, text: str, sep: str, expected: str) -> pd.DataFrame:
             io.StringIO(text),
             sep=sep,
             header=None,
-            dtype=str,
+            dtype=object,  # Python strings: an Arrow-backed column is slow to iterate
             keep_default_na=False,
             skip_blank_lines=False,
             index_col=False,
