@@ -106,6 +106,8 @@ class Table:
 
     def keep(self, mask: np.ndarray) -> Table:
         """The table of the rows where mask is True."""
+        if mask.all():
+            return self
         rows = np.flatnonzero(mask)
         cols = {k: c.take(rows) for k, c in self.columns.items()}
         return Table(self.path, cols, self.where, self.rows[rows], self.sep)
