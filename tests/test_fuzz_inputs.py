@@ -184,18 +184,27 @@ FIELDS = st.one_of(
 )
 
 
-@st.composite
-def mutated_log(draw) -> bytes:
-    """The head of the CDNOW log after one to three mutations of fields, lines or bytes."""
-    lines = CDNOW.splitlines(True)
+def join(fields: list[str], sep: str | None) -> str:
+    """A log line: CDNOW's leading space and single spaces (sep None), else the delimiter."""
+    return (" " + " ".join(fields) if sep is None else sep.join(fields)) + "\n"
+
+
+def mutate(draw, lines: list[str], sep: str | None, values) -> bytes:
+    """Log lines after one to three mutations, maybe with bytes inserted, as bytes.
+
+    A mutation replaces a field with one of `values`, adds a refund of a row (its amount
+    negated), deletes or repeats a line; `sep` None splits fields at whitespace (CDNOW).
+    """
+    lines = list(lines)
     for _ in range(draw(st.integers(1, 3))):
         k = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["field", "delete", "repeat"]))
-        if op == "field":
-            fields = lines[k].split()
-            if fields:
-                fields[draw(st.integers(0, len(fields) - 1))] = draw(FIELDS)
-            lines[k] = " " + " ".join(fields) + "\n"
+        op = draw(st.sampled_from(["field", "refund", "delete", "repeat"]))
+        fields = lines[k].split() if sep is None else lines[k].rstrip("\n").split(sep)
+        if op == "field" and fields:
+            fields[draw(st.integers(0, len(fields) - 1))] = draw(values)
+            lines[k] = join(fields, sep)
+        elif op == "refund" and fields:
+            lines.insert(k, join(fields[:-1] + ["-" + fields[-1]], sep))
         elif op == "delete" and len(lines) > 1:
             del lines[k]
         else:
@@ -207,13 +216,23 @@ def mutated_log(draw) -> bytes:
     return data
 
 
+@st.composite
+def mutated_log(draw) -> bytes:
+    """The head of the CDNOW log after one to three mutations of fields, lines or bytes."""
+    return mutate(draw, CDNOW.splitlines(True), None, FIELDS)
+
+
 @settings(FUZZ, max_examples=30)
 @given(data=mutated_log())
 def test_calibrate_never_fails_with_a_traceback(folder, capsys, data):
     """A mutated log is fitted (exit 0, or 1 when the fit does not converge) or refused (2)."""
-    path = folder / "fuzz.txt"
+    calibrate(folder / "fuzz.txt", data, capsys)
+
+
+def calibrate(path: Path, data: bytes, capsys) -> None:
+    """Write a log and check `calibrate bgnbd` on it (`run`)."""
     path.write_bytes(data)
-    run(["calibrate", "bgnbd", str(path), "--out", str(folder / "fuzz.params.yaml")], path, capsys)
+    run(["calibrate", "bgnbd", str(path), "--out", str(path.with_suffix(".yaml"))], path, capsys)
 
 
 EXPORT_FIELDS = st.one_of(
@@ -243,24 +262,7 @@ EXPORT_FIELDS = st.one_of(
 def mutated_export(draw) -> bytes:
     """The head of the CDNOW log as a CSV export, mutated, in some delimiter, maybe gzipped."""
     sep = draw(st.sampled_from([",", ";", "\t", "|"]))
-    lines = cdnow_as_export(sep).splitlines(True)
-    for _ in range(draw(st.integers(1, 3))):
-        k = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["field", "delete", "repeat", "negate"]))
-        fields = lines[k].rstrip("\n").split(sep)
-        if op == "field":
-            fields[draw(st.integers(0, len(fields) - 1))] = draw(EXPORT_FIELDS)
-            lines[k] = sep.join(fields) + "\n"
-        elif op == "negate":
-            lines.insert(k, sep.join(fields[:-1] + ["-" + fields[-1]]) + "\n")
-        elif op == "delete" and len(lines) > 1:
-            del lines[k]
-        else:
-            lines.insert(k, lines[k])
-    data = "".join(lines).encode("utf-8", errors="surrogatepass")
-    if draw(st.booleans()):
-        at = draw(st.integers(0, len(data)))
-        data = data[:at] + draw(st.binary(max_size=8)) + data[at:]
+    data = mutate(draw, cdnow_as_export(sep).splitlines(True), sep, EXPORT_FIELDS)
     return gzip.compress(data) if draw(st.booleans()) else data
 
 
@@ -268,9 +270,7 @@ def mutated_export(draw) -> bytes:
 @given(data=mutated_export())
 def test_an_export_never_fails_with_a_traceback(folder, capsys, data):
     """A mutated CSV export is fitted (0, or 1 unconverged) or refused naming the file (2)."""
-    path = folder / "fuzz_export.csv"
-    path.write_bytes(data)
-    run(["calibrate", "bgnbd", str(path), "--out", str(folder / "fuzz.params.yaml")], path, capsys)
+    calibrate(folder / "fuzz_export.csv", data, capsys)
 
 
 def test_the_mutations_reach_every_kind_of_value():

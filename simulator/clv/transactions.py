@@ -275,14 +275,7 @@ def _days(path: Path, col: pd.Series, lines: np.ndarray, fmt: str, shown: str) -
     """
     stamps = pd.to_datetime(col, format=fmt, errors="coerce")
     bad = (stamps.isna() | (stamps.dt.year < 1)).to_numpy()
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _fail(
-            path,
-            int(lines[i]),
-            f"date {col.iloc[i]!r} is not a valid date",
-            f"a date written {shown}",
-        )
+    _refuse_first(path, bad, lines, col, "date {!r} is not a valid date", f"a date written {shown}")
     days = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
     return days.astype(np.int32)
 
@@ -291,15 +284,15 @@ def _amounts(path: Path, col: pd.Series, lines: np.ndarray, expected: str) -> np
     """Convert the amount column to floats (a negative one is a refund), reporting bad lines."""
     amount = _numbers(path, col, lines, "amount", expected)
     bad = np.abs(amount) > MAX_AMOUNT
+    _refuse_first(path, bad, lines, col, "amount {} is too large", f"at most {MAX_AMOUNT:g}")
+    return amount
+
+
+def _refuse_first(path: Path, bad, lines, col: pd.Series, problem: str, expected: str) -> None:
+    """Raise the error of the first row marked bad; ``problem`` formats its value."""
     if bad.any():
         i = int(np.argmax(bad))
-        raise _fail(
-            path,
-            int(lines[i]),
-            f"amount {col.iloc[i]} is too large",
-            f"an amount of at most {MAX_AMOUNT:g}",
-        )
-    return amount
+        raise _fail(path, int(lines[i]), problem.format(col.iloc[i]), expected)
 
 
 def _customer_ids(path: Path, col: pd.Series, lines: np.ndarray) -> np.ndarray:
