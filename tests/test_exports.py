@@ -466,7 +466,18 @@ def test_calibrate_reads_the_tmall_export(tmp_path, capsys):
     )
     assert code in (0, 1)
     assert "1 of 16 rows dropped by their status" in out
-    assert "4 refund rows netted per customer-day: 1 days fully refunded" in out
+    assert "4 refund rows netted per customer-day: 1 day fully refunded" in out
+    assert "2 days with refunds but no purchase (ignored, 359.00 in total)" in out
+
+
+def test_population_build_reads_the_tmall_export(tmp_path, capsys):
+    """`population build` takes the same log options (the lead's command, item 1)."""
+    params = Path(__file__).resolve().parents[1] / "calibration" / "params" / "cdnow_master.yaml"
+    argv = ["population", "build", str(TMALL), *TMALL_ARGS, "--drop-status", "交易关闭"]
+    argv += ["--params", str(params), "--out", str(tmp_path / "t.parquet")]
+    code, out, _ = promosim(argv, capsys)
+    assert code == 0 and "rows dropped by their status" in out
+    assert "buyers                      5" in out
 
 
 @pytest.mark.parametrize(

@@ -297,12 +297,17 @@ def load_notes(tx) -> str:
         parts.append(f"{n.status_dropped:,} of {n.rows:,} rows dropped by their status")
     if r.refund_rows:
         parts.append(
-            f"{r.refund_rows:,} refund rows netted per customer-day: {r.fully_refunded_days:,} "
-            f"days fully refunded (no transaction), {r.partly_refunded_days:,} partly (the net "
-            f"kept), {r.unmatched_refund_days:,} refund days without a purchase that day "
-            f"(ignored, {r.unmatched_refund_amount:,.2f} in total)"
+            f"{r.refund_rows:,} refund rows netted per customer-day: "
+            f"{_days(r.fully_refunded_days)} fully refunded (no transaction), "
+            f"{r.partly_refunded_days:,} partly (the net kept), {_days(r.unmatched_refund_days)} "
+            f"with refunds but no purchase (ignored, {r.unmatched_refund_amount:,.2f} in total)"
         )
     return "; ".join(parts)
+
+
+def _days(n: int) -> str:
+    """A count of customer-days in words ("1 day", "3 days")."""
+    return f"{n:,} day{'' if n == 1 else 's'}"
 
 
 def print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
