@@ -461,10 +461,9 @@ def promosim(argv, capsys):
 def test_calibrate_reads_the_tmall_export(tmp_path, capsys):
     """`calibrate bgnbd` with --columns and --drop-status; the refund line is printed."""
     argv = ["calibrate", "bgnbd", str(TMALL), *TMALL_ARGS, "--drop-status", "交易关闭"]
-    code, out, _ = promosim(
-        argv + ["--time-unit-days", "1", "--out", str(tmp_path / "p.yaml")], capsys
-    )
-    assert code in (0, 1)
+    argv += ["--time-unit-days", "1", "--out", str(tmp_path / "p.yaml")]
+    code, out, _ = promosim(argv, capsys)
+    assert code in (0, 1, 3)  # 5 customers: a boundary fit (exit 3) is likely
     assert "1 of 16 rows dropped by their status" in out
     assert "4 refund rows netted per customer-day: 1 day fully refunded" in out
     assert "2 days with refunds but no purchase (ignored, 359.00 in total)" in out

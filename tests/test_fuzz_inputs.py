@@ -269,7 +269,7 @@ def mutated_export(draw) -> bytes:
 @settings(FUZZ, max_examples=30)
 @given(data=mutated_export())
 def test_an_export_never_fails_with_a_traceback(folder, capsys, data):
-    """A mutated CSV export is fitted (0, or 1 unconverged) or refused naming the file (2)."""
+    """A mutated CSV export is fitted (0; 1 unconverged, 3 a boundary fit) or refused (2)."""
     calibrate(folder / "fuzz_export.csv", data, capsys)
 
 
