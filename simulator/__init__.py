@@ -61,6 +61,7 @@ _API = {
     "write_outputs": ("simulator.sweeps", "write_outputs"),
     # transaction logs and customer-lifetime-value fits
     "load_transactions": ("simulator.clv.transactions", "load_transactions"),
+    "LogLayout": ("simulator.clv.transactions", "LogLayout"),
     "cdnow_sample": ("simulator.clv.summaries", "cdnow_sample"),
     "summarise_transactions": ("simulator.clv.summaries", "summarise"),
     "day_number": ("simulator.clv.transactions", "day_number"),

@@ -11,6 +11,8 @@ hostile parents); the command that reads it must exit with one of `codes`, namin
 from __future__ import annotations
 
 import copy
+import csv
+import gzip
 import os
 import random
 import shutil
@@ -489,7 +491,64 @@ def transactions_cases() -> list[Case]:
             codes=(0, 2),
         ),
     ]
-    return cases
+    return cases + export_cases()
+
+
+def cdnow_as_export(sep: str = ",", decimal: str = ".") -> str:
+    """The head of the CDNOW log as a CSV export with ISO dates."""
+    rows = [line.split() for line in CDNOW.splitlines()[1:] if line.strip()]
+    body = "".join(
+        sep.join([c, f"{d[:4]}-{d[4:6]}-{d[6:]}", a.replace(".", decimal)]) + "\n"
+        for c, d, _, a in rows
+    )
+    return sep.join(["customer_id", "date", "amount"]) + "\n" + body
+
+
+def parquet_bytes(text: str) -> bytes:
+    """A CSV export's text as the bytes of a Parquet file of text columns."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    table = pcsv.read_csv(io.BytesIO(text.encode()))
+    table = table.cast(pa.schema([pa.field(n, pa.string()) for n in table.column_names]))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def export_cases() -> list[Case]:
+    """Hostile exports (issue 17): gzip bombs and breaks, Parquet garbage, refunds, styles."""
+    export = cdnow_as_export()
+    whole = gzip.compress(export.encode())
+    member = gzip.compress(b"0" * 1_000_000, compresslevel=9)
+    par = parquet_bytes(export)
+    refunds = "".join(f"{c},{d},-{a}\n" for c, d, a in csv.reader(export.splitlines()[1:]))
+    return [  # the same 10 customers as tx_ok.txt: a boundary fit, exit 3
+        Case("tx_export_ok.csv", "transactions", export, codes=(0, 3)),
+        Case("tx_export_gz.csv.gz", "transactions", whole, codes=(0, 3)),
+        Case("tx_export_semicolon.csv", "transactions", cdnow_as_export(";", ","), codes=(0, 3)),
+        Case(
+            "tx_export_bom_crlf.csv",
+            "transactions",
+            "\ufeff" + export.replace("\n", "\r\n"),
+            codes=(0, 3),
+        ),
+        Case("tx_export.parquet", "transactions", par, codes=(0, 3)),
+        Case("tx_gzip_bomb.csv.gz", "transactions", member * 101),
+        Case("tx_gzip_cut.csv.gz", "transactions", whole[: len(whole) // 2]),
+        Case("tx_gzip_junk.csv.gz", "transactions", b"\x1f\x8b" + random.Random(4).randbytes(500)),
+        Case("tx_parquet_cut.parquet", "transactions", par[: len(par) // 2]),
+        Case("tx_parquet_junk.parquet", "transactions", b"PAR1" + random.Random(5).randbytes(500)),
+        Case("tx_parquet_empty.parquet", "transactions", b"PAR1"),
+        Case("tx_refunded.csv", "transactions", export + refunds),  # every day nets to 0
+        Case("tx_export_nul.csv", "transactions", export + "00001,1997-01-01\x00,1\n"),
+        Case("tx_export_ctrl_header.csv", "transactions", "\x1b[31m,date,amount\n1,1997-01-01,1\n"),
+        Case("tx_export_sep_tie.csv", "transactions", "customer_id,date;amount\n"),
+        Case("tx_export_quote.csv", "transactions", export + '00001,"1997-01-01,1\n'),
+    ]
 
 
 def corpus() -> list[Case]:

@@ -41,7 +41,6 @@ BAD_LINES = {
     "header_only.csv": 2,
     "missing_column.csv": 1,
     "missing_field.txt": 3,
-    "negative_amount.csv": 3,
     "non_numeric.txt": 4,
     "non_numeric_id.txt": 2,
 }

@@ -2,19 +2,21 @@
 
 Hypothesis mutates the shipped scenarios (values swapped for other types and extreme numbers or
 YAML 1.1 literals, keys deleted or renamed, text cut, repeated or spliced) and the head of the
-CDNOW log (fields replaced, lines deleted or repeated, bytes inserted). `validate` and
-`calibrate bgnbd` must exit 0 or 2, never with a traceback, within 10 s, naming the file on 2.
+CDNOW log and of the same log as a CSV export (fields replaced, lines deleted or repeated, bytes
+inserted; the export in any delimiter, gzipped or not). `validate` and `calibrate bgnbd` must
+exit 0 or 2, never with a traceback, within 10 s, naming the file on 2.
 """
 
 from __future__ import annotations
 
 import copy
+import gzip
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from hostile import CDNOW, SCENARIOS, SENTINEL, dump, load, prepare
+from hostile import CDNOW, SCENARIOS, SENTINEL, cdnow_as_export, dump, load, prepare
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -182,18 +184,27 @@ FIELDS = st.one_of(
 )
 
 
-@st.composite
-def mutated_log(draw) -> bytes:
-    """The head of the CDNOW log after one to three mutations of fields, lines or bytes."""
-    lines = CDNOW.splitlines(True)
+def join(fields: list[str], sep: str | None) -> str:
+    """A log line: CDNOW's leading space and single spaces (sep None), else the delimiter."""
+    return (" " + " ".join(fields) if sep is None else sep.join(fields)) + "\n"
+
+
+def mutate(draw, lines: list[str], sep: str | None, values) -> bytes:
+    """Log lines after one to three mutations, maybe with bytes inserted, as bytes.
+
+    A mutation replaces a field with one of `values`, adds a refund of a row (its amount
+    negated), deletes or repeats a line; `sep` None splits fields at whitespace (CDNOW).
+    """
+    lines = list(lines)
     for _ in range(draw(st.integers(1, 3))):
         k = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["field", "delete", "repeat"]))
-        if op == "field":
-            fields = lines[k].split()
-            if fields:
-                fields[draw(st.integers(0, len(fields) - 1))] = draw(FIELDS)
-            lines[k] = " " + " ".join(fields) + "\n"
+        op = draw(st.sampled_from(["field", "refund", "delete", "repeat"]))
+        fields = lines[k].split() if sep is None else lines[k].rstrip("\n").split(sep)
+        if op == "field" and fields:
+            fields[draw(st.integers(0, len(fields) - 1))] = draw(values)
+            lines[k] = join(fields, sep)
+        elif op == "refund" and fields:
+            lines.insert(k, join(fields[:-1] + ["-" + fields[-1]], sep))
         elif op == "delete" and len(lines) > 1:
             del lines[k]
         else:
@@ -205,13 +216,61 @@ def mutated_log(draw) -> bytes:
     return data
 
 
+@st.composite
+def mutated_log(draw) -> bytes:
+    """The head of the CDNOW log after one to three mutations of fields, lines or bytes."""
+    return mutate(draw, CDNOW.splitlines(True), None, FIELDS)
+
+
 @settings(FUZZ, max_examples=30)
 @given(data=mutated_log())
 def test_calibrate_never_fails_with_a_traceback(folder, capsys, data):
     """A mutated log is fitted (exit 0, or 1 when the fit does not converge) or refused (2)."""
-    path = folder / "fuzz.txt"
+    calibrate(folder / "fuzz.txt", data, capsys)
+
+
+def calibrate(path: Path, data: bytes, capsys) -> None:
+    """Write a log and check `calibrate bgnbd` on it (`run`)."""
     path.write_bytes(data)
-    run(["calibrate", "bgnbd", str(path), "--out", str(folder / "fuzz.params.yaml")], path, capsys)
+    run(["calibrate", "bgnbd", str(path), "--out", str(path.with_suffix(".yaml"))], path, capsys)
+
+
+EXPORT_FIELDS = st.one_of(
+    FIELDS,
+    st.sampled_from(
+        [
+            "2010/12/1 8:26",
+            "13/01/2010",
+            "01/13/2010",
+            "2021年11月11日",
+            "1997-01-01T25:00",
+            "1997-01-01 08:00:00+08:00",
+            "1,234",
+            "12,50",
+            "1.234,50",
+            "¥-3",
+            "-¥3",
+            "12元",
+            '"1,234.50"',
+            "\ufeff",
+        ]
+    ),
+)
+
+
+@st.composite
+def mutated_export(draw) -> bytes:
+    """The head of the CDNOW log as a CSV export, mutated, in some delimiter, maybe gzipped."""
+    sep = draw(st.sampled_from([",", ";", "\t", "|"]))
+    data = mutate(draw, cdnow_as_export(sep).splitlines(True), sep, EXPORT_FIELDS)
+    return gzip.compress(data) if draw(st.booleans()) else data
+
+
+@settings(FUZZ, max_examples=30)
+@given(data=mutated_export())
+def test_an_export_never_fails_with_a_traceback(folder, capsys, data):
+    """A mutated CSV export is fitted (0; 1 unconverged, 3 a boundary fit) or refused (2)."""
+    calibrate(folder / "fuzz_export.csv", data, capsys)
 
 
 def test_the_mutations_reach_every_kind_of_value():

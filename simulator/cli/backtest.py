@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from simulator.cli.common import (
+    log_options,
     options,
     out_help,
     positive_int,
@@ -29,7 +30,7 @@ def cmd_backtest(args) -> int:
 
     set_threads(args.threads)
     t0 = time.perf_counter()
-    tx, load_s = read_transactions(args.transactions, args.format, args.sample)
+    tx, load_s = read_transactions(args, args.sample)
     stem = Path(args.transactions).stem.lower() + ("_sample" if args.sample else "")
     out = Path(args.out or f"results/backtest_{stem}_{args.cal_weeks}w")
     check_output_dir(out, "backtest")
@@ -146,15 +147,14 @@ def add_parser(subparsers) -> None:
         "backtest",
         help="fit BG/NBD on calibration weeks and track the holdout with the engine",
         parents=[
+            log_options(),
             options(
-                "transactions",
-                "format",
                 "quiet",
                 seed="base seed (default 0)",
                 out=out_help("results/backtest_<file>_<W>w"),
                 threads="Numba threads (default: 1 below 100,000 customers, else all cores; "
                 "results do not change)",
-            )
+            ),
         ],
     )
     b.add_argument(

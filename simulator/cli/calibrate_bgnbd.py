@@ -21,6 +21,7 @@ from simulator.cli.common import (
     BadInput,
     fit_status,
     iso_date,
+    log_options,
     non_negative_number,
     options,
     positive_int,
@@ -53,7 +54,7 @@ def cmd_calibrate_bgnbd(args) -> int:
     out, ours = _out_path(args)
     check_output_file(out)
     check_replace_file(out, force=args.force, written_by=ours)
-    tx, load_s = read_transactions(args.transactions, args.format)
+    tx, load_s = read_transactions(args)
     if args.cal_weeks is not None:
         cal_end = cal_end_of_weeks(tx, args.cal_weeks)
     elif args.cal_end is not None:
@@ -131,13 +132,12 @@ def add_parser(subparsers) -> None:
         "bgnbd",
         help="fit BG/NBD and Gamma-Gamma to a transaction log",
         parents=[
+            log_options(),
             options(
-                "transactions",
-                "format",
                 out="params file (default: results/calibrate/<file stem>.yaml, replacing only "
                 "a params file written there before); an existing file is replaced only with "
                 "--force",
-            )
+            ),
         ],
     )
     period = b.add_mutually_exclusive_group()

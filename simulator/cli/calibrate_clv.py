@@ -19,6 +19,7 @@ from simulator.cli.common import (
     BadInput,
     fit_status,
     iso_date,
+    log_options,
     non_negative_number,
     options,
     positive_int,
@@ -226,7 +227,7 @@ def cmd_calibrate_clv(args) -> int:
     if not args.compare_models:
         check_output_file(out)
         check_replace_file(out, force=args.force, written_by=ours)
-    tx, _ = read_transactions(args.transactions, args.format)
+    tx, _ = read_transactions(args)
     cal_end = _cal_end(tx, args)
     print(f"{args.transactions}: {tx.n_transactions:,} rows, {tx.n_customers:,} customers")
     if args.compare_models:
@@ -264,13 +265,12 @@ def add_parser(subparsers) -> None:
         "clv",
         help="fit BG/NBD, Pareto/NBD or BG/BB to a transaction log (or compare them)",
         parents=[
+            log_options(),
             options(
-                "transactions",
-                "format",
                 out="params file (default: results/calibrate/<file stem>_<model>.yaml, "
                 "replacing only a params file written there before); an existing file is "
                 "replaced only with --force",
-            )
+            ),
         ],
     )
     c.add_argument("--model", choices=MODELS, default="bgnbd", help="the model (default bgnbd)")

@@ -17,6 +17,10 @@ from simulator.errors import UserError
 
 EXIT_BAD_INPUT = 2
 STATE_COPIES = 2  # a run holds the shoppers' drawn state and the running copy of it
+SAMPLE_NEEDS_CDNOW = (
+    "--sample selects Fader & Hardie's 1/10th sample of the CDNOW master; "
+    "expected a CDNOW-format file (--format cdnow)"
+)
 
 
 class BadInput(UserError):
@@ -155,14 +159,6 @@ def _meminfo_available() -> int | None:
 
 # name -> (flag, settings); `options` makes parent parsers of them
 SHARED_OPTIONS: dict[str, tuple[str, dict]] = {
-    "transactions": ("transactions", {"help": "transaction file (CDNOW layout or CSV)"}),
-    "format": (
-        "--format",
-        {
-            "choices": ("cdnow", "csv"),
-            "help": "file format (default: csv for a .csv file, else cdnow)",
-        },
-    ),
     "shoppers": (
         "--shoppers",
         {
@@ -209,26 +205,142 @@ def options(*names: str, **helps: str) -> argparse.ArgumentParser:
     return parser
 
 
-def read_transactions(path: str, fmt: str | None, sample: bool = False):
-    """A transaction log (optionally CDNOW's 1/10th sample of it) and the seconds reading took.
+def column_map(text: str) -> dict[str, str]:
+    """Parse --columns for argparse: ``customer=买家ID,date=付款时间,amount=实付金额``."""
+    from simulator.clv.exports import parse_column_map
 
-    The format is `fmt`, else "csv" for a .csv file and "cdnow" otherwise.
+    try:
+        return parse_column_map(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def separator(text: str) -> str:
+    """Parse --sep for argparse: one character, or ``tab`` (or a backslash and t) for a tab."""
+    sep = "\t" if text in ("tab", "\\t") else text
+    if len(sep) != 1 or sep in '"\r\n':
+        raise argparse.ArgumentTypeError(f"expected one character (or tab), got {text!r}")
+    return sep
+
+
+def text_list(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated list for argparse (--drop-status 交易关闭,退款成功)."""
+    items = tuple(item.strip() for item in text.split(",") if item.strip())
+    if not items:
+        raise argparse.ArgumentTypeError(
+            f"expected one or more comma-separated values, got {text!r}"
+        )
+    return items
+
+
+def log_options() -> argparse.ArgumentParser:
+    """A parent parser with a transaction file and how to read it, for `read_transactions`.
+
+    Every command that reads a log takes it as a parent, so the options are the same
+    everywhere (docs/calibration.md, "Your own export").
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "transactions",
+        help="transaction file: the CDNOW layout, a CSV or a Parquet export (a CSV may be .gz)",
+    )
+    g = parser.add_argument_group("reading the transaction file")
+    g.add_argument(
+        "--format",
+        choices=("cdnow", "csv", "parquet"),
+        help="file format (default: parquet for a Parquet file, csv for .csv/.tsv or with "
+        "--columns, else cdnow)",
+    )
+    g.add_argument(
+        "--columns",
+        type=column_map,
+        metavar="ROLE=NAME,...",
+        help="header names of the customer, date, amount (and status) columns, e.g. "
+        "customer=买家ID,date=付款时间,amount=实付金额 (default customer_id, date, amount)",
+    )
+    g.add_argument(
+        "--sep",
+        type=separator,
+        help="CSV delimiter (default: the most frequent of , ; tab | in the header line)",
+    )
+    g.add_argument(
+        "--date-format",
+        metavar="FMT",
+        help="strftime layout of the dates, e.g. %%d/%%m/%%Y (default: inferred from the first "
+        "row; day/month order from a number above 12)",
+    )
+    g.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        help="decimal mark of the amounts (default: inferred; '.' in a comma-separated file)",
+    )
+    g.add_argument("--encoding", default="utf-8", help="text encoding (default utf-8; e.g. gbk)")
+    g.add_argument(
+        "--drop-status",
+        type=text_list,
+        metavar="S1,S2",
+        help="drop rows whose status column (status= in --columns) is one of these, e.g. 交易关闭",
+    )
+    return parser
+
+
+def read_transactions(args, sample: bool = False):
+    """The log named by `log_options`'s arguments and the seconds reading took.
+
+    With `sample`, CDNOW's 1/10th sample of it. Unless ``args.quiet``, a line says which rows
+    the status filter dropped and how refunds were netted.
     """
     from simulator.clv.summaries import cdnow_sample
-    from simulator.clv.transactions import load_transactions
+    from simulator.clv.transactions import LogLayout, infer_format, load_transactions
 
-    if fmt is None:
-        fmt = "csv" if Path(path).suffix.lower() == ".csv" else "cdnow"
-    if sample and fmt != "cdnow":
-        raise BadInput(
-            "--sample selects Fader & Hardie's 1/10th sample of the CDNOW master; "
-            "expected a CDNOW-format file (--format cdnow)"
+    try:
+        layout = LogLayout(
+            columns=args.columns or {},
+            sep=args.sep,
+            date_format=args.date_format,
+            decimal=args.decimal,
+            encoding=args.encoding,
+            drop_status=args.drop_status or (),
         )
+    except ValueError:
+        raise BadInput(
+            "--drop-status needs the status column: add status=<header name> to --columns"
+        ) from None
+    named = args.format or infer_format(Path(args.transactions), b"", layout)  # by name
+    if sample and named != "cdnow":
+        raise BadInput(SAMPLE_NEEDS_CDNOW)
     t0 = time.perf_counter()
-    tx = load_transactions(path, fmt)
+    tx = load_transactions(args.transactions, args.format, layout)
     if sample:
+        if tx.customer_ids.dtype.kind != "i":  # a Parquet file by its content
+            raise BadInput(SAMPLE_NEEDS_CDNOW)
         tx = cdnow_sample(tx)
-    return tx, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    note = load_notes(tx)
+    if note and not getattr(args, "quiet", False):
+        print(f"{args.transactions}: {note}")
+    return tx, seconds
+
+
+def load_notes(tx) -> str:
+    """What loading dropped or netted, in one line ("" when it read every row as a purchase)."""
+    n, r = tx.notes, tx.notes.refunds
+    parts = []
+    if n.status_dropped:
+        parts.append(f"{n.status_dropped:,} of {n.rows:,} rows dropped by their status")
+    if r.refund_rows:
+        parts.append(
+            f"{r.refund_rows:,} refund rows netted per customer-day: "
+            f"{_days(r.fully_refunded_days)} fully refunded (no transaction), "
+            f"{r.partly_refunded_days:,} partly (the net kept), {_days(r.unmatched_refund_days)} "
+            f"with refunds but no purchase (ignored, {r.unmatched_refund_amount:,.2f} in total)"
+        )
+    return "; ".join(parts)
+
+
+def _days(n: int) -> str:
+    """A count of customer-days in words ("1 day", "3 days")."""
+    return f"{n:,} day{'' if n == 1 else 's'}"
 
 
 def print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:

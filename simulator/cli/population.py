@@ -15,7 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-from simulator.cli.common import BadInput, options, positive_int, print_table, read_transactions
+from simulator.cli.common import (
+    BadInput,
+    log_options,
+    options,
+    positive_int,
+    print_table,
+    read_transactions,
+)
 from simulator.files import OutputError, check_output_file
 
 EXIT_NOT_CONVERGED = 1
@@ -72,7 +79,7 @@ def cmd_build(args) -> int:
     params = read_params(args.params) if args.params else None
     t0 = time.perf_counter()
     _say(f"reading {args.transactions} ...", args.quiet)
-    tx, _ = read_transactions(args.transactions, args.format)
+    tx, _ = read_transactions(args)
     members = read_customer_list(args.members, members=True) if args.members else None
     prospects = args.prospects
     if isinstance(prospects, str):
@@ -208,11 +215,8 @@ def add_parser(subparsers) -> None:
         "build",
         help="build a customer table from a transaction log (docs/calibration.md)",
         parents=[
-            options(
-                "transactions",
-                "format",
-                out="customer table to write (default: results/population/<log stem>.parquet)",
-            )
+            log_options(),
+            options(out="customer table to write (default: results/population/<log stem>.parquet)"),
         ],
     )
     b.add_argument("--members", metavar="FILE", help="member list: customer_id,join_date,...")

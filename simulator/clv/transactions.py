@@ -1,12 +1,13 @@
 """Transaction logs: load them and check every row.
 
-A log is one row per purchase (customer, day, amount). Two file formats are read: the CDNOW
-layout (whitespace-separated ``customer_id YYYYMMDD n_cds dollars``) and a CSV with a header
-naming ``customer_id,date,amount``. Every problem in a file is reported as a
-:class:`TransactionFileError` naming the file, the 1-based line and what was expected. Only a
-regular file of at most `MAX_LOG_BYTES` is read (a FIFO or /dev/zero is refused, not read), CDNOW
-customer ids are kept exact as int64, and amounts are bounded by `MAX_AMOUNT`. Per-customer
-summaries of a log are in `summaries`.
+A log is one row per purchase (customer, day, amount). Three formats are read: the CDNOW layout
+(whitespace-separated ``customer_id YYYYMMDD n_cds dollars``, no header), and shop exports as
+CSV or Parquet with a header, whose columns a `LogLayout` maps (`exports`). Any of them may be
+gzip-compressed. Every problem in a file is reported as a :class:`TransactionFileError` naming
+the file, the 1-based line (a Parquet file's row) and what was expected. Only a regular file of
+at most `MAX_LOG_BYTES`, uncompressed, is read (`logfile`). Negative amounts are refunds, netted
+per customer-day (`refunds`). CDNOW customer ids are kept exact as int64, and amounts are
+bounded by `MAX_AMOUNT`. Per-customer summaries of a log are in `summaries`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,31 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from simulator.errors import UserError
-from simulator.yamlfiles.inputs import UnreadableInput, read_input_bytes
+from simulator.clv.exports import LogLayout, read_export
+from simulator.clv.logfile import (
+    MAX_AMOUNT,
+    MAX_LOG_BYTES,
+    PARQUET_MAGIC,
+    LoadNotes,
+    TransactionFileError,
+    decode,
+    fail,
+    read_log_bytes,
+)
+from simulator.clv.refunds import net_refunds
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_LOG_BYTES",
+    "LoadNotes",
+    "LogLayout",
+    "TransactionFileError",
+    "Transactions",
+    "date_of_day",
+    "day_number",
+    "infer_format",
+    "load_transactions",
+]
 
 EPOCH = dt.date(1970, 1, 1)
 CDNOW_START = dt.date(1997, 1, 1)
@@ -33,15 +57,7 @@ CDNOW_END = dt.date(1998, 6, 30)
 """Last day of the CDNOW log: the 78-week observation ends here (holdout = weeks 40-78)."""
 
 CDNOW_FIELDS = "customer_id YYYYMMDD n_cds dollars"
-CSV_COLUMNS = ("customer_id", "date", "amount")
-MAX_LOG_BYTES = 100_000_000
-"""Largest log read: 100 MB (about 3 million rows); it is held in memory about ten times over."""
-MAX_AMOUNT = 1e12
-"""Largest amount of one purchase: sums and spend statistics over any log stay finite."""
-
-
-class TransactionFileError(UserError, ValueError):
-    """A transaction file that cannot be used; the message names the file, line and problem."""
+Format = Literal["cdnow", "csv", "parquet"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,8 @@ class Transactions:
     """A transaction log as parallel arrays, one entry per purchase, in file order.
 
     ``customer`` holds int64 codes ``0..n_customers-1``; ``customer_ids[code]`` is the id as
-    written in the file. ``day`` counts days since 1970-01-01.
+    written in the file (sorted). ``day`` counts days since 1970-01-01. A day with refunds is
+    one entry of its net amount (`refunds`); ``notes`` says what loading dropped or netted.
     """
 
     customer: np.ndarray
@@ -57,6 +74,7 @@ class Transactions:
     amount: np.ndarray
     customer_ids: np.ndarray
     source: str = ""
+    notes: LoadNotes = LoadNotes()
 
     @property
     def n_customers(self) -> int:
@@ -79,6 +97,7 @@ class Transactions:
             amount=self.amount[rows],
             customer_ids=self.customer_ids[keep_customer],
             source=self.source,
+            notes=self.notes,
         )
 
 
@@ -98,53 +117,74 @@ def date_of_day(day: int) -> dt.date:
 # Loading
 
 
-def load_transactions(path: str | Path, fmt: Literal["cdnow", "csv"] = "cdnow") -> Transactions:
-    """Read a transaction file (``fmt`` "cdnow" or "csv") and check every row.
+def load_transactions(
+    path: str | Path, fmt: Format | None = None, layout: LogLayout | None = None
+) -> Transactions:
+    """Read a transaction file (``fmt`` "cdnow", "csv" or "parquet"), check every row, net refunds.
+
+    ``fmt`` None is `infer_format`'s guess; ``layout`` maps an export's columns and options
+    (CSV and Parquet; only its encoding applies to the CDNOW layout).
 
     Raises:
         TransactionFileError: the file is missing, empty or has a bad row; the message names
-            the file, the 1-based line and what was expected.
+            the file, the 1-based line (a Parquet row) and what was expected.
     """
     path = Path(path)
-    text = _read_text(path)
+    layout = layout or LogLayout()
+    data = read_log_bytes(path)
+    fmt = fmt or infer_format(path, data, layout)
     if fmt == "cdnow":
+        if layout != LogLayout(encoding=layout.encoding):
+            raise TransactionFileError(
+                f"{path}: the CDNOW layout has no header; expected --format csv or parquet "
+                "with --columns, --sep, --date-format, --decimal or --drop-status"
+            )
+        text = decode(path, data, layout.encoding)
         table, lines = _split_cdnow(path, text)
-        parsed = _parse_cdnow(path, table, lines)
-    elif fmt == "csv":
-        table, lines = _split_csv(path, text)
-        parsed = _parse_csv(path, table, lines)
+        ids, day, amount = _parse_cdnow(path, table, lines)
+        codes, uniques = pd.factorize(ids, sort=True)
+        rows, dropped = len(ids), 0
+    elif fmt in ("csv", "parquet"):
+        codes, uniques, day, amount, rows, dropped = read_export(path, data, fmt, layout)
     else:
-        raise ValueError(f"unknown transaction format {fmt!r}; expected 'cdnow' or 'csv'")
-    ids, day, amount = parsed
-    codes, uniques = pd.factorize(ids, sort=True)
+        raise ValueError(f"unknown transaction format {fmt!r}; expected cdnow, csv or parquet")
+    keep, amount, refunds = net_refunds(codes, day, amount)
+    if not keep.any():
+        raise TransactionFileError(
+            f"{path}: every purchase is refunded on its day; expected at least one transaction"
+        )
+    used = np.zeros(len(uniques), dtype=bool)
+    used[codes[keep]] = True
     return Transactions(
-        customer=codes.astype(np.int64),
-        day=day,
-        amount=amount,
-        customer_ids=np.asarray(uniques),
+        customer=(np.cumsum(used) - 1)[codes[keep]].astype(np.int64),
+        day=day[keep],
+        amount=amount[keep],
+        customer_ids=np.asarray(uniques)[used],
         source=str(path),
+        notes=LoadNotes(rows, dropped, refunds),
     )
+
+
+def infer_format(path: Path, data: bytes, layout: LogLayout) -> Format:
+    """The format of a log: Parquet by its magic bytes or name, CSV by name or a column map.
+
+    A name is read without a final ``.gz``: ``.parquet``/``.pq`` is Parquet, ``.csv``/``.tsv``
+    CSV; any other name is the CDNOW layout unless the layout maps columns or sets CSV options.
+    """
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    last = suffixes[-1] if suffixes else ""
+    if data[:4] == PARQUET_MAGIC or last in (".parquet", ".pq"):
+        return "parquet"
+    if last in (".csv", ".tsv") or layout != LogLayout(encoding=layout.encoding):
+        return "csv"
+    return "cdnow"
 
 
 def _fail(path: Path, line: int, problem: str, expected: str) -> TransactionFileError:
     """Build the error for a bad line: file, 1-based line, what is wrong, what was expected."""
-    return TransactionFileError(f"{path}, line {line}: {problem}; expected {expected}")
-
-
-def _read_text(path: Path) -> str:
-    """Read a file as UTF-8 text (a BOM is dropped); undecodable bytes are reported by line.
-
-    Only a regular file of at most `MAX_LOG_BYTES` is read (`yamlfiles.inputs`).
-    """
-    try:
-        data = read_input_bytes(path, MAX_LOG_BYTES, "a transaction log")
-    except UnreadableInput as exc:
-        raise TransactionFileError(f"{path}: {exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _fail(path, line, "the file is not UTF-8 text", "a text file") from exc
+    return fail(path, f"line {line}", problem, expected)
 
 
 _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -157,7 +197,7 @@ def _read_table(path: Path, text: str, sep: str, expected: str) -> pd.DataFrame:
             io.StringIO(text),
             sep=sep,
             header=None,
-            dtype=str,
+            dtype=object,  # Python strings: an Arrow-backed column is slow to iterate
             keep_default_na=False,
             skip_blank_lines=False,
             index_col=False,
@@ -218,41 +258,6 @@ def _split_cdnow(path: Path, text: str) -> tuple[pd.DataFrame, np.ndarray]:
     return table, lines
 
 
-def _split_csv(path: Path, text: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """Tokenise a CSV file; check the header; return the needed columns and line numbers."""
-    expected = "one value per header column"
-    table = _read_table(path, text, ",", expected)
-    if table.empty:
-        raise _no_rows(path, 0, "`customer_id,date,amount`")
-    header = [name.strip() for name in table.iloc[0].to_numpy(dtype=str)]
-    missing = [name for name in CSV_COLUMNS if name not in header]
-    if missing:
-        raise _fail(
-            path,
-            1,
-            f"the header lacks column(s) {', '.join(missing)}",
-            "a header naming customer_id, date and amount (extra columns are allowed)",
-        )
-    table = table.iloc[1:, [header.index(name) for name in CSV_COLUMNS]]
-    table.columns = list(CSV_COLUMNS)
-    lines = np.arange(2, len(table) + 2)
-    keep = _nonblank(table)
-    if not keep.any():
-        raise _no_rows(path, len(lines) + 1, "`customer_id,date,amount`")
-    table, lines = table[keep], lines[keep]
-    stripped = table.apply(lambda col: col.str.strip())
-    empty = (stripped == "").to_numpy()
-    if empty.any():
-        row, col = np.argwhere(empty)[0]
-        raise _fail(
-            path,
-            int(lines[row]),
-            f"the {CSV_COLUMNS[col]} value is missing",
-            "customer_id, date (YYYY-MM-DD) and amount on every row",
-        )
-    return stripped, lines
-
-
 def _numbers(path: Path, col: pd.Series, lines: np.ndarray, what: str, expected: str) -> np.ndarray:
     """Convert a string column to finite floats, reporting the first bad line."""
     values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -270,29 +275,24 @@ def _days(path: Path, col: pd.Series, lines: np.ndarray, fmt: str, shown: str) -
     """
     stamps = pd.to_datetime(col, format=fmt, errors="coerce")
     bad = (stamps.isna() | (stamps.dt.year < 1)).to_numpy()
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _fail(
-            path,
-            int(lines[i]),
-            f"date {col.iloc[i]!r} is not a valid date",
-            f"a date written {shown}",
-        )
+    _refuse_first(path, bad, lines, col, "date {!r} is not a valid date", f"a date written {shown}")
     days = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
     return days.astype(np.int32)
 
 
 def _amounts(path: Path, col: pd.Series, lines: np.ndarray, expected: str) -> np.ndarray:
-    """Convert the amount column to non-negative floats, reporting the first bad line."""
+    """Convert the amount column to floats (a negative one is a refund), reporting bad lines."""
     amount = _numbers(path, col, lines, "amount", expected)
-    for bad, problem, hint in [
-        (amount < 0, "is negative", "an amount of 0 or more"),
-        (amount > MAX_AMOUNT, "is too large", f"an amount of at most {MAX_AMOUNT:g}"),
-    ]:
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise _fail(path, int(lines[i]), f"amount {col.iloc[i]} {problem}", hint)
+    bad = np.abs(amount) > MAX_AMOUNT
+    _refuse_first(path, bad, lines, col, "amount {} is too large", f"at most {MAX_AMOUNT:g}")
     return amount
+
+
+def _refuse_first(path: Path, bad, lines, col: pd.Series, problem: str, expected: str) -> None:
+    """Raise the error of the first row marked bad; ``problem`` formats its value."""
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _fail(path, int(lines[i]), problem.format(col.iloc[i]), expected)
 
 
 def _customer_ids(path: Path, col: pd.Series, lines: np.ndarray) -> np.ndarray:
@@ -324,10 +324,3 @@ def _parse_cdnow(path: Path, table: pd.DataFrame, lines: np.ndarray):
     _numbers(path, cols[2], lines, "number of CDs", "a number of CDs")
     amount = _amounts(path, cols[3], lines, "a dollar amount such as 11.77")
     return ids, day, amount
-
-
-def _parse_csv(path: Path, table: pd.DataFrame, lines: np.ndarray):
-    """Convert CSV string columns to (string ids, days, amounts)."""
-    day = _days(path, table["date"], lines, "%Y-%m-%d", "YYYY-MM-DD")
-    amount = _amounts(path, table["amount"], lines, "an amount such as 11.77")
-    return table["customer_id"].to_numpy(dtype=object), day, amount
