@@ -2,7 +2,7 @@
 
 Times each stage of `promosim population build` on an in-memory log of N customers (buying by
 BG/NBD over two years, half of them members, 10% prospects): the BG/NBD and Gamma-Gamma fit of
-the history (on at most 10^6 customers, as the command), the table (histories, membership, three
+the history (on at most 3 x 10^5 customers, as the command), the table (histories, membership, three
 segment rules), writing the Parquet file, reading it back, and the engine's posterior draw of
 every customer. Reading the log itself is the transaction loader's (docs/calibration.md, "Your
 own export").
@@ -34,7 +34,7 @@ from simulator.scenario.schema import Population
 
 END = dt.date(2021, 10, 14)
 MAX_REPEATS = 12
-FIT_SAMPLE = 1_000_000  # as `population build --fit-sample`
+FIT_SAMPLE = 300_000  # as `population build --fit-sample`
 
 
 def synthetic_log(n: int, seed: int, chunk: int = 1_000_000) -> Transactions:

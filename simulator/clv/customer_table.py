@@ -95,7 +95,7 @@ def to_parquet_bytes(table: CustomerTable) -> bytes:
     import pyarrow.parquet as pq
 
     cols = {
-        "customer_id": pa.array(table.customer_id.astype(str), type=pa.string()),
+        "customer_id": pa.array(table.customer_id, type=pa.string()),
         "purchase_days": pa.array(table.purchase_days, type=pa.int32()),
         "first_day": _days_column(table.first_day),
         "last_day": _days_column(table.last_day),
