@@ -131,10 +131,10 @@ def cmd_build(args) -> int:
 def fit_sample(tx, n: int):
     """The log of at most n of its customers (a seeded random sample), for the fit.
 
-    The fit's cost grows with the distinct histories (about 1 s per 10^5 customers with
-    day-resolution histories, measured); 3 x 10^5 customers already pin every parameter to
-    about 2%, so a larger log is fitted on a sample, and its customers are all still in the
-    table.
+    The fit's cost grows with the distinct histories (14 s for 3 x 10^5 customers with
+    two years of day-resolution histories, `benchmarks/bench_population_build.py`); that many
+    already pin every parameter to a few percent, so a larger log is fitted on a sample, and
+    its customers are all still in the table.
     """
     import numpy as np
 
