@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-SEGMENT_SHARES = {"sms_sensitive": 0.3, "fan": 0.2}
-MULTIPLIER = {"sms_sensitive": 2.0, "fan": 0.5, None: 1.0}
-ARMS = {"control": (0.0, 0.0), "sms": (0.5, 0.0), "sms_coupon": (0.8, 0.6)}  # (L, log-odds)
+SEGMENT_SHARES = {"sms_sensitive": 0.3, "fan": 0.3}
+MULTIPLIER = {"sms_sensitive": 2.0, "fan": 0.7, None: 1.0}
+ARMS = {"control": (0.0, 0.0), "sms": (1.5, 0.0), "sms_coupon": (2.0, 0.6)}  # (L, log-odds)
 Q, P0, MEAN_SPEND = 0.04, 0.25, 100.0
 
 
@@ -56,7 +56,8 @@ def write_csv(path, cols: dict[str, np.ndarray]) -> None:
     """Write the columns as a CSV file."""
     names = list(cols)
     lines = [",".join(names)]
-    lines += [",".join(str(cols[c][k]) for c in names) for k in range(len(cols["arm"]))]
+    text = {c: [f"{x:g}" if c == "spend" else str(x) for x in cols[c]] for c in names}
+    lines += [",".join(text[c][k] for c in names) for k in range(len(cols["arm"]))]
     path.write_text("\n".join(lines) + "\n")
 
 

@@ -187,8 +187,13 @@ def _channel(name: str, window: Window, cells: dict, segments: list[str], notes:
         mapped.append(
             Mapped(
                 f"channels.{name}.response_by_segment.{seg}",
-                Estimate(m.value, m.value * m.se),
-                LogNormal(dist="lognormal", median=m.value, sigma=_positive(m.se), high=MAX_FACTOR),
+                m,
+                LogNormal(
+                    dist="lognormal",
+                    median=m.value,
+                    sigma=_positive(m.se / m.value),
+                    high=MAX_FACTOR,
+                ),
                 f"visit lift in {seg} / in {base!r}",
             )
         )

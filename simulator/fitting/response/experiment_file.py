@@ -69,7 +69,7 @@ def read_experiment(path: str | Path) -> Experiment:
     columns = {name: k for k, name in enumerate(header)}
     table = {name: [row[k] for row in rows] for name, k in columns.items()}
     arm_names = table["arm"]
-    _check_ids(path, table["customer_id"], lines)
+    _check_keys(path, table["customer_id"], arm_names, lines)
     visited = _binary(path, table["visited"], lines, "visited")
     converted = _binary(path, table["converted"], lines, "converted")
     spend = _spend(path, table["spend"], lines)
@@ -166,12 +166,14 @@ def _header(path: Path, names: list[str], line: int) -> list[str]:
     return names
 
 
-def _check_ids(path: Path, ids: list[str], lines: list[int]) -> None:
-    """Every row has a customer id, and no id is on two lines."""
+def _check_keys(path: Path, ids: list[str], arms: list[str], lines: list[int]) -> None:
+    """Every row has a customer id and an arm, and no id is on two lines."""
     first: dict[str, int] = {}
-    for value, line in zip(ids, lines, strict=True):
+    for value, arm, line in zip(ids, arms, lines, strict=True):
         if not value:
             raise _fail(path, line, "the customer_id is missing", "a customer id on every line")
+        if not arm:
+            raise _fail(path, line, "the arm is missing", f"{CONTROL} or a treatment arm's name")
         if value in first:
             raise _fail(
                 path,
