@@ -46,7 +46,9 @@ BAD = [
     ("customer_id,arm,visited,converted\na,control,1,1\n", 1, "lacks column(s) spend"),
     (f"{HEADER},hi_value\na,control,1,1,2,yes\n", 1, "unknown column(s) hi_value"),
     (f"{HEADER},fan,fan\na,control,1,1,2,yes,no\n", 1, "column(s) fan repeated"),
-    (f"{HEADER}\na,control,1,1\n", 2, "found 4 fields"),
+    (f"{HEADER}\na,control,1,1\n", 2, "spend is ''"),  # a short line has empty values
+    (f"{HEADER}\na,control,1,1,2\nb,sms,0,0,0,7\n", 3, "found 6 fields where the header has 5"),
+    ("\n" + f"{HEADER}\na,control,1,1,2\nb,sms,0,0,0,7\n", 4, "found 6 fields"),
     (f"{HEADER}\na,control,1,1,2\nb,sms,2,0,0\n", 3, "visited is '2'"),
     (f"{HEADER}\na,control,1,yes,2\n", 2, "converted is 'yes'"),
     (f"{HEADER}\na,control,1,1,2\nb,sms,0,1,5\n", 3, "converted is 1 but visited is 0"),

@@ -10,13 +10,13 @@ through `simulator.errors.UserError`).
 
 from __future__ import annotations
 
-import csv
 import io
-import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from simulator.domain.lifecycle import SEGMENTS
 from simulator.errors import UserError
@@ -65,26 +65,25 @@ def read_experiment(path: str | Path) -> Experiment:
             line, repeats a customer, or has no control arm.
     """
     path = Path(path)
-    header, rows, lines = _rows(path)
-    columns = {name: k for k, name in enumerate(header)}
-    table = {name: [row[k] for row in rows] for name, k in columns.items()}
-    arm_names = table["arm"]
-    _check_keys(path, table["customer_id"], arm_names, lines)
+    table, lines = _table(path)
+    _check_keys(path, table["customer_id"], table["arm"], lines)
     visited = _binary(path, table["visited"], lines, "visited")
     converted = _binary(path, table["converted"], lines, "converted")
     spend = _spend(path, table["spend"], lines)
     _check_outcomes(path, lines, visited, converted, spend)
-    segments = {name: _flag(path, table[name], lines, name) for name in header if name in SEGMENTS}
-    arms = (CONTROL, *sorted({a for a in arm_names if a != CONTROL}))
-    if CONTROL not in arm_names:
+    segments = {name: _flag(path, table[name], lines, name) for name in table if name in SEGMENTS}
+    codes, names = pd.factorize(table["arm"], sort=True)
+    names = [str(a) for a in names]
+    if CONTROL not in names:
         raise ExperimentFileError(
-            f"{path}: no customer is in arm {CONTROL!r} (arms found: {', '.join(arms[1:])}); "
+            f"{path}: no customer is in arm {CONTROL!r} (arms found: {', '.join(names)}); "
             f"expected a control arm named {CONTROL!r} to measure lifts against"
         )
-    code = {name: k for k, name in enumerate(arms)}
+    arms = (CONTROL, *[a for a in names if a != CONTROL])
+    recode = np.array([arms.index(a) for a in names], dtype=np.int64)
     return Experiment(
         arms=arms,
-        arm=np.array([code[a] for a in arm_names], dtype=np.int64),
+        arm=recode[codes],
         visited=visited,
         converted=converted,
         spend=spend,
@@ -111,35 +110,55 @@ def _text(path: Path) -> str:
         raise _fail(path, line, "the file is not UTF-8 text", "a text file") from None
 
 
-def _rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """The checked header, the non-blank rows (stripped) and their 1-based line numbers."""
-    reader = csv.reader(io.StringIO(_text(path)))
-    header: list[str] | None = None
-    rows, lines = [], []
+_PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _table(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customers' rows under the checked header (stripped text), and their line numbers."""
+    expected = "one value per header column"
+    text = _text(path)
+    body = text.lstrip()  # pandas takes the width of the table from its first line
+    skipped = text[: len(text) - len(body)].count("\n")
     try:
-        for row in reader:
-            fields = [f.strip() for f in row]
-            if not any(fields):
-                continue
-            if header is None:
-                header = _header(path, fields, reader.line_num)
-            elif len(fields) != len(header):
-                raise _fail(
-                    path,
-                    reader.line_num,
-                    f"found {len(fields)} fields where the header has {len(header)}",
-                    "one value per header column",
-                )
-            else:
-                rows.append(fields)
-                lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise _fail(path, reader.line_num, f"cannot parse the line ({exc})", "CSV") from None
-    if header is None:
+        raw = pd.read_csv(
+            io.StringIO(body),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            index_col=False,
+        )
+    except pd.errors.EmptyDataError:
+        raw = pd.DataFrame()
+    except pd.errors.ParserError as exc:
+        found = _PARSER_LINE.search(str(exc))
+        if found is None:
+            raise ExperimentFileError(f"{path}: cannot parse the file ({exc})") from None
+        want, line, saw = found.groups()
+        problem = f"found {saw} fields where the header has {want}"
+        raise _fail(path, int(line) + skipped, problem, expected) from None
+    raw = raw.fillna("").apply(lambda col: col.str.strip())  # a short line: empty values
+    filled = (raw != "").to_numpy()
+    rows = np.flatnonzero(filled.any(axis=1))
+    if len(rows) == 0:
         raise _fail(path, 1, "the file is empty", f"a header naming {', '.join(REQUIRED)}")
-    if not rows:
-        raise _fail(path, reader.line_num + 1, "no customers after the header", "a customer a line")
-    return header, rows, lines
+    names = list(raw.iloc[rows[0]])
+    while names and not names[-1]:  # a header of a table widened by a later line
+        names.pop()
+    header = _header(path, names, skipped + 1)
+    rows = rows[1:]
+    if len(rows) == 0:
+        problem = "no customers after the header"
+        raise _fail(path, skipped + len(raw) + 1, problem, "a customer a line")
+    wide = filled[rows][:, len(header) :].any(axis=1)
+    if wide.any():
+        k = int(rows[np.argmax(wide)])
+        n = int(np.flatnonzero(filled[k])[-1]) + 1
+        problem = f"found {n} fields where the header has {len(header)}"
+        raise _fail(path, skipped + k + 1, problem, expected)
+    table = raw.iloc[rows, : len(header)]
+    table.columns = header
+    return table, skipped + rows + 1
 
 
 def _header(path: Path, names: list[str], line: int) -> list[str]:
@@ -166,57 +185,63 @@ def _header(path: Path, names: list[str], line: int) -> list[str]:
     return names
 
 
-def _check_keys(path: Path, ids: list[str], arms: list[str], lines: list[int]) -> None:
+def _first(bad: np.ndarray) -> int | None:
+    """Index of the first True, or None."""
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def _check_keys(path: Path, ids: pd.Series, arms: pd.Series, lines: np.ndarray) -> None:
     """Every row has a customer id and an arm, and no id is on two lines."""
-    first: dict[str, int] = {}
-    for value, arm, line in zip(ids, arms, lines, strict=True):
-        if not value:
-            raise _fail(path, line, "the customer_id is missing", "a customer id on every line")
-        if not arm:
-            raise _fail(path, line, "the arm is missing", f"{CONTROL} or a treatment arm's name")
-        if value in first:
-            raise _fail(
-                path,
-                line,
-                f"customer {value!r} is also on line {first[value]}",
-                "each customer once (in one arm)",
-            )
-        first[value] = line
+    for bad, problem, expected in [
+        (ids == "", "the customer_id is missing", "a customer id on every line"),
+        (arms == "", "the arm is missing", f"{CONTROL} or a treatment arm's name"),
+    ]:
+        k = _first(bad.to_numpy())
+        if k is not None:
+            raise _fail(path, int(lines[k]), problem, expected)
+    k = _first(ids.duplicated().to_numpy())
+    if k is not None:
+        first = _first((ids == ids.iloc[k]).to_numpy())
+        raise _fail(
+            path,
+            int(lines[k]),
+            f"customer {ids.iloc[k]!r} is also on line {lines[first]}",
+            "each customer once (in one arm)",
+        )
 
 
-def _binary(path: Path, values: list[str], lines: list[int], name: str) -> np.ndarray:
+def _binary(path: Path, values: pd.Series, lines: np.ndarray, name: str) -> np.ndarray:
     """A 0/1 outcome column as bool."""
-    for value, line in zip(values, lines, strict=True):
-        if value not in ("0", "1"):
-            raise _fail(path, line, f"{name} is {value!r}", f"{name} 0 or 1")
-    return np.array([v == "1" for v in values], dtype=bool)
+    k = _first(~values.isin(("0", "1")).to_numpy())
+    if k is not None:
+        raise _fail(path, int(lines[k]), f"{name} is {values.iloc[k]!r}", f"{name} 0 or 1")
+    return (values == "1").to_numpy()
 
 
-def _flag(path: Path, values: list[str], lines: list[int], name: str) -> np.ndarray:
+def _flag(path: Path, values: pd.Series, lines: np.ndarray, name: str) -> np.ndarray:
     """A segment column (yes/no, 1/0, true/false) as bool."""
-    out = np.zeros(len(values), dtype=bool)
-    for k, (value, line) in enumerate(zip(values, lines, strict=True)):
-        low = value.lower()
-        if low not in YES and low not in NO:
-            raise _fail(path, line, f"segment {name} is {value!r}", "yes/no, 1/0 or true/false")
-        out[k] = low in YES
-    return out
+    low = values.str.lower()
+    k = _first(~low.isin(YES | NO).to_numpy())
+    if k is not None:
+        problem = f"segment {name} is {values.iloc[k]!r}"
+        raise _fail(path, int(lines[k]), problem, "yes/no, 1/0 or true/false")
+    return low.isin(YES).to_numpy()
 
 
-def _spend(path: Path, values: list[str], lines: list[int]) -> np.ndarray:
+def _spend(path: Path, values: pd.Series, lines: np.ndarray) -> np.ndarray:
     """The spend column as finite floats in [0, MAX_SPEND]."""
-    out = np.empty(len(values), dtype=np.float64)
-    for k, (value, line) in enumerate(zip(values, lines, strict=True)):
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number) or number < 0 or number > MAX_SPEND:
-            raise _fail(
-                path, line, f"spend is {value!r}", f"a finite spend from 0 to {MAX_SPEND:g}"
-            )
-        out[k] = number
-    return out
+    spend = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(spend) & (spend >= 0) & (spend <= MAX_SPEND)
+    k = _first(~ok)
+    if k is not None:
+        raise _fail(
+            path,
+            int(lines[k]),
+            f"spend is {values.iloc[k]!r}",
+            f"a finite spend from 0 to {MAX_SPEND:g}",
+        )
+    return spend
 
 
 def _check_outcomes(path, lines, visited, converted, spend) -> None:
