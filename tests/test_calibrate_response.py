@@ -22,13 +22,19 @@ from simulator.analysis.kpis import compute_kpis
 from simulator.cli.app import main
 from simulator.engine.run import simulate
 from simulator.fitting.response.calibrate import Request, dumps_assumptions, fit_response
-from simulator.fitting.response.estimate import MEASURES, NO_SEGMENT
+from simulator.fitting.response.estimate import MEASURES, NO_SEGMENT, compare_all
 from simulator.fitting.response.experiment_file import (
     Experiment,
     ExperimentFileError,
     read_experiment,
 )
-from simulator.fitting.response.mapping import MappingError, Window
+from simulator.fitting.response.mapping import (
+    Arm,
+    MappingError,
+    Window,
+    purchase_shift,
+    visit_lift,
+)
 from simulator.scenario.assumptions import Assumption, AssumptionsFile
 from simulator.scenario.load import load_scenario
 
@@ -260,3 +266,34 @@ def test_assumptions_file_points_run_like_the_numbers_inline(tmp_path):
     ]
     assert kpis[0] == kpis[1]
     assert kpis[0] != kpis[2]  # the points changed something
+
+
+# ----------------------------------------------------------------------------- the mapping
+def test_one_day_window_maps_to_the_plain_ratio_and_log_odds():
+    """W = K = 1: the lift is the visit rate ratio - 1, the shift the conversion-given-visit
+    log-odds difference, with the same standard errors as the comparison's."""
+    fit = fit_response(read_experiment(EXAMPLE), Window(), Request(arm="sms", channel="sms"))
+    c = next(c for c in fit.comparisons if c.arm == "sms" and c.group == NO_SEGMENT)
+    cells = Arm.of(c.control), Arm.of(c.treated)
+    for mapped, plain in [
+        (visit_lift(Window(), *cells), c.relative["visit_rate"]),
+        (purchase_shift(Window(), *cells), c.log_odds),
+    ]:
+        assert mapped.value == pytest.approx(plain.value, rel=1e-9)
+        assert mapped.se == pytest.approx(plain.se, rel=1e-5)
+
+
+def test_offer_depth_maps_the_shift_to_depth_scale(tmp_path, capsys):
+    out = tmp_path / "coupon.yaml"
+    args = ["calibrate", "response", str(EXAMPLE), "--arm", "sms_coupon", "--offer-depth", "0.1"]
+    args += ["--window-days", "7", "--contacts-per-customer", "2"]
+    assert main([*args, "--out", str(out)]) == 0
+    capsys.readouterr()
+    spec = AssumptionsFile.model_validate(yaml.safe_load(out.read_text()))
+    ((path, dist),) = spec.assumptions.items()
+    assert path == "population.offer_response.depth_scale" and dist.dist == "lognormal"
+    exp = read_experiment(EXAMPLE)
+    c = next(c for c in compare_all(exp) if c.arm == "sms_coupon" and c.group == "all")
+    shift = purchase_shift(WINDOW, Arm.of(c.control), Arm.of(c.treated)).value
+    # the median shopper (β = 1) at depth 0.1 gets the measured shift
+    assert 1.5 * (1 - np.exp(-0.1 / dist.median)) == pytest.approx(shift, rel=1e-12)
