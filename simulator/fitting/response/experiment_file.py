@@ -20,7 +20,7 @@ import pandas as pd
 
 from simulator.domain.lifecycle import SEGMENTS
 from simulator.errors import UserError
-from simulator.yamlfiles.inputs import UnreadableInput, read_input_bytes
+from simulator.yamlfiles.inputs import read_input_text
 
 CONTROL = "control"
 REQUIRED = ("customer_id", "arm", "visited", "converted", "spend")
@@ -97,26 +97,13 @@ def _fail(path: Path, line: int, problem: str, expected: str) -> ExperimentFileE
     return ExperimentFileError(f"{path}, line {line}: {problem}; expected {expected}")
 
 
-def _text(path: Path) -> str:
-    """The file as UTF-8 text (a BOM dropped); only a regular file of bounded size is read."""
-    try:
-        data = read_input_bytes(path, MAX_EXPERIMENT_BYTES, "an experiment file")
-    except UnreadableInput as exc:
-        raise ExperimentFileError(f"{path}: {exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _fail(path, line, "the file is not UTF-8 text", "a text file") from None
-
-
 _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 def _table(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """The customers' rows under the checked header (stripped text), and their line numbers."""
     expected = "one value per header column"
-    text = _text(path)
+    text = read_input_text(path, MAX_EXPERIMENT_BYTES, "an experiment file", ExperimentFileError)
     body = text.lstrip()  # pandas takes the width of the table from its first line
     skipped = text[: len(text) - len(body)].count("\n")
     try:
