@@ -69,6 +69,11 @@ def truth(arm: str, segment: str | None, days: int = 7, contacts: int = 2) -> di
     visit = 1.0 - (1.0 - Q) ** (days - contacts) * (1.0 - q1) ** contacts
     conversion = 1.0 - (1.0 - Q * p) ** (days - contacts) * (1.0 - q1 * p) ** contacts
     spend = MEAN_SPEND * p * (Q * (days - contacts) + q1 * contacts)
+    return measures(visit, conversion, spend)
+
+
+def measures(visit: float, conversion: float, spend: float) -> dict[str, float]:
+    """The five measures from the expected visit rate, conversion and spend per customer."""
     return {
         "visit_rate": visit,
         "conversion_given_visit": conversion / visit,

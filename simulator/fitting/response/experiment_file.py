@@ -10,14 +10,13 @@ through `simulator.errors.UserError`).
 
 from __future__ import annotations
 
-import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from simulator.clv.transactions import read_string_table
 from simulator.domain.lifecycle import SEGMENTS
 from simulator.errors import UserError
 from simulator.yamlfiles.inputs import read_input_text
@@ -97,33 +96,13 @@ def _fail(path: Path, line: int, problem: str, expected: str) -> ExperimentFileE
     return ExperimentFileError(f"{path}, line {line}: {problem}; expected {expected}")
 
 
-_PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-
-
 def _table(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """The customers' rows under the checked header (stripped text), and their line numbers."""
     expected = "one value per header column"
     text = read_input_text(path, MAX_EXPERIMENT_BYTES, "an experiment file", ExperimentFileError)
     body = text.lstrip()  # pandas takes the width of the table from its first line
     skipped = text[: len(text) - len(body)].count("\n")
-    try:
-        raw = pd.read_csv(
-            io.StringIO(body),
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            index_col=False,
-        )
-    except pd.errors.EmptyDataError:
-        raw = pd.DataFrame()
-    except pd.errors.ParserError as exc:
-        found = _PARSER_LINE.search(str(exc))
-        if found is None:
-            raise ExperimentFileError(f"{path}: cannot parse the file ({exc})") from None
-        want, line, saw = found.groups()
-        problem = f"found {saw} fields where the header has {want}"
-        raise _fail(path, int(line) + skipped, problem, expected) from None
+    raw = read_string_table(path, body, ",", expected, ExperimentFileError, skipped + 1)
     raw = raw.fillna("").apply(lambda col: col.str.strip())  # a short line: empty values
     filled = (raw != "").to_numpy()
     rows = np.flatnonzero(filled.any(axis=1))
