@@ -1,4 +1,5 @@
-"""`promosim calibrate response`: bad files, recovery of known lifts, and the file it writes.
+"""`promosim calibrate response`: bad files, recovery of known lifts, and the file it writes
+(a scenario naming it in `assumption_files` runs like one with its points inline).
 
 Tolerances: each estimate within 3 standard errors of the truth it estimates (the test's
 synthetic data are drawn from known per-day rules, `response_synth`), and 95% intervals that
@@ -241,6 +242,8 @@ def test_assumptions_file_points_run_like_the_numbers_inline(tmp_path):
     assert len(points) == 4 and all(v > 0 for v in points.values())
     base = tmp_path / "store.yaml"
     base.write_text(yaml.safe_dump(scenario_data()))
+    with_file = tmp_path / "store_tested.yaml"
+    with_file.write_text(yaml.safe_dump({**scenario_data(), "assumption_files": [file.name]}))
     inline_data = scenario_data()
     sms = inline_data["channels"]["sms"]
     sms["response_lift"] = points["channels.sms.response_lift"]
@@ -251,14 +254,10 @@ def test_assumptions_file_points_run_like_the_numbers_inline(tmp_path):
     ]
     inline = tmp_path / "inline.yaml"
     inline.write_text(yaml.safe_dump(inline_data))
-    kpis = [
-        compute_kpis(simulate(sc))
-        for sc in (
-            load_scenario(base, overrides=points),
-            load_scenario(inline),
-            load_scenario(base),
-        )
-    ]
+    tested = load_scenario(with_file)
+    assert tested.channels["sms"].response_lift == points["channels.sms.response_lift"]
+    runs = (tested, load_scenario(inline), load_scenario(base))
+    kpis = [compute_kpis(simulate(sc)) for sc in runs]
     assert kpis[0] == kpis[1]
     assert kpis[0] != kpis[2]  # the points changed something
 
