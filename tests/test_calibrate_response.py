@@ -291,3 +291,17 @@ def test_offer_depth_maps_the_shift_to_depth_scale(tmp_path, capsys):
     shift = purchase_shift(WINDOW, Arm.of(c.control), Arm.of(c.treated)).value
     # the median shopper (β = 1) at depth 0.1 gets the measured shift
     assert 1.5 * (1 - np.exp(-0.1 / dist.median)) == pytest.approx(shift, rel=1e-12)
+
+
+def test_an_estimate_below_the_field_is_said_and_a_lone_control_refused(tmp_path):
+    fit = fit_response(read_experiment(EXAMPLE), WINDOW, Request(arm="sms", benefit="x"))
+    (m,) = fit.mapped
+    assert m.estimate.value < 0 and m.dist.point == 0.0  # the SMS arm carries no offer
+    assert fit.notes == [
+        f"{m.path}: the estimate {m.estimate.value:.4g} is below the field's least value 0; "
+        "its point is 0 and draws are truncated there"
+    ]
+    path = tmp_path / "test.csv"
+    path.write_text(f"{HEADER}\na,control,1,1,2\n")
+    with pytest.raises(MappingError, match="has only the control arm"):
+        fit_response(read_experiment(path), Window(), Request(channel="sms"))

@@ -120,10 +120,19 @@ def fit_response(exp: Experiment, window: Window, request: Request) -> ResponseF
     cells = {c.group: (Arm.of(c.control), Arm.of(c.treated)) for c in comparisons if c.arm == arm}
     mapped: list[Mapped] = []
     notes: list[str] = []
-    if request.channel is not None:
-        mapped += _channel(request.channel, window, cells, list(exp.segments), notes)
-    if request.benefit is not None or request.offer_depth is not None:
-        mapped.append(_benefit(request, window, *cells["all"]))
+    try:
+        if request.channel is not None:
+            mapped += _channel(request.channel, window, cells, list(exp.segments), notes)
+        if request.benefit is not None or request.offer_depth is not None:
+            mapped.append(_benefit(request, window, *cells["all"]))
+    except MappingError as exc:
+        raise MappingError(f"{exp.source}, arm {arm!r} against control: {exc}") from None
+    notes += [
+        f"{m.path}: the estimate {m.estimate.value:.4g} is below the field's least value "
+        f"{m.dist.low:g}; its point is {m.dist.low:g} and draws are truncated there"
+        for m in mapped
+        if m.dist.low is not None and m.estimate.value < m.dist.low
+    ]
     return ResponseFit(exp, window, comparisons, arm, mapped, notes)
 
 
@@ -141,17 +150,21 @@ def dumps_assumptions(fit: ResponseFit) -> str:
 def _chosen_arm(exp: Experiment, arm: str | None) -> str:
     """The treatment arm to map: the one named, or the only one."""
     treated = exp.arms[1:]
+    if not treated:
+        raise MappingError(
+            f"{exp.source} has only the control arm; expected customers in a treatment arm"
+        )
     if arm is None:
         if len(treated) != 1:
             raise MappingError(
-                f"{exp.source} has treatment arms {', '.join(treated) or '(none)'}; "
+                f"{exp.source} has treatment arms {', '.join(treated)}; "
                 "expected --arm naming the one to translate into parameters"
             )
         return treated[0]
     if arm not in treated:
         raise MappingError(
             f"arm {arm!r} has no customers in {exp.source}; expected one of the treatment "
-            f"arms {', '.join(treated) or '(none)'}"
+            f"arms {', '.join(treated)}"
         )
     return arm
 
