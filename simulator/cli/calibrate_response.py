@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from simulator.cli.common import BadInput, positive_number, positive_int, print_table
+from simulator.cli.common import BadInput, positive_int, positive_number, print_table
 
 LABELS = {
     "visit_rate": "visit rate",
