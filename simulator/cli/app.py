@@ -19,6 +19,7 @@ from simulator.cli import (
     calibrate_bgnbd,
     calibrate_clv,
     calibrate_redemption,
+    calibrate_response,
     calibrate_sbg,
     calibrate_targets,
     compare,
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_sbg.add_parser(calsub)
     calibrate_targets.add_parser(calsub)  # docs/calibration.md
     calibrate_redemption.add_parser(calsub)  # docs/completejourney.md
+    calibrate_response.add_parser(calsub)  # docs/calibration.md, From a randomised test
     backtest.add_parser(sub)
     population.add_parser(sub)  # docs/calibration.md
     bench.add_parser(sub)

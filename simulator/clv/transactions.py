@@ -46,6 +46,7 @@ __all__ = [
     "day_number",
     "infer_format",
     "load_transactions",
+    "read_string_table",
 ]
 
 EPOCH = dt.date(1970, 1, 1)
@@ -190,8 +191,19 @@ def _fail(path: Path, line: int, problem: str, expected: str) -> TransactionFile
 _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def _read_table(path: Path, text: str, sep: str, expected: str) -> pd.DataFrame:
-    """Tokenise text into a string table, one row per physical line (blank lines kept)."""
+def read_string_table(
+    path: Path,
+    text: str,
+    sep: str,
+    expected: str,
+    error: type[Exception] = TransactionFileError,
+    first_line: int = 1,
+) -> pd.DataFrame:
+    """Tokenise text into a string table, one row per physical line (blank lines kept).
+
+    A line with more fields than the first raises `error` naming it (`first_line`: the file's
+    line number of the text's first line).
+    """
     try:
         return pd.read_csv(
             io.StringIO(text),
@@ -207,11 +219,11 @@ def _read_table(path: Path, text: str, sep: str, expected: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         found = _PARSER_LINE.search(str(exc))
         if found is None:
-            raise TransactionFileError(f"{path}: cannot parse the file ({exc})") from exc
+            raise error(f"{path}: cannot parse the file ({exc})") from exc
         want, line, saw = found.groups()
-        raise _fail(
-            path, int(line), f"{_fields(int(saw))} where earlier lines have {want}", expected
-        ) from exc
+        problem = f"{_fields(int(saw))} where earlier lines have {want}"
+        line = int(line) + first_line - 1
+        raise error(f"{path}, line {line}: {problem}; expected {expected}") from exc
 
 
 def _fields(n: int) -> str:
@@ -235,7 +247,7 @@ def _no_rows(path: Path, n_lines: int, expected: str) -> TransactionFileError:
 def _split_cdnow(path: Path, text: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Tokenise a CDNOW file; drop a header line and blank lines; return rows and line numbers."""
     expected = f"4 whitespace-separated fields `{CDNOW_FIELDS}`"
-    table = _read_table(path, text, r"\s+", expected)
+    table = read_string_table(path, text, r"\s+", expected)
     lines = np.arange(1, len(table) + 1)
     keep = _nonblank(table)
     if keep.any():

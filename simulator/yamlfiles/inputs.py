@@ -40,6 +40,26 @@ def read_input_bytes(path: Path, max_bytes: int, what: str) -> bytes:
     return data
 
 
+def read_input_text(path: Path, max_bytes: int, what: str, error: type[Exception]) -> str:
+    """A user's input file as UTF-8 text (a BOM dropped), read as `read_input_bytes` reads it.
+
+    Raises:
+        error: `"{path}: why"` for a file not read, `"{path}, line N: the file is not UTF-8
+            text; ..."` for undecodable bytes (the line they are on).
+    """
+    try:
+        data = read_input_bytes(path, max_bytes, what)
+    except UnreadableInput as exc:
+        raise error(f"{path}: {exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(
+            f"{path}, line {line}: the file is not UTF-8 text; expected a text file"
+        ) from None
+
+
 def _check_kind(st: os.stat_result, max_bytes: int, what: str) -> None:
     """Refuse a folder, anything but a regular file, and a file over the limit."""
     if stat.S_ISDIR(st.st_mode):
