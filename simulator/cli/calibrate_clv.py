@@ -17,17 +17,16 @@ from pathlib import Path
 
 from simulator.cli.common import (
     BadInput,
-    fit_status,
     iso_date,
     log_options,
     non_negative_number,
     options,
     positive_int,
     positive_number,
-    print_fit,
     print_table,
     read_transactions,
 )
+from simulator.cli.fit_report import fit_status, print_fit
 
 EXIT_NOT_CONVERGED = 1
 EXIT_BOUNDARY = 3

@@ -6,10 +6,9 @@ import sys
 import time
 from pathlib import Path
 
+from simulator.cli.assumption_options import add_assumptions_option, assumption_mode
 from simulator.cli.common import (
     BadInput,
-    add_assumptions_option,
-    assumption_mode,
     check_memory,
     options,
     out_help,

@@ -7,9 +7,8 @@ import time
 from pathlib import Path
 
 from simulator import __version__
+from simulator.cli.assumption_options import add_assumptions_option, assumption_mode
 from simulator.cli.common import (
-    add_assumptions_option,
-    assumption_mode,
     check_memory,
     options,
     out_help,
