@@ -12,14 +12,8 @@ import math
 import sys
 from pathlib import Path
 
-from simulator.cli.common import (
-    BadInput,
-    fit_status,
-    non_negative_number,
-    positive_int,
-    print_fit,
-    print_table,
-)
+from simulator.cli.common import BadInput, non_negative_number, positive_int, print_table
+from simulator.cli.fit_report import fit_status, print_fit
 
 EXIT_BOUNDARY = 3
 
