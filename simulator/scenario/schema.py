@@ -149,7 +149,7 @@ class Population(StrictModel):
     Drawn from shares and fitted parameters (mix, segments, params_file or inline rates), or,
     with `customers`, the store's own customers from a table `promosim population build` wrote:
     states, segments and histories from the table, each customer's latent rates drawn from the
-    posterior given their history (docs/model.md "A store's own customers"). `shoppers` then
+    posterior given their history (docs/calibration.md "A store's own customers"). `shoppers` then
     samples the table and defaults to all of it (`scenario.load` fills it in).
     """
 
