@@ -20,7 +20,7 @@ it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,7 @@ class AssumptionDraws:
     base_dirs: list[Path]
     found: list[tuple]
     seed: int
+    drawn: dict = field(default_factory=dict)  # (scenario, draw) -> the drawn scenario
 
     @classmethod
     def of(cls, scenarios, base_dirs, seed: int, reps: int) -> AssumptionDraws:
@@ -82,11 +83,16 @@ class AssumptionDraws:
         return values_at(self.found[j], self.seed, self.draw_of(rep))
 
     def scenario(self, j: int, rep: int) -> Scenario:
-        """Scenario j as drawn for replication `rep`."""
-        values = self.values(j, rep)
-        if not values:
-            return self.scenarios[j]
-        return with_values(self.scenarios[j], values, self.base_dirs[j])
+        """Scenario j as drawn for replication `rep` (checked once per draw: a pair shares it)."""
+        key = (j, self.draw_of(rep))
+        if key not in self.drawn:
+            values = self.values(j, rep)
+            self.drawn[key] = (
+                with_values(self.scenarios[j], values, self.base_dirs[j])
+                if values
+                else self.scenarios[j]
+            )
+        return self.drawn[key]
 
 
 def split_variance(values: list, draws: list[int]) -> dict:
