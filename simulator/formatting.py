@@ -9,6 +9,7 @@ One formatter per purpose, so a number reads the same in every table and file:
 * `tick_number`: a log-axis tick (30, 100, 10,000; 0.5 below one);
 * `compact_number`: a number at a glance (8.88M, 201k, 0.623): chart labels, report headlines;
 * `axis_number`: a linear-axis tick, as compact as its neighbours allow (8.885M next to 8.89M);
+* `report_number` / `percent`: a cell of a report (201k, 8,224, 7.07; 67.7%, +1.2 pp);
 * `significant` / `round_sig`: a value to a few significant digits, as text or as a number.
 
 Missing values (None, NaN, ±inf) read "n/a" for people and "" in CSV.
@@ -92,15 +93,16 @@ UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "k"))  # compact suffixes, largest first
 def compact_number(x, digits: int = 3) -> str:
     """A number at a glance, to `digits` significant digits with a unit suffix.
 
-    8,880,000 -> "8.88M", 201,442 -> "201k", 8,224 -> "8.22k", 0.6234 -> "0.623", -0.14 -> "-0.14".
-    Rounded before the unit is chosen, so 999,999 reads "1M", not "1000k".
+    8,880,000 -> "8.88M", 201,442 -> "201k", 17,951 -> "18.0k", 0.6234 -> "0.623", -0.14 ->
+    "-0.14". Rounded before the unit is chosen, so 999,999 reads "1.00M", not "1000k".
     """
     if missing(x):
         return NA
     v = float(significant(float(x), digits))
     for unit, suffix in UNITS:
         if abs(v) >= unit:
-            return f"{v / unit:.{digits}g}{suffix}"
+            q = v / unit
+            return f"{q:.{max(0, digits - len(str(int(abs(q)))))}f}{suffix}"
     return f"{v:.{digits}g}"
 
 
@@ -127,3 +129,23 @@ def axis_number(x: float, ticks) -> str:
     if float(text.replace(",", "")) == 0:
         return "0"
     return text + suffix
+
+
+def report_number(x) -> str:
+    """A number in a report table: 201k, 8.88M from 10,000; 8,224 below; 7.07, 0.835 below 1,000."""
+    if missing(x):
+        return NA
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if abs(x) >= 1e4:
+        return compact_number(x)
+    if abs(x) >= 1000 or isinstance(x, int):
+        return grouped(x)
+    return compact_number(x)
+
+
+def percent(x, *, points: bool = False) -> str:
+    """A share as a percentage (0.6766 -> "67.7%"); a difference of shares in points ("+1.2 pp")."""
+    if missing(x):
+        return NA
+    return f"{100 * x:+.1f} pp" if points else f"{100 * x:.1f}%"

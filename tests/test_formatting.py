@@ -57,7 +57,8 @@ def test_compact_number_reads_at_a_glance():
     assert compact_number(8_880_000) == "8.88M" and compact_number(7_995_000.0, 4) == "7.995M"
     assert compact_number(201_442) == "201k" and compact_number(8_224) == "8.22k"
     assert compact_number(0.6234) == "0.623" and compact_number(-0.14) == "-0.14"
-    assert compact_number(999_999) == "1M" and compact_number(2.5e9) == "2.5B"
+    assert compact_number(999_999) == "1.00M" and compact_number(2.5e9) == "2.50B"
+    assert compact_number(17_951) == "18.0k" and compact_number(-18_442) == "-18.4k"
     assert compact_number(465) == "465" and compact_number(0) == "0"
     assert compact_number(None) == compact_number(math.nan) == "n/a"
 
