@@ -18,6 +18,7 @@ from simulator.reports.report_model import (
     kpi_value,
     pairs_table,
     rows_table,
+    with_interval,
     words,
 )
 from simulator.reports.report_sections import (
@@ -90,8 +91,8 @@ def _verdict_lines(cmp: dict) -> list[str]:
     lines = []
     for name in (s for s in meta.get("scenarios", []) if s != meta.get("baseline")):
         parts = [
-            f"{words(k)} {kpi_value(k, by[name, k]['mean'])} "
-            f"{interval(k, by[name, k]['ci_low'], by[name, k]['ci_high'])}".rstrip()
+            f"{words(k)} "
+            + with_interval(k, by[name, k]["mean"], by[name, k]["ci_low"], by[name, k]["ci_high"])
             for k in HEADLINE_KPIS
             if (name, k) in by and not missing(by[name, k]["mean"])
         ]
@@ -159,9 +160,8 @@ def _kpi_tables(meta: dict, rows: list[dict]) -> Section:
         if r is None or missing(r.get("diff" if diff else "mean")):
             return (r or {}).get("note") or ""
         if diff:
-            ci = interval(kpi, r["diff_ci_low"], r["diff_ci_high"], diff=True)
-            return f"{kpi_value(kpi, r['diff'], diff=True)} {ci}".strip()
-        return f"{kpi_value(kpi, r['mean'])} {interval(kpi, r['ci_low'], r['ci_high'])}".strip()
+            return with_interval(kpi, r["diff"], r["diff_ci_low"], r["diff_ci_high"], diff=True)
+        return with_interval(kpi, r["mean"], r["ci_low"], r["ci_high"])
 
     means = Table(
         ["KPI"] + scenarios,

@@ -78,6 +78,11 @@ def interval(kpi: str | None, low, high, *, diff: bool = False) -> str:
     return f"[{kpi_value(kpi, low, diff=diff)}, {kpi_value(kpi, high, diff=diff)}]"
 
 
+def with_interval(kpi: str | None, value, low, high, *, diff: bool = False) -> str:
+    """A KPI's value and its 95% interval: "2.75M [2.64M, 2.87M]" (the value alone without one)."""
+    return f"{kpi_value(kpi, value, diff=diff)} {interval(kpi, low, high, diff=diff)}".strip()
+
+
 def cell(value, column: str = "", kpi: str | None = None) -> str:
     """A value of a row for a table: text as is, lists joined, numbers by column and KPI."""
     if value is None:

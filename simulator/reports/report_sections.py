@@ -26,11 +26,11 @@ SETTINGS_FIRST = ("scenario", "name", "seed", "shoppers", "days", "reps", "assum
 
 def caption(image: str) -> str:
     """A chart's caption: a known chart's, else its file name in words."""
-    name = Path(image).name
-    if name in CAPTIONS:
-        return CAPTIONS[name]
+    if image in CAPTIONS:  # a command's own chart, at the top of its folder
+        return CAPTIONS[image]
     where = f" ({Path(image).parent.as_posix()}/)" if "/" in image else ""
-    return words(Path(image).stem).capitalize() + where
+    text = words(Path(image).stem)
+    return text[:1].upper() + text[1:] + where
 
 
 def charts_section(folder: ResultFolder) -> Section:

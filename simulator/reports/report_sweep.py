@@ -17,10 +17,10 @@ from simulator.reports.report_model import (
     Section,
     Table,
     cell,
-    interval,
     kpi_value,
     pairs_table,
     rows_table,
+    with_interval,
     words,
 )
 from simulator.reports.report_sections import (
@@ -138,8 +138,8 @@ def _best_lines(by: dict, factors: list[str]) -> list[str]:
         best = pick(points, key=lambda p: p[kpi]["mean"])
         r = best[kpi]
         lines.append(
-            f"Best {words(kpi)}: {kpi_value(kpi, r['mean'])} "
-            f"{interval(kpi, r['ci_low'], r['ci_high'])} at {_point_label(best, factors)}."
+            f"Best {words(kpi)}: {with_interval(kpi, r['mean'], r['ci_low'], r['ci_high'])} at "
+            f"{_point_label(best, factors)}."
         )
     return lines
 
@@ -152,11 +152,7 @@ def _points_section(by: dict, factors: list[str]) -> Section:
         row = [kpi_value(None, index)] + [str(point["labels"][f]) for f in factors]
         for k in kpis:
             r = point.get(k)
-            row.append(
-                ""
-                if r is None
-                else f"{kpi_value(k, r['mean'])} {interval(k, r['ci_low'], r['ci_high'])}"
-            )
+            row.append("" if r is None else with_interval(k, r["mean"], r["ci_low"], r["ci_high"]))
         rows.append(row)
     note = "Means over replications with 95% CIs; every KPI of every point is in sweep.csv."
     if len(by) > POINTS_SHOWN:
