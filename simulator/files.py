@@ -92,6 +92,19 @@ def write_marker(folder: str | Path, command: str) -> None:
     atomic_write_text(folder / MARKER, to_json({"command": command, "files": files}))
 
 
+def add_to_marker(folder: str | Path, names: list[str]) -> None:
+    """List more files in a result folder's marker (a report added to it), keeping its command.
+
+    Call it before writing them: a file listed but absent is harmless, while a file present but
+    unlisted would make the folder look foreign to the next run of its command.
+    """
+    marker = read_marker(folder)
+    if marker is None:
+        return
+    files = sorted({*marker["files"], *names})
+    atomic_write_text(Path(folder) / MARKER, to_json({**marker, "files": files}))
+
+
 def read_marker(folder: str | Path) -> dict | None:
     """A folder's marker ({"command": ..., "files": [...]}), or None when absent or malformed."""
     try:

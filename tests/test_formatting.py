@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 from simulator.formatting import (
+    axis_number,
+    compact_number,
     csv_number,
     grouped,
     round_sig,
@@ -49,3 +51,25 @@ def test_rounding_and_ticks():
     assert round_sig(98765.4, 2) == 99000.0
     assert grouped(1234.5) == "1,234" and grouped(999.5) == "1,000"
     assert (tick_number(30.0), tick_number(10000.0), tick_number(0.5)) == ("30", "10,000", "0.5")
+
+
+def test_compact_number_reads_at_a_glance():
+    assert compact_number(8_880_000) == "8.88M" and compact_number(7_995_000.0, 4) == "7.995M"
+    assert compact_number(201_442) == "201k" and compact_number(8_224) == "8.22k"
+    assert compact_number(0.6234) == "0.623" and compact_number(-0.14) == "-0.14"
+    assert compact_number(999_999) == "1.00M" and compact_number(2.5e9) == "2.50B"
+    assert compact_number(17_951) == "18.0k" and compact_number(-18_442) == "-18.4k"
+    assert compact_number(465) == "465" and compact_number(0) == "0"
+    assert compact_number(None) == compact_number(math.nan) == "n/a"
+
+
+def test_axis_number_shares_unit_and_decimals_and_keeps_ticks_apart():
+    def labels(ticks):
+        return [axis_number(t, ticks) for t in ticks]
+
+    assert labels([8.88e6, 8.885e6, 8.89e6]) == ["8.880M", "8.885M", "8.890M"]
+    assert labels([0, 2500, 5000, 7500, 10000]) == ["0", "2.5k", "5.0k", "7.5k", "10.0k"]
+    assert labels([0, 500, 1000, 1500]) == ["0", "500", "1,000", "1,500"]
+    assert labels([-1e5, 0, 1e5]) == ["-100k", "0", "100k"]
+    assert labels([0.0, 0.25, 0.5]) == ["0", "0.25", "0.50"]
+    assert labels([0.6, 0.6000000000000001 + 0.1, 0.8]) == ["0.6", "0.7", "0.8"]

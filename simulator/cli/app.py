@@ -24,6 +24,7 @@ from simulator.cli import (
     calibrate_targets,
     compare,
     population,
+    report,
     run,
     sensitivity,
     sweep,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_parser(sub)
     sweep.add_parser(sub)  # docs/sweeps.md
     sensitivity.add_parser(sub)  # docs/scenario.md, assumptions
+    report.add_parser(sub)  # docs/report.md
     cal = sub.add_parser("calibrate", help="fit model parameters to data")
     calsub = cal.add_subparsers(dest="what", required=True)
     calibrate_bgnbd.add_parser(calsub)

@@ -69,6 +69,7 @@ def cmd_compare(args) -> int:
         assumptions=mode,
     )
     cmp.meta["wall_s"] = round(time.perf_counter() - t0, 3)
+    cmp.meta["scenario_files"] = [str(p) for p in paths]  # the report reads their assumptions
     for res, sc in zip(cmp.results, scenarios, strict=True):
         warnings = [ceiling_warning({k: m for k, (m, _, _) in summarise(res).items()})]
         warnings += [f"warning: {w}" for w in undefined_segments(sc)]

@@ -1,4 +1,4 @@
-"""What every chart shares: saving a figure safely, date axes, log axes read as plain numbers.
+"""What every chart shares: saving a figure safely, date axes, axes read as plain numbers.
 
 Charts are `matplotlib.figure.Figure` objects, never pyplot's global figures, so drawing one
 changes no state of the caller (its backend, its open figures) and needs no display.
@@ -15,7 +15,7 @@ import matplotlib.ticker as mticker
 from matplotlib.figure import Figure
 
 from simulator.files import atomic_write_bytes
-from simulator.formatting import tick_number
+from simulator.formatting import axis_number, tick_number
 
 
 def save_png(fig: Figure, path: str | Path, dpi: int, tight: bool = False) -> None:
@@ -50,3 +50,31 @@ def plain_log_ticks(axis) -> None:
 
     axis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: tick_number(v)))
     axis.set_minor_formatter(mticker.FuncFormatter(minor))
+
+
+class ReadableFormatter(mticker.Formatter):
+    """Tick labels of a linear axis as people write them: 8.88M, 201k, 0.62 (`axis_number`).
+
+    Unlike matplotlib's default there is never a "1e6" or "+8.8e6" offset text to look up (it
+    also collided with titles): every label carries its own unit.
+    """
+
+    ticks: tuple[float, ...] = ()
+
+    def set_locs(self, locs) -> None:
+        """Remember the axis's tick values: each label is written as its neighbours are."""
+        self.ticks = tuple(locs)
+
+    def __call__(self, x, pos=None) -> str:
+        """The label of the tick at x, in the unit and decimals the visible ticks share."""
+        if self.axis is None:
+            return axis_number(x, self.ticks or (x,))
+        lo, hi = sorted(self.axis.get_view_interval())
+        slack = 1e-9 * (hi - lo)
+        shown = [t for t in self.ticks if lo - slack <= t <= hi + slack]
+        return axis_number(x, shown or (x,))
+
+
+def readable_axis(axis) -> None:
+    """Label a linear axis (`ax.yaxis`, a colorbar's `cbar.ax.yaxis`) with `ReadableFormatter`."""
+    axis.set_major_formatter(ReadableFormatter())

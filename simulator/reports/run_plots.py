@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from simulator.domain.lifecycle import STATES
 from simulator.engine.run import RunResult
 from simulator.formatting import grouped
-from simulator.reports.charts import format_dates, plain_log_ticks, save_png
+from simulator.reports.charts import format_dates, readable_axis, save_png
 
 STATE_LABELS = {
     "prospect": "prospect",
@@ -26,6 +27,7 @@ STATE_LABELS = {
 }
 STATE_COLORS = ["#c7c7c7", "#9ecae1", "#fdd0a2", "#fd8d3c", "#d94801", "#8c6bb1", "#54278f"]
 SEGMENT_COLORS = {"old": "#d94801", "new": "#fd8d3c", "non": "#6baed6"}
+SEGMENT_LABELS = {"old": "old members", "new": "new members", "non": "non-members"}
 
 
 def shade_phases(ax, run: RunResult) -> None:
@@ -66,14 +68,15 @@ def plot_lifecycle(run: RunResult, path: Path) -> None:
     counts = np.array([run.series(s) for s in STATES], dtype=float)
     ax.stackplot(
         _x(run),
-        counts / 1e3,
+        counts,
         labels=[STATE_LABELS[s] for s in STATES],
         colors=STATE_COLORS,
         step=None,
     )
     shade_phases(ax, run)
     format_dates(ax)
-    ax.set_ylabel("shoppers (thousands)")
+    readable_axis(ax.yaxis)
+    ax.set_ylabel("shoppers")
     ax.set_xlabel("date")
     ax.set_title(f"{run.scenario.name}: shoppers by lifecycle state", pad=40)
     ax.margins(x=0)
@@ -83,37 +86,45 @@ def plot_lifecycle(run: RunResult, path: Path) -> None:
 
 
 def plot_daily_gmv(run: RunResult, path: Path, baseline: RunResult | None = None) -> None:
-    """Daily GMV stacked by old member / new member / non-member, baseline as a line."""
-    fig = Figure(figsize=(10, 5))
-    ax = fig.subplots()
+    """Daily GMV stacked by old member / new member / non-member, baseline as a line.
+
+    A linear axis, so each band's height is its GMV (on a log axis the bottom band of a stack
+    looks like nothing); below it, each member type's share of the day's GMV, which shows the
+    quiet days that the peak days dwarf above.
+    """
+    fig = Figure(figsize=(10, 6.5))
+    ax, share_ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.2]})
     x = _x(run)
-    old, new, non = (
-        run.series(n) / 1e4 for n in ("gmv_old_member", "gmv_new_member", "gmv_nonmember")
-    )
+    parts = [
+        (run.series(f"gmv_{name}"), key, SEGMENT_LABELS[key])
+        for name, key in (("old_member", "old"), ("new_member", "new"), ("nonmember", "non"))
+    ]
+    total = sum(part for part, _, _ in parts)
     # one stepped band per member type (a bar per day would draw 3 x days rectangles)
     edges = np.append(x, x[-1] + np.timedelta64(1, "D")) - np.timedelta64(12, "h")
     bottom = np.zeros(len(x))
-    for part, key, label in (
-        (old, "old", "old members"),
-        (new, "new", "new members"),
-        (non, "non", "non-members"),
-    ):
-        ax.stairs(
-            bottom + part, edges, baseline=bottom, fill=True, color=SEGMENT_COLORS[key], label=label
-        )
-        bottom = bottom + part
+    share_bottom = np.zeros(len(x))
+    for part, key, label in parts:
+        share = np.divide(part, total, out=np.zeros(len(x)), where=total > 0)
+        for a, b, v in ((ax, bottom, part), (share_ax, share_bottom, share)):
+            a.stairs(b + v, edges, baseline=b, fill=True, color=SEGMENT_COLORS[key], label=label)
+        bottom, share_bottom = bottom + part, share_bottom + share
     if baseline is not None:
-        base = baseline.daily_gmv() / 1e4
+        base = baseline.daily_gmv()
         ax.step(x, base, where="mid", color="black", lw=1.2, label="no-campaign baseline")
     shade_phases(ax, run)
-    format_dates(ax)
-    ax.set_yscale("log")
-    plain_log_ticks(ax.yaxis)
-    ax.set_ylabel("GMV per day (10k yuan, log scale)")
-    ax.set_xlabel("date")
+    format_dates(share_ax)
+    readable_axis(ax.yaxis)
+    ax.set_ylabel("GMV per day (yuan)")
     ax.set_title(f"{run.scenario.name}: daily GMV by member type", pad=40)
     ax.margins(x=0)
+    ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
+    share_ax.set_ylim(0, 1)
+    share_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    share_ax.set_ylabel("share of the day")
+    share_ax.set_xlabel("date")
+    share_ax.margins(x=0)
     fig.tight_layout()
     save_png(fig, path, dpi=120)
 
@@ -131,6 +142,7 @@ def plot_recruitment(run: RunResult, path: Path) -> None:
     ax1.barh([names[k] for k in order], totals[order], color="#fd8d3c")
     for y, k in enumerate(order):
         ax1.text(totals[k], y, f" {grouped(totals[k])}", va="center", fontsize=8)
+    readable_axis(ax1.xaxis)
     ax1.set_xlabel("new members")
     ax1.set_title("recruitment by channel")
     ax1.margins(x=0.25)
@@ -140,6 +152,7 @@ def plot_recruitment(run: RunResult, path: Path) -> None:
             ax2.plot(x, np.cumsum(s), label=name, lw=1.5)
     shade_phases(ax2, run)
     format_dates(ax2)
+    readable_axis(ax2.yaxis)
     ax2.set_ylabel("cumulative new members")
     ax2.set_xlabel("date")
     ax2.set_title("cumulative recruitment", pad=40)

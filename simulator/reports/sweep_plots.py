@@ -8,11 +8,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from simulator.analysis.stats import mean_ci
-from simulator.formatting import significant
-from simulator.reports.charts import save_png
+from simulator.formatting import compact_number
+from simulator.reports.charts import readable_axis, save_png
 
 PLOT_KPIS = ("roi", "incremental_gmv", "member_gmv_penetration", "cost")
 DPI = 110
+LABEL_WIDTH = 22  # a factor's dotted path is broken into lines of about this many characters
 
 
 def _as_numbers(labels: list[str]) -> list[float] | None:
@@ -21,6 +22,18 @@ def _as_numbers(labels: list[str]) -> list[float] | None:
         return [float(v) for v in labels]
     except ValueError:
         return None
+
+
+def wrapped_path(path: str, width: int = LABEL_WIDTH) -> str:
+    """A dotted path broken at its dots into lines of about `width` characters (axis labels)."""
+    lines = [""]
+    for part in path.split("."):
+        piece = part if not lines[-1] else "." + part
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append(piece)
+        else:
+            lines[-1] += piece
+    return "\n".join(lines)
 
 
 def _stats(point, kpi):
@@ -67,13 +80,13 @@ def _heatmap(result, ok, kpi, path):
     grid = np.full((len(r_vals), len(c_vals)), np.nan)
     for p in ok:
         grid[r_vals.index(p.labels[f0.path]), c_vals.index(p.labels[f1.path])] = _stats(p, kpi)[0]
-    fig = Figure(figsize=(1.6 + 1.3 * len(c_vals), 1.2 + 0.7 * len(r_vals)))
+    fig = Figure(figsize=(2.4 + 1.3 * len(c_vals), max(3.2, 1.4 + 0.7 * len(r_vals))))
     ax = fig.subplots()
     im = ax.imshow(grid, cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(c_vals)), c_vals, rotation=30, ha="right")
     ax.set_yticks(range(len(r_vals)), r_vals)
-    ax.set_xlabel(f1.path)
-    ax.set_ylabel(f0.path)
+    ax.set_xlabel(wrapped_path(f1.path))
+    ax.set_ylabel(wrapped_path(f0.path))
     finite = grid[np.isfinite(grid)]
     mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
     for (i, j), v in np.ndenumerate(grid):
@@ -81,14 +94,14 @@ def _heatmap(result, ok, kpi, path):
             ax.text(
                 j,
                 i,
-                significant(v),
+                compact_number(v, 4),
                 ha="center",
                 va="center",
                 fontsize=8,
                 color="white" if v < mid else "black",
             )
-    fig.colorbar(im, ax=ax, label=kpi)
-    ax.set_title(f"{kpi} (mean over replications)")
+    readable_axis(fig.colorbar(im, ax=ax, label=kpi).ax.yaxis)
+    ax.set_title(f"{kpi} (mean over replications)", pad=10)
     save_png(fig, path, dpi=DPI, tight=True)
 
 
@@ -110,6 +123,8 @@ def _curves(result, ok, kpi, path):
             ax.errorbar(xs, means, yerr=halves, marker="o", capsize=3)
             if _as_numbers(labels) is None:
                 ax.set_xticks(xs, labels, rotation=30, ha="right")
+            else:
+                readable_axis(ax.xaxis)
             if len(factors) > 1:
                 ax.set_title("averaged over the other factors", fontsize=8)
         else:
@@ -117,8 +132,10 @@ def _curves(result, ok, kpi, path):
             st = [_stats(p, kpi) for p in ok]
             bars = [h for _, h in st] if len(ok) <= 30 else None  # many points: dots only
             ax.errorbar(xs, [m for m, _ in st], yerr=bars, fmt="o", ms=3, alpha=0.7, capsize=2)
-        ax.set_xlabel(f.path)
+            readable_axis(ax.xaxis)
+        ax.set_xlabel(wrapped_path(f.path, 40))
         ax.set_ylabel(kpi)
+        readable_axis(ax.yaxis)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{kpi}: mean over replications (95% CI bars up to 30 points)")
     fig.tight_layout()
