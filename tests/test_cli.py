@@ -77,7 +77,13 @@ def test_run_writes_plots_and_prints_table(tmp_path):
     assert table == [k for k in HEADLINE if k in kpis]
     assert table.index("incremental_profit") == table.index("incremental_gmv") + 1
     # then one row a KPI window, in scenario order (the whole calendar's are the table above)
-    assert [line.split()[0] for line in lines[windows + 2 : -1]] == list(kpis["windows"])
+    touches = lines.index(next(x for x in lines if x.startswith("touch ")))
+    assert [line.split()[0] for line in lines[windows + 2 : touches - 1]] == list(kpis["windows"])
+    # then one row a touch of the plan, in plan order, with its spend and budget use
+    plan = list(load_scenario(ROOT / "scenarios/double11_2021.yaml").plan)
+    assert [line.split()[0] for line in lines[touches + 2 : touches + 2 + len(plan)]] == plan
+    assert list(kpis["touches"]) == plan
+    assert "touches.png" in {p.name for p in out.iterdir()}
     assert kpis["incremental_profit"] == pytest.approx(kpis["profit"] - kpis["baseline_profit"])
 
 
@@ -118,11 +124,9 @@ def test_compare_prints_incremental_profit_next_to_roi(tmp_path, capsys):
     out = tmp_path / "cmp"
     argv = ["compare", base, deeper, "--shoppers", "3000", "--reps", "2", "--no-plots"]
     assert cli.main([*map(str, argv), "--out", str(out)]) == 0
-    shown = [
-        line.split()[1]
-        for line in capsys.readouterr().out.splitlines()
-        if line.startswith("deeper")
-    ]
+    printed = capsys.readouterr().out
+    table = printed.split("\n\n")[0].splitlines()  # the KPI table, then pairs and touches
+    shown = [line.split()[1] for line in table if line.startswith("deeper")]
     calendar = [kpi for kpi in shown if not kpi.startswith("window.")]
     assert calendar[-4:] == ["incremental_gmv", "incremental_cost", "roi", "incremental_profit"]
     # then each KPI window's incremental GMV and ROIs, after the whole calendar's

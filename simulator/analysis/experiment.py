@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from simulator.analysis.increments import increments, paired
+from simulator.analysis.increments import increments, paired, ratio_parts
 from simulator.analysis.kpi_registry import find
 from simulator.analysis.kpi_spec import WINDOW
 from simulator.analysis.kpis import compute_kpis
+from simulator.analysis.pairs import pair_rows, ratio_estimate, verdicts
 from simulator.analysis.stats import estimate, mean_ci
-from simulator.analysis.uncertainty import AssumptionDraws, add_uncertainty, pairwise_rows
+from simulator.analysis.touches import touch_rows, touch_totals, without_each
+from simulator.analysis.uncertainty import AssumptionDraws, add_uncertainty
 from simulator.domain.lifecycle import JOINED, OLD_MEMBER, REPEAT
 from simulator.engine.plan import n_capped
 from simulator.engine.population import draw_population
@@ -88,6 +90,7 @@ class Replicated:
     first: tuple[RunResult, RunResult | None] | None = None  # replication 0 (run, baseline)
     draws: list[int] = field(default_factory=list)  # each replication's parameter draw
     assumed: list[dict] = field(default_factory=list)  # each replication's assumption values
+    touches: list[dict] = field(default_factory=list)  # each replication's `touch_totals`
 
     def values(self, kpi: str) -> list:
         """The KPI's value in each replication."""
@@ -180,6 +183,7 @@ def replicate(
                     res.first = (run, base)
                 res.daily_gmv.append(run.daily_gmv())
                 res.funnel.append(funnel_counts(run))
+                res.touches.append(touch_totals(run))
     return out
 
 
@@ -203,6 +207,8 @@ def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:
         "diff_ci_high": None,
         "diff_sd": None,
         "diff_excludes_zero": None,
+        "ratio": False,
+        "note": "",
     }
     if diffs is not None:
         d = estimate(diffs)
@@ -224,8 +230,10 @@ def comparison_rows(results: list[Replicated]) -> list[dict]:
     The compared KPIs are the registry's (`Kpi.compared`), in `compute_kpis` order, but for those
     undefined in every replication (profit without a margin). Alternatives
     also get incremental_gmv, incremental_cost (their differences in gmv and cost),
-    roi = incremental GMV / incremental cost and incremental_profit (with a margin), computed
-    per replication (`increments`).
+    roi = incremental GMV / incremental cost and incremental_profit (with a margin), from the
+    per-replication increments (`increments`); each ROI is the ratio of the mean increments,
+    null with a `note` when the cost difference's CI includes zero or the cost falls
+    (`pairs.ratio_estimate`).
     """
     base = results[0]
     rows = []
@@ -241,11 +249,18 @@ def comparison_rows(results: list[Replicated]) -> list[dict]:
             rows.append(_row(res.name, kpi, values, paired(values, ref)))
         if j == 0:
             continue
-        rows += [_row(res.name, kpi, v, None) for kpi, v in increments(res, base).items()]
+        parts = ratio_parts(res, base)
+        for kpi, v in increments(res, base).items():
+            row = _row(res.name, kpi, v, None)
+            if kpi in parts:  # a ratio: stated from its parts, when it exists
+                ratio = ratio_estimate(*parts[kpi], res.draws)
+                row.update(mean=ratio["value"], ci_low=ratio["ci_low"], ci_high=ratio["ci_high"])
+                row.update(sd=None, ratio=True, note=ratio["note"])
+            rows.append(row)
     return rows
 
 
-def touch_marginal_rows(
+def touch_marginal_runs(
     scenario: Scenario,
     name: str,
     *,
@@ -254,31 +269,29 @@ def touch_marginal_rows(
     shoppers: int | None,
     base_dir: Path,
     progress: bool,
-) -> list[dict]:
-    """Marginal effect of each touch: the scenario with vs without it, same random numbers."""
-    touches = list(scenario.plan)
-    if not touches:
-        return []
-    variants = [scenario] + [
-        scenario.model_copy(update={"plan": {k: v for k, v in scenario.plan.items() if k != t}})
-        for t in touches
-    ]
-    res = replicate(
+) -> list[Replicated]:
+    """The scenario, then the scenario without each touch, on the same random numbers."""
+    variants = [scenario, *without_each(scenario)]
+    return replicate(
         variants,
-        [name] + [f"{name} without {t}" for t in touches],
+        [name] + [f"{name} without {t}" for t in scenario.plan],
         reps=reps,
         seed=seed,
         shoppers=shoppers,
         base_dirs=[base_dir] * len(variants),
         progress=progress,
     )
-    rows = []
-    for t, without in zip(touches, res[1:], strict=True):
-        for kpi, values in increments(res[0], without).items():
-            row = _row(name, kpi, values, None)
-            row["touch"] = t
-            rows.append(row)
-    return rows
+
+
+def touch_economics(res: Replicated, size: int, touch_roi: bool, **kw) -> list[dict]:
+    """`touches.touch_rows` of one scenario run on `size` shoppers.
+
+    touch_roi: with the marginal runs (`touch_marginal_runs`, `kw` its options).
+    """
+    if not res.scenario.plan:
+        return []
+    marginal = touch_marginal_runs(res.scenario, res.name, **kw) if touch_roi else None
+    return touch_rows(res, size, marginal)
 
 
 @dataclass
@@ -288,8 +301,9 @@ class Comparison:
     results: list[Replicated]
     rows: list[dict]
     meta: dict
-    touch_rows: list[dict] = field(default_factory=list)
-    pairwise: list[dict] = field(default_factory=list)  # assumptions drawn: who beats whom
+    touches: list[dict] = field(default_factory=list)  # touch economics (`touches`)
+    pairs: list[dict] = field(default_factory=list)  # every ordered pair on each KPI (`pairs`)
+    verdicts: list[dict] = field(default_factory=list)  # one per pair of scenarios, in words
 
     def table(self):
         """The rows as a pandas DataFrame (one row per scenario x KPI)."""
@@ -314,7 +328,9 @@ def run_comparison(
     """Compare a baseline (first) with alternatives over `reps` replications.
 
     assumptions: "fixed" or "drawn" (`replicate`); drawn, the rows also split each KPI's
-    variance into assumptions and noise, and `pairwise` says who beats whom how often.
+    variance into assumptions and noise, and the pairs say who beats whom how often.
+    Every pair of scenarios is compared (`pairs`); each scenario's touches are costed
+    (`touches`), with their marginal effect when `touch_roi`.
     """
     check_comparable(scenarios, names)
     base_dirs = base_dirs or [Path(".")] * len(scenarios)
@@ -330,27 +346,25 @@ def run_comparison(
         assumptions=assumptions,
     )
     rows = comparison_rows(results)
-    pairwise = []
     if assumptions == "drawn":
         add_uncertainty(rows, results)
-        pairwise = pairwise_rows(results)
-    touch_rows = []
-    if touch_roi:
-        for sc, name, bd in zip(scenarios, names, base_dirs, strict=True):
-            touch_rows += touch_marginal_rows(
-                sc, name, reps=reps, seed=seed, shoppers=shoppers, base_dir=bd, progress=progress
-            )
+    pairs = pair_rows(results)
+    n = shoppers or scenarios[0].population.shoppers
+    touches = []
+    for res, bd in zip(results, base_dirs, strict=True):
+        kw = dict(reps=reps, seed=seed, shoppers=shoppers, base_dir=bd, progress=progress)
+        touches += touch_economics(res, n, touch_roi, **kw)
     meta = {
         "baseline": names[0],
         "scenarios": names,
         "reps": reps,
         "seed": scenarios[0].seed if seed is None else seed,
-        "shoppers": shoppers or scenarios[0].population.shoppers,
+        "shoppers": n,
         "random_numbers": "independent" if independent else "common",
         "ci_level": 0.95,
         "assumptions": assumptions,
     }
-    return Comparison(results, rows, meta, touch_rows, pairwise)
+    return Comparison(results, rows, meta, touches, pairs, verdicts(results, pairs))
 
 
 def compare(

@@ -143,19 +143,6 @@ def beat_probability(diffs: list, draws: list[int]) -> tuple[float, int]:
     return float(np.mean([m > 0 for m in means])), len(means)
 
 
-def verdict(a: str, b: str, kpi: str, p: float, n: int) -> str:
-    """The pairwise probability in words: who wins, how often, and whether that is robust."""
-    if math.isnan(p):
-        return f"{kpi}: {a} vs {b}: not defined in the draws"
-    winner, share = (a, p) if p >= 0.5 else (b, 1 - p)
-    loser = b if winner == a else a
-    robust = "robust" if share >= ROBUST else "not robust: it depends on the assumptions"
-    return f"{kpi}: {winner} beats {loser} in {share:.0%} of {n} assumption draws ({robust})"
-
-
-PAIRWISE_KPIS = ("incremental_gmv", "incremental_profit", "roi")
-
-
 def add_uncertainty(rows: list[dict], results: list) -> None:
     """Give each comparison row the variance split of its values and of its difference.
 
@@ -168,6 +155,8 @@ def add_uncertainty(rows: list[dict], results: list) -> None:
     for row in rows:
         res = by_name[row["scenario"]]
         kpi = row["kpi"]
+        if row["ratio"]:  # a ratio of mean increments (`pairs.ratio_estimate`), not a mean
+            continue
         values = gains.get(res.name, {}).get(kpi) if kpi not in res.kpis[0] else res.values(kpi)
         if values is None:
             continue
@@ -186,40 +175,3 @@ def _put(row: dict, prefix: str, split: dict) -> None:
     keys = ("total_low", "total_high", "assumption_share", "var_assumptions", "var_noise")
     for key in (*keys, "ci_low", "ci_high"):
         row[prefix + key] = split[key]
-
-
-def pairwise_rows(results: list) -> list[dict]:
-    """For each pair of strategies (and each against the baseline): who wins how often.
-
-    Over the parameter draws, on incremental GMV, incremental profit and ROI (each strategy's
-    increments over the baseline, paired by replication), with the verdict in words.
-    """
-    base, rest = results[0], results[1:]
-    gains = {res.name: increments(res, base) for res in rest}
-    rows = []
-    for i, a in enumerate(rest):
-        for kpi in ("incremental_gmv", "incremental_profit"):
-            if kpi in gains[a.name]:
-                p, n = beat_probability(gains[a.name][kpi], a.draws)
-                rows.append(_pair_row(a.name, base.name, kpi, p, n))
-        for b in rest[i + 1 :]:
-            for kpi in PAIRWISE_KPIS:
-                if kpi in gains[a.name] and kpi in gains[b.name]:
-                    diffs = paired(gains[a.name][kpi], gains[b.name][kpi])
-                    p, n = beat_probability(diffs, a.draws)
-                    rows.append(_pair_row(a.name, b.name, kpi, p, n))
-    return rows
-
-
-def _pair_row(a: str, b: str, kpi: str, p: float, n: int) -> dict:
-    """One pairwise row: P(a beats b) on the KPI over n draws, robust or not, in words."""
-    share = max(p, 1 - p) if not math.isnan(p) else math.nan
-    return {
-        "a": a,
-        "b": b,
-        "kpi": kpi,
-        "p_a_beats_b": p,
-        "draws": n,
-        "robust": bool(share >= ROBUST) if not math.isnan(share) else None,
-        "verdict": verdict(a, b, kpi, p, n),
-    }

@@ -15,6 +15,7 @@ from simulator.cli.common import (
     positive_int,
     print_table,
 )
+from simulator.cli.touch_table import add_touch_roi_option, print_touches
 from simulator.formatting import table_number
 
 # KPIs of the terminal table (comparison.csv has them all); incremental ones against the first
@@ -84,20 +85,24 @@ def cmd_compare(args) -> int:
                 {
                     "meta": cmp.meta,
                     "rows": cmp.rows,
-                    "touch_roi": cmp.touch_rows,
-                    "pairwise": cmp.pairwise,
+                    "pairs": cmp.pairs,
+                    "verdicts": cmp.verdicts,
+                    "touches": cmp.touches,
                 }
             )
         )
         write_csv(tmp / "comparison.csv", cmp.rows)
-        if cmp.pairwise:
-            write_csv(tmp / "pairwise.csv", cmp.pairwise)
-        if cmp.touch_rows:
-            write_csv(tmp / "touch_roi.csv", cmp.touch_rows)
+        write_csv(tmp / "pairs.csv", cmp.pairs)
+        write_csv(tmp / "verdicts.csv", cmp.verdicts)
+        if cmp.touches:
+            write_csv(tmp / "touches.csv", [_flat(r) for r in cmp.touches])
         if not args.no_plots:
             from simulator.reports.compare_plots import plot_comparison
+            from simulator.reports.touch_plots import plot_touches
 
             plot_comparison(cmp, tmp)
+            if cmp.touches:
+                plot_touches(cmp.touches, tmp / "touches.png")
     if not args.quiet:
         print(
             f"{len(names)} scenarios x {args.reps} replications x {cmp.meta['shoppers']:,} "
@@ -105,8 +110,11 @@ def cmd_compare(args) -> int:
             f"{cmp.meta['wall_s']:.1f} s; baseline: {names[0]}"
         )
         _print_table(cmp.rows, names[0], drawn=mode == "drawn")
-        for row in cmp.pairwise:
-            print(row["verdict"])
+        print()
+        _print_verdicts(cmp.verdicts)
+        if cmp.touches:
+            print()
+            print_touches(cmp.touches, with_scenario=True)
         print(f"written to {out}/")
     return 0
 
@@ -120,6 +128,9 @@ def _print_table(rows: list[dict], baseline: str, drawn: bool = False) -> None:
     table = []
     for r in rows:
         if not _shown(r["kpi"]) or r["scenario"] == baseline:
+            continue
+        if r["mean"] is None:  # a ratio that is no number (`pairs.ratio_estimate`)
+            table.append((r["scenario"], r["kpi"], "n/a", r["note"], "") + ("", "") * drawn)
             continue
         diff = r["diff"] if r["diff"] is not None else r["mean"]
         lo = r["diff_ci_low"] if r["diff"] is not None else r["ci_low"]
@@ -144,6 +155,39 @@ def _print_table(rows: list[dict], baseline: str, drawn: bool = False) -> None:
     if drawn:
         header += ("95% under assumptions", "from assumptions")
     print_table(table, header)
+
+
+def _print_verdicts(verdicts: list[dict]) -> None:
+    """Each pair of strategies: value and cost differences, incremental ROI; then in words."""
+    table = []
+    for v in verdicts:
+        value = v["value_kpi"]
+        roi = v["roi"]
+        table.append(
+            (
+                f"{v['a']} - {v['b']}",
+                _with_ci(v, value),
+                _with_ci(v, "cost"),
+                f"{roi:.2f}" if roi is not None else (v["roi_note"] or "n/a"),
+                v["dominance"],
+            )
+        )
+    value = verdicts[0]["value_kpi"] if verdicts else "gmv"
+    head = ("pair (a - b)", f"{value} diff [95% CI]", "cost diff [95% CI]", "incr. ROI", "verdict")
+    print_table(table, head)
+    for v in verdicts:
+        print(v["text"])
+
+
+def _with_ci(v: dict, kpi: str) -> str:
+    """A verdict's difference on a KPI with its CI."""
+    low, high = v[f"{kpi}_ci_low"], v[f"{kpi}_ci_high"]
+    return f"{table_number(v[kpi + '_diff'])} [{table_number(low)}, {table_number(high)}]"
+
+
+def _flat(row: dict) -> dict:
+    """A touch row for CSV: the list of touches sharing its benefit joined with spaces."""
+    return {**row, "benefit_touches": " ".join(row["benefit_touches"])}
 
 
 def _shown(kpi: str) -> bool:
@@ -176,10 +220,6 @@ def add_parser(subparsers) -> None:
         action="store_true",
         help="unrelated seeds per scenario instead of common random numbers",
     )
-    c.add_argument(
-        "--touch-roi",
-        action="store_true",
-        help="also the marginal ROI of each touch (one more run per touch)",
-    )
+    add_touch_roi_option(c)
     add_assumptions_option(c)
     c.set_defaults(func=cmd_compare)

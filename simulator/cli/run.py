@@ -15,6 +15,7 @@ from simulator.cli.common import (
     positive_int,
     print_table,
 )
+from simulator.cli.touch_table import add_touch_roi_option, print_touches
 from simulator.formatting import table_number
 
 # the per-window table of `promosim run`: KPI keys and their short column headers
@@ -42,9 +43,10 @@ WINDOW_HEADERS = (
 
 def cmd_run(args) -> int:
     """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
-    from simulator.analysis.experiment import replicate, summarise
+    from simulator.analysis.experiment import replicate, summarise, touch_economics
     from simulator.analysis.kpis import HEADLINE, ceiling_warning, nested
     from simulator.analysis.run_warnings import run_warnings
+    from simulator.analysis.touches import by_touch
     from simulator.analysis.uncertainty import split_variance
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
@@ -70,8 +72,18 @@ def cmd_run(args) -> int:
         progress=not args.quiet,
         assumptions=mode,
     )
-    wall = time.perf_counter() - t0
     run, baseline = rep.first
+    touches = touch_economics(
+        rep,
+        run.shoppers,
+        args.touch_roi,
+        reps=args.reps,
+        seed=args.seed,
+        shoppers=args.shoppers,
+        base_dir=Path(args.scenario).parent,
+        progress=not args.quiet,
+    )
+    wall = time.perf_counter() - t0
     summary = summarise(rep)
     means = {k: m for k, (m, _, _) in summary.items()}
     if args.reps == 1:
@@ -89,6 +101,7 @@ def cmd_run(args) -> int:
             {k: [v["total_low"], v["total_high"]] for k, v in split.items()}
         )
         kpis["assumption_share"] = nested({k: v["assumption_share"] for k, v in split.items()})
+    kpis["touches"] = by_touch(touches)  # {} for a plan with no touches
     warnings = undefined_segments(sc) + run_warnings(run)
     with atomic_dir(out, "run") as tmp:
         (tmp / "kpis.json").write_text(to_json(kpis))
@@ -112,6 +125,10 @@ def cmd_run(args) -> int:
             from simulator.reports.run_plots import plot_run
 
             plot_run(run, tmp, baseline)
+            if touches:
+                from simulator.reports.touch_plots import plot_touches
+
+                plot_touches(touches, tmp / "touches.png")
     for warning in [ceiling_warning(kpis)] + [f"warning: {w}" for w in warnings]:
         if warning:
             print(warning, file=sys.stderr)
@@ -153,6 +170,9 @@ def cmd_run(args) -> int:
             print_table(rows, ("kpi", "mean", "95% CI low", "95% CI high"))
         if sc.windows:
             _print_windows(rep.kpis[0] if args.reps == 1 else means, sc)
+        if touches:
+            print()
+            print_touches(touches, with_scenario=False)
         print(f"written to {out}/")
     return 0
 
@@ -193,4 +213,5 @@ def add_parser(subparsers) -> None:
         "--reps", type=positive_int, default=1, help="replications (KPI means with 95%% CIs)"
     )
     add_assumptions_option(r)
+    add_touch_roi_option(r)
     r.set_defaults(func=cmd_run)

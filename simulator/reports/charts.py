@@ -1,4 +1,4 @@
-"""What every chart shares: saving a figure safely, date axes, axes read as plain numbers.
+"""What every chart shares: saving a figure safely, date axes, numbers read plainly, CI bars.
 
 Charts are `matplotlib.figure.Figure` objects, never pyplot's global figures, so drawing one
 changes no state of the caller (its backend, its open figures) and needs no display.
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
+import numpy as np
 from matplotlib.figure import Figure
 
 from simulator.files import atomic_write_bytes
-from simulator.formatting import axis_number, tick_number
+from simulator.formatting import axis_number, compact_number, tick_number
 
 
 def save_png(fig: Figure, path: str | Path, dpi: int, tight: bool = False) -> None:
@@ -78,3 +80,30 @@ class ReadableFormatter(mticker.Formatter):
 def readable_axis(axis) -> None:
     """Label a linear axis (`ax.yaxis`, a colorbar's `cbar.ax.yaxis`) with `ReadableFormatter`."""
     axis.set_major_formatter(ReadableFormatter())
+
+
+def ci_barh(ax, y, values, low, high, color, notes=None, signed: bool = False) -> None:
+    """Horizontal bars from zero with 95% CI whiskers, each labelled beyond its whisker.
+
+    values, low, high: arrays (NaN where missing); notes: what to write instead of a missing
+    bar (e.g. why a ratio is no number); signed: labels with their sign (+28.8k), for
+    differences.
+    """
+    v = np.asarray(values, float)
+    err = np.nan_to_num(np.vstack([v - np.asarray(low, float), np.asarray(high, float) - v]))
+    ax.barh(y, np.nan_to_num(v), xerr=err, capsize=4, color=color)
+    ax.axvline(0, color="black", lw=0.8)
+    for k in range(len(v)):
+        if np.isnan(v[k]):
+            note = notes[k] if notes is not None and notes[k] else "n/a"
+            ax.text(0, y[k], " " + textwrap.fill(note, 32), va="center", fontsize=7)
+            continue
+        end = v[k] + err[1, k] if v[k] >= 0 else v[k] - err[0, k]
+        text = ("+" if signed and v[k] > 0 else "") + compact_number(v[k])
+        ha = "left" if v[k] >= 0 else "right"
+        ax.text(end, y[k], f" {text} ", ha=ha, va="center", fontsize=8)
+    ax.margins(x=0.2)  # room for the labels
+    ends = np.concatenate([v - err[0], v + err[1]])
+    if not np.nanmax(np.abs(ends), initial=0.0) > 0:  # all zero (identical scenarios)
+        ax.set_xlim(-1, 1)
+    readable_axis(ax.xaxis)
