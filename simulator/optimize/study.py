@@ -7,9 +7,10 @@ refused (naming them); trials a killed run left RUNNING are marked failed and th
 enqueued again, so no evaluation is lost and the run ends with exactly `trials` finished trials
 (complete, or pruned when a combination is invalid). Up to `pool.slots` trials are in flight
 (ask/tell; TPE's constant liar keeps parallel asks apart). Feasibility reaches the sampler as
-each trial's constraint values (`Trial.set_constraint`: the budget's relative excess, each KPI constraint's
-relative shortfall; TPE prefers feasible trials and, among infeasible ones, the least violation);
-CMA-ES, which takes no constraints, is told the objective minus a penalty for infeasible trials.
+each trial's constraint values (`Trial.set_constraint`: the budget's relative excess, each
+KPI constraint's relative shortfall; TPE prefers feasible trials and, among infeasible ones,
+the least violation); CMA-ES, which takes no constraints, is told the objective minus a
+penalty for infeasible trials.
 """
 
 from __future__ import annotations
