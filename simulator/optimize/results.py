@@ -11,7 +11,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from simulator.files import MARKER, atomic_write_text, to_json, write_csv, write_marker
+from simulator.files import (
+    MARKER,
+    atomic_write_text,
+    process_alive,
+    temporary_files,
+    to_json,
+    write_csv,
+    write_marker,
+)
 from simulator.optimize.objective import Problem
 from simulator.optimize.output import (
     CONFIRM_SEED_OFFSET,
@@ -41,8 +49,15 @@ def check_folder(out: Path) -> None:
 
 
 def unmark(out: Path) -> None:
-    """Remove the finished mark: the folder is being worked on again."""
+    """Remove the finished mark (the folder is being worked on again) and what killed runs left.
+
+    A killed run may leave temporary files of its outputs (`files.temporary_files`); those of
+    dead processes are removed.
+    """
     (out / MARKER).unlink(missing_ok=True)
+    for tmp, pid in temporary_files(out):
+        if not process_alive(pid):
+            tmp.unlink(missing_ok=True)
 
 
 def confirm(problem: Problem, best_overrides: dict, reps: int, progress: bool):
