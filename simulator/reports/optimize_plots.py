@@ -90,27 +90,10 @@ def plot_pareto(
             label="Pareto front (feasible)",
         )
     ax.axvline(budget, color="gray", ls=":", label="budget")
-    kpis = start.get("kpis") or {}
-    if kpis.get("incremental_gmv") is not None:
-        ax.scatter(
-            [start["cost"]],
-            [kpis["incremental_gmv"]],
-            marker="s",
-            s=70,
-            color="black",
-            zorder=5,
-            label="starting plan",
-        )
+    _mark(ax, start, "starting plan", marker="s", s=70, color="black", zorder=5)
     if best is not None:
-        ax.scatter(
-            [best["cost"]],
-            [best["incremental_gmv"]],
-            marker="*",
-            s=180,
-            color="tab:green",
-            zorder=6,
-            label=f"best (trial {best['number']})",
-        )
+        label = f"best (trial {best['number']})"
+        _mark(ax, best, label, marker="*", s=180, color="tab:green", zorder=6)
     ax.set_xlabel("cost (at the scenario's population)")
     ax.set_ylabel("incremental GMV")
     ax.set_title("Incremental GMV against cost")
@@ -118,3 +101,9 @@ def plot_pareto(
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     save_png(fig, path, DPI)
+
+
+def _mark(ax, row: dict, label: str, **style) -> None:
+    """One plan's point (cost, incremental GMV), when it has both."""
+    if row.get("cost") is not None and row.get("incremental_gmv") is not None:
+        ax.scatter([row["cost"]], [row["incremental_gmv"]], label=label, **style)
