@@ -58,7 +58,7 @@ def db_trials(out) -> list[tuple]:
     return rows
 
 
-def test_finds_the_budget_boundary_known_in_closed_form(tmp_path):
+def test_finds_the_budget_boundary_known_in_closed_form(tmp_path, capsys):
     """The touch's budget B (0 to 2,000 yuan in steps of 100) under a total budget of 1,010.
 
     Closed form: the touch spends c x floor(B / c) <= B (c = 0.05; demand 2,500 yuan exceeds
@@ -108,6 +108,7 @@ def test_finds_the_budget_boundary_known_in_closed_form(tmp_path):
         json.loads((out / "optimize.json").read_text())["best"]["number"] == doc["best"]["number"]
     )
     assert cli.main([*args[:3], "1500", *args[4:]]) == 2
+    assert "differs in: budget" in capsys.readouterr().err
     assert len(db_trials(out)) == 30
 
 
@@ -337,3 +338,50 @@ def test_var_parsing_split_and_pareto_front():
     assert split_values(300.0, [0.0, 0.0]) == [150.0, 150.0]
     rows = [{"incremental_gmv": g, "cost": c} for g, c in [(1, 1), (2, 1), (3, 5), (2, 4), (4, 4)]]
     assert pareto_front(rows) == [rows[1], rows[4]]
+
+
+def test_split_and_date_variables_and_a_dask_cluster(tmp_path):
+    """A split always sums to its total; a date range gives dates within it; trials run on Dask."""
+    distributed = pytest.importorskip("dask.distributed")
+    scenario = toy(tmp_path)
+    scenario.write_text(
+        scenario.read_text()
+        + "  again: {channel: sms, benefit: coupon, audience: [repeat], budget: 100,\n"
+        + "          when: {start: 2021-11-01, end: 2021-11-10}}\n"
+    )
+    vars_file = tmp_path / "vars.yaml"
+    vars_file.write_text(
+        "variables:\n"
+        "  budgets: {split: [plan.remind.budget, plan.again.budget], total: 900}\n"
+        "  start: {path: plan.again.when.start, low: 2021-11-01, high: 2021-11-05}\n"
+    )
+    out = tmp_path / "opt"
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        args = [
+            "optimize",
+            str(scenario),
+            "--budget",
+            "1000",
+            "--vars",
+            str(vars_file),
+            "--trials",
+            "8",
+            "--confirm-reps",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-plots",
+            "--scheduler",
+            cluster.scheduler_address,
+        ]
+        assert cli.main(args) == 0
+    doc = json.loads((out / "optimize.json").read_text())
+    assert len([t for t in doc["trials"] if t["state"] == "complete"]) == 8
+    assert doc["meta"]["settings"]["sampler"] == "tpe"  # a date is an integer parameter
+    best = doc["best"]["overrides"]
+    assert best["plan.remind.budget"] + best["plan.again.budget"] == pytest.approx(900)
+    assert "2021-11-01" <= best["plan.again.when.start"] <= "2021-11-05"
+    assert set(doc["best"]["params"]) == {"budgets.w0", "budgets.w1", "start"}

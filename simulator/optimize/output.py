@@ -145,8 +145,16 @@ def verdict(cmp, problem: Problem, names: list[str]) -> dict:
         + f"; paired difference {table_number(diff.mean)} [{table_number(diff.ci_low)}, "
         f"{table_number(diff.ci_high)}]"
     )
+    cost = next(r for r in cmp.rows if r["kpi"] == "cost" and r["scenario"] == names[2])
+    spend = {k: cost[k] * problem.cost_scale for k in ("mean", "ci_low", "ci_high")}
+    text += (
+        f". The best plan's cost on them, at the scenario's population: {_interval(spend)} "
+        f"against the budget {table_number(problem.budget)}"
+    )
     return {
         "kpi": kpi,
+        "best_cost": spend,
+        "best_cost_within_budget": spend["mean"] <= problem.budget,
         "start": start and {k: start[k] for k in ("mean", "ci_low", "ci_high")},
         "best": best and {k: best[k] for k in ("mean", "ci_low", "ci_high")},
         "best_ci_above_start": above,
