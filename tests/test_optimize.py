@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -385,3 +386,37 @@ def test_split_and_date_variables_and_a_dask_cluster(tmp_path):
     assert best["plan.remind.budget"] + best["plan.again.budget"] == pytest.approx(900)
     assert "2021-11-01" <= best["plan.again.when.start"] <= "2021-11-05"
     assert set(doc["best"]["params"]) == {"budgets.w0", "budgets.w1", "start"}
+
+
+def test_cmaes_for_continuous_variables_only(tmp_path, capsys):
+    out = tmp_path / "opt"
+    args = [
+        "optimize",
+        str(toy(tmp_path)),
+        "--budget",
+        "1010",
+        "--var",
+        "plan.remind.budget=0.0:2000.0",
+        "--trials",
+        "14",
+        "--confirm-reps",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-plots",
+    ]
+    assert cli.main([*args, "--var", "plan.remind.audience=all,repeat", "--sampler", "cmaes"]) == 2
+    assert "--sampler cmaes takes continuous variables only" in capsys.readouterr().err
+    assert not out.exists()
+    continuous = [*args, "--var", "benefits.coupon.offer.amount_off=5.0:15.0"]
+    if importlib.util.find_spec("cmaes") is None:  # a dependency; CI installs it
+        assert cli.main(continuous) == 2
+        assert "CMA-ES needs the `cmaes` package" in capsys.readouterr().err
+        assert not out.exists()
+        pytest.skip("the cmaes package is not installed here")
+    assert cli.main(continuous) == 0
+    doc = json.loads((out / "optimize.json").read_text())
+    assert doc["meta"]["settings"]["sampler"] == "cmaes"  # auto: two real parameters
+    assert len([t for t in doc["trials"] if t["state"] == "complete"]) == 14
+    assert doc["best"]["cost"] <= 1010

@@ -15,6 +15,7 @@ penalty for infeasible trials.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import warnings
 from pathlib import Path
@@ -54,10 +55,20 @@ def sampler_kind(name: str, problem: Problem) -> str:
                 f"--sampler cmaes takes continuous variables only; these are {', '.join(kinds)}: "
                 "use --sampler tpe"
             )
-        return name
+        return _available(name)
     params = sum(len(v.paths) if v.kind == "split" else 1 for v in problem.variables)
     continuous = all(v.kind in ("float", "split") for v in problem.variables)
-    return "cmaes" if continuous and params >= 2 else "tpe"
+    return _available("cmaes") if continuous and params >= 2 else "tpe"
+
+
+def _available(kind: str) -> str:
+    """The sampler, if its package is installed (Optuna's CMA-ES needs `cmaes`), else refuse."""
+    if kind == "cmaes" and importlib.util.find_spec("cmaes") is None:
+        raise OptimizeError(
+            "CMA-ES needs the `cmaes` package, a dependency of promosim (pip install -e .); "
+            "or give --sampler tpe"
+        )
+    return kind
 
 
 def make_sampler(kind: str, seed: int):
@@ -82,9 +93,20 @@ def open_study(problem: Problem, out: Path, sampler: str):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    kind = sampler_kind(sampler, problem)
     out.mkdir(parents=True, exist_ok=True)
     _lock(out)
-    kind = sampler_kind(sampler, problem)
+    try:
+        return _load(problem, out, kind)
+    except BaseException:
+        release(out)
+        raise
+
+
+def _load(problem: Problem, out: Path, kind: str):
+    """The study in `out` (created if new), checked to be this optimisation's."""
+    import optuna
+
     study = optuna.create_study(
         study_name=STUDY,
         storage=f"sqlite:///{out / DB}",

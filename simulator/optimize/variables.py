@@ -31,7 +31,7 @@ from simulator.scenario import paths
 from simulator.scenario.load import ScenarioError, load_scenario, read_merged
 from simulator.sweeps.design import SweepError, parse_grid, parse_range, parse_value, value_label
 from simulator.sweeps.keys import jsonable
-from simulator.yamlfiles import YamlFileError, read_yaml
+from simulator.yamlfiles import YamlFileError, locate, read_yaml
 
 SPEC_KEYS = ("path", "low", "high", "step", "choices", "split", "total", "allow_capacity_increase")
 NOT_DECISIONS = ("population", "seed", "margin", "schema_version", "calendar")
@@ -159,10 +159,9 @@ def read_variables(path: str | Path) -> list[Variable]:
             problems.append((("variables", vname, *exc.field), exc.why))
     if problems:
         raise VariablesError(name, problems, root)
-    err = VariablesError(name, [(("variables", v.name), "") for v in out], root)
     return [
-        _placed(v, f"{name}:{line}: variables.{v.name}")
-        for v, line in zip(out, err.lines, strict=True)
+        _placed(v, f"{name}:{locate(root, ('variables', v.name))[1]}: variables.{v.name}")
+        for v in out
     ]
 
 
