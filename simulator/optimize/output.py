@@ -107,14 +107,9 @@ def comparison_document(cmp) -> dict:
     """comparison.json as `promosim compare` writes it: every field of the Comparison.
 
     Generic over the dataclass's fields (but the per-replication results), so keys the
-    comparison gains appear here too; `touch_rows` is written as compare names it, `touch_roi`.
+    comparison gains (pairs, verdicts, touches) appear here too.
     """
-    doc = {}
-    for f in dataclasses.fields(cmp):
-        if f.name == "results":
-            continue
-        doc["touch_roi" if f.name == "touch_rows" else f.name] = getattr(cmp, f.name)
-    return doc
+    return {f.name: getattr(cmp, f.name) for f in dataclasses.fields(cmp) if f.name != "results"}
 
 
 def verdict(cmp, problem: Problem, names: list[str]) -> dict:
