@@ -26,6 +26,7 @@ PYPLOT_IMPORT = re.compile(
 # Layers, top to bottom: a module may import from its own subpackage and from lower layers only.
 LAYERS = [
     {"cli"},
+    {"optimize"},
     {"sweeps"},
     {"reports"},
     {"fitting"},

@@ -23,6 +23,7 @@ from simulator.cli import (
     calibrate_sbg,
     calibrate_targets,
     compare,
+    optimize,
     population,
     report,
     run,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(sub)
     compare.add_parser(sub)
     sweep.add_parser(sub)  # docs/sweeps.md
+    optimize.add_parser(sub)  # docs/optimize.md
     sensitivity.add_parser(sub)  # docs/scenario.md, assumptions
     report.add_parser(sub)  # docs/report.md
     cal = sub.add_parser("calibrate", help="fit model parameters to data")

@@ -173,18 +173,23 @@ def execute(
         _execute_local(tasks, on_done, min(workers, len(tasks)), threads)
 
 
-def _execute_local(tasks, on_done, workers, threads):
-    """Worker processes forked from a clean fork server that has imported promosim once.
+def local_pool(workers: int, threads: int | None) -> ProcessPoolExecutor:
+    """`workers` processes forked from the fork server, each exiting when this process is gone.
 
     Each uses one Numba thread unless told otherwise (no oversubscription of the cores).
     """
     fork_server.start()
-    pool = ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         workers,
         mp_context=fork_server.context(),
         initializer=_init_worker,
         initargs=(threads or 1, os.getpid()),
     )
+
+
+def _execute_local(tasks, on_done, workers, threads):
+    """Worker processes forked from a clean fork server that has imported promosim once."""
+    pool = local_pool(workers, threads)
     try:
         futures = {pool.submit(run_task, t.kind, t.key, t.fn, t.arg, None): t for t in tasks}
         # this process only waits from here: import the plotting code (matplotlib, about
@@ -206,16 +211,22 @@ def _execute_local(tasks, on_done, workers, threads):
     pool.shutdown()
 
 
-def _execute_dask(tasks, on_done, scheduler, threads):
-    """Submit every task to a dask.distributed scheduler (an address or a Client)."""
+def dask_client(scheduler) -> tuple:
+    """(client, whether this call made it) of a dask.distributed scheduler or Client."""
     from dask.distributed import Client
-    from dask.distributed import as_completed as dask_completed
 
     own = not isinstance(scheduler, Client)
     try:
-        client = Client(scheduler, timeout=30) if own else scheduler
+        return (Client(scheduler, timeout=30) if own else scheduler), own
     except (OSError, TimeoutError, ValueError) as exc:
         raise SweepError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def _execute_dask(tasks, on_done, scheduler, threads):
+    """Submit every task to a dask.distributed scheduler (an address or a Client)."""
+    from dask.distributed import as_completed as dask_completed
+
+    client, own = dask_client(scheduler)
     try:
         futures = {
             client.submit(

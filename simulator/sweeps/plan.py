@@ -31,7 +31,7 @@ def is_list_field(scenario: Scenario, path: str) -> bool:
     return paths.is_list(scenario.model_dump(mode="python"), path)
 
 
-def _scenario_digest(scenario: Scenario, base_dir: Path) -> str:
+def scenario_digest(scenario: Scenario, base_dir: Path) -> str:
     """Digest of a scenario's effective content (after extends) and of its parameter file."""
     parts = [scenario.model_dump_json()]
     pf = scenario.population.params_file
@@ -101,7 +101,7 @@ def plan_scenario_sweep(
             "was run:\n" + "\n".join(lines)
         )
     base_dir = Path(path).parent
-    source = {"scenario": base.name, "digest": _scenario_digest(base, base_dir)}
+    source = {"scenario": base.name, "digest": scenario_digest(base, base_dir)}
     return SweepPlan(
         design,
         points,
