@@ -305,6 +305,16 @@ class Comparison:
     pairs: list[dict] = field(default_factory=list)  # every ordered pair on each KPI (`pairs`)
     verdicts: list[dict] = field(default_factory=list)  # one per pair of scenarios, in words
 
+    def document(self) -> dict:
+        """comparison.json: every field but the per-replication results (`compare`, `optimize`)."""
+        return {
+            "meta": self.meta,
+            "rows": self.rows,
+            "pairs": self.pairs,
+            "verdicts": self.verdicts,
+            "touches": self.touches,
+        }
+
     def table(self):
         """The rows as a pandas DataFrame (one row per scenario x KPI)."""
         import pandas as pd

@@ -80,17 +80,7 @@ def cmd_compare(args) -> int:
             print(f"{res.name}: {warning}", file=sys.stderr)
         cmp.meta.setdefault("warnings", {})[res.name] = list(filter(None, warnings))
     with atomic_dir(out, "compare") as tmp:
-        (tmp / "comparison.json").write_text(
-            to_json(
-                {
-                    "meta": cmp.meta,
-                    "rows": cmp.rows,
-                    "pairs": cmp.pairs,
-                    "verdicts": cmp.verdicts,
-                    "touches": cmp.touches,
-                }
-            )
-        )
+        (tmp / "comparison.json").write_text(to_json(cmp.document()))
         write_csv(tmp / "comparison.csv", cmp.rows)
         write_csv(tmp / "pairs.csv", cmp.pairs)
         write_csv(tmp / "verdicts.csv", cmp.verdicts)

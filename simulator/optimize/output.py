@@ -12,7 +12,6 @@ flattered by its own noise).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -103,15 +102,6 @@ def front(rows: list[dict]) -> list[dict]:
     return pareto_front(feas)
 
 
-def comparison_document(cmp) -> dict:
-    """comparison.json as `promosim compare` writes it: every field of the Comparison.
-
-    Generic over the dataclass's fields (but the per-replication results), so keys the
-    comparison gains (pairs, verdicts, touches) appear here too.
-    """
-    return {f.name: getattr(cmp, f.name) for f in dataclasses.fields(cmp) if f.name != "results"}
-
-
 def verdict(cmp, problem: Problem, names: list[str]) -> dict:
     """Whether the best plan's increment is above the starting plan's on fresh replications.
 
@@ -135,10 +125,10 @@ def verdict(cmp, problem: Problem, names: list[str]) -> dict:
         + (
             "the best plan's 95% CI is above the starting plan's (no overlap)"
             if above
-            else "the intervals overlap: the best plan is not shown to be better"
+            else "the two intervals overlap"
         )
-        + f"; paired difference {table_number(diff.mean)} [{table_number(diff.ci_low)}, "
-        f"{table_number(diff.ci_high)}]"
+        + f"; paired difference on the same seeds {table_number(diff.mean)} "
+        f"[{table_number(diff.ci_low)}, {table_number(diff.ci_high)}]: " + _paired_words(diff)
     )
     cost = next(r for r in cmp.rows if r["kpi"] == "cost" and r["scenario"] == names[2])
     spend = {k: cost[k] * problem.cost_scale for k in ("mean", "ci_low", "ci_high")}
@@ -156,6 +146,15 @@ def verdict(cmp, problem: Problem, names: list[str]) -> dict:
         "paired_difference": diff.as_row(),
         "text": text,
     }
+
+
+def _paired_words(diff) -> str:
+    """What the paired difference (best - start, common random numbers) says in words."""
+    if diff.ci_low > 0:
+        return "the best plan is better"
+    if diff.ci_high < 0:
+        return "the best plan is worse (the search's estimate did not hold up)"
+    return "no clear difference (the search's gain may be the winner's curse)"
 
 
 def _interval(row: dict | None) -> str:

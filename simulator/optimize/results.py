@@ -25,7 +25,6 @@ from simulator.optimize.output import (
     CONFIRM_SEED_OFFSET,
     best_row,
     best_yaml,
-    comparison_document,
     csv_rows,
     front,
     overrides_of,
@@ -117,7 +116,7 @@ def write_results(
         )
         atomic_write_text(out / "best.yaml", best_yaml(problem, overrides, out, header))
         cmp, doc["confirmation"] = confirm(problem, overrides, confirm_reps, progress)
-        atomic_write_text(out / "comparison.json", to_json(comparison_document(cmp)))
+        atomic_write_text(out / "comparison.json", to_json(cmp.document()))
     atomic_write_text(out / "optimize.json", to_json(doc))
     write_csv(out / "trials.csv", csv_rows(rows, problem))
     write_csv(out / "pareto.csv", csv_rows(pareto, problem))

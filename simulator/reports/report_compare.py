@@ -104,7 +104,7 @@ def _verdict_lines(cmp: dict) -> list[str]:
 def _optimize_line(opt: dict) -> str:
     """How many plans were tried and the best objective against the starting plan's."""
     meta, best = opt.get("meta", {}), opt.get("best") or {}
-    objective = meta.get("objective", "objective")
+    objective = (opt.get("confirmation") or {}).get("kpi") or meta.get("objective", "objective")
     start = opt.get("start") or meta.get("start") or {}
     start_value = start.get("objective") if isinstance(start, dict) else start
     line = (
@@ -113,7 +113,9 @@ def _optimize_line(opt: dict) -> str:
     )
     if not missing(start_value):
         line += f" against the starting plan's {kpi_value(None, start_value)}"
-    return line + " (search estimates; the side-by-side below replicates them afresh)."
+    line += " (search estimates; the side-by-side below replicates them afresh)."
+    confirmation = (opt.get("confirmation") or {}).get("text")
+    return line + (f" {confirmation}." if confirmation else "")
 
 
 def comparison_sections(cmp: dict) -> list[Section]:
