@@ -14,6 +14,7 @@ from simulator.reports.report_model import (
     Report,
     Section,
     Table,
+    exact_value,
     interval,
     kpi_value,
     pairs_table,
@@ -51,19 +52,16 @@ def optimize_report(folder: ResultFolder) -> Report:
     headline = [_optimize_line(opt)] + _verdict_lines(cmp)
     params = best.get("params") or {}
     if params:
-        headline.append(
-            "Best plan: "
-            + "; ".join(f"{k} = {kpi_value(None, v)}" for k, v in params.items())
-            + "."
-        )
+        headline.append("Best plan: " + _settings_text(params) + ".")
     plan = Section("Best plan", paragraphs=["best.yaml is the best plan as a runnable scenario."])
-    plan.tables.append(pairs_table(params, title="Decision variables"))
+    plan.tables.append(pairs_table(params, title="Decision variables", exact=True))
     scalars = {k: v for k, v in best.items() if k != "params" and not isinstance(v, dict | list)}
     if scalars:
         plan.tables.append(pairs_table(scalars, title="Its evaluation during the search"))
     sections = [plan] + comparison_sections(cmp)
     if opt.get("pareto"):
-        sections.append(Section("Pareto front", tables=[rows_table(opt["pareto"])]))
+        front = [{**t, "params": _settings_text(t.get("params") or {})} for t in opt["pareto"]]
+        sections.append(Section("Pareto front", tables=[rows_table(front)]))
     if opt.get("trials"):
         sections.append(_trials_section(opt["trials"]))
     sections += _closing_sections(folder, cmp.get("meta", {}), meta)
@@ -208,11 +206,22 @@ def _trials_section(trials: list[dict]) -> Section:
     """The best trials of the search (by objective), and how many there were."""
     ranked = sorted(
         trials,
-        key=lambda t: -t["objective"] if isinstance(t.get("objective"), int | float) else 0.0,
+        key=lambda t: (
+            t.get("feasible") is False,
+            -t["objective"] if isinstance(t.get("objective"), int | float) else 0.0,
+        ),
     )
     shown = min(TRIALS_SHOWN, len(trials))
-    note = f"The best {shown} of {len(trials)} trials; all are in optimize.json."
-    return Section("Trials", tables=[rows_table(ranked[:TRIALS_SHOWN], note=note)])
+    note = (
+        f"The best {shown} of {len(trials)} trials, feasible ones first; all are in optimize.json."
+    )
+    rows = [{**t, "params": _settings_text(t.get("params") or {})} for t in ranked[:shown]]
+    return Section("Trials", tables=[rows_table(rows, note=note)])
+
+
+def _settings_text(params: dict) -> str:
+    """A plan's parameters as set: "name = value; ..."."""
+    return "; ".join(f"{k} = {exact_value(v)}" for k, v in params.items())
 
 
 def _closing_sections(folder: ResultFolder, cmp_meta: dict, meta: dict) -> list[Section]:

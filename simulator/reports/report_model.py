@@ -116,10 +116,26 @@ def rows_table(
     return Table([c.replace("_", " ") for c in columns], body, title, note)
 
 
-def pairs_table(mapping: dict, title: str = "", note: str = "") -> Table:
-    """A two-column table of a mapping's scalar items (settings, a best plan's parameters)."""
-    rows = [[str(k).replace("_", " "), cell(v, str(k))] for k, v in mapping.items()]
+def pairs_table(mapping: dict, title: str = "", note: str = "", exact: bool = False) -> Table:
+    """A two-column table of a mapping's scalar items (settings, a best plan's parameters).
+
+    exact: values as set (a plan's parameters: 375,000 and 0.25, not 375k or 25.0%), else
+    formatted by their names as KPIs are.
+    """
+    show = exact_value if exact else cell
+    rows = [[str(k).replace("_", " "), show(v, str(k))] for k, v in mapping.items()]
     return Table(["setting", "value"], rows, title, note)
+
+
+def exact_value(value, column: str = "") -> str:
+    """A value as it is set in a scenario: whole numbers with separators, decimals in full."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return (
+            cell(value, column)
+            if not isinstance(value, list | tuple)
+            else "+".join(exact_value(v) for v in value)
+        )
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.10g}"
 
 
 def words(name: str) -> str:
