@@ -307,13 +307,7 @@ class Comparison:
 
     def document(self) -> dict:
         """comparison.json: every field but the per-replication results (`compare`, `optimize`)."""
-        return {
-            "meta": self.meta,
-            "rows": self.rows,
-            "pairs": self.pairs,
-            "verdicts": self.verdicts,
-            "touches": self.touches,
-        }
+        return {k: getattr(self, k) for k in ("meta", "rows", "pairs", "verdicts", "touches")}
 
     def table(self):
         """The rows as a pandas DataFrame (one row per scenario x KPI)."""
