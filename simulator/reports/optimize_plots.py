@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.ticker as mticker
 from matplotlib.figure import Figure
 
-from simulator.formatting import tick_number
-from simulator.reports.charts import save_png
+from simulator.reports.charts import readable_axis, save_png
 
 DPI = 110
 
 
 def _plain(ax) -> None:
-    """Readable numbers (12,000, 3.4M) on both axes."""
+    """Readable numbers (28.0M, 3.5M; ticks in one unit) on both axes."""
     for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: tick_number(v)))
+        readable_axis(axis)
 
 
 def plot_history(rows: list[dict], start: dict, label: str, path: Path) -> None:
