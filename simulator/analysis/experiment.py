@@ -107,9 +107,10 @@ def replicate(
     independent: bool = False,
     with_baseline: bool = False,
     base_dirs: list[Path] | None = None,
-    progress: bool = False,
+    progress=False,
     population_seed: int | None = None,
     assumptions: str = "fixed",
+    on_replication=None,
 ) -> list[Replicated]:
     """Run every scenario `reps` times; replication k shares its seed across scenarios (CRN).
 
@@ -123,6 +124,9 @@ def replicate(
     "drawn" gives replications 2d and 2d + 1 parameter draw d of every scenario's assumptions
     (`uncertainty.AssumptionDraws`; the shoppers are redrawn per draw when the population's
     parameters are uncertain).
+    progress: True for a bar on stderr, or a tqdm bar to reset to the total and advance by days
+    (the dashboard's progress indicator); on_replication: called with the results after each
+    replication, so a view can show the replications done so far.
     """
     base_dirs = base_dirs or [Path(".")] * len(scenarios)
     seed = scenarios[0].seed if seed is None else seed
@@ -141,12 +145,19 @@ def replicate(
     )
     drawn = AssumptionDraws.of(scenarios, base_dirs, seed, reps) if assumptions == "drawn" else None
     redraw = drawn is not None and any(a.path.startswith("population.") for a in drawn.found[0])
-    with tqdm(
-        total=reps * len(scenarios) * days,
-        unit="day",
-        unit_scale=True,
-        desc=f"{reps} x {len(scenarios)} scenario(s)",
-        disable=not progress,
+    total = reps * len(scenarios) * days
+    if isinstance(progress, tqdm):
+        progress.reset(total=total)
+    with (
+        progress
+        if isinstance(progress, tqdm)
+        else tqdm(
+            total=total,
+            unit="day",
+            unit_scale=True,
+            desc=f"{reps} x {len(scenarios)} scenario(s)",
+            disable=not progress,
+        )
     ) as bar:
         for k in range(reps):
             if redraw and k % 2 == 0:  # the shoppers of this parameter draw
@@ -184,6 +195,8 @@ def replicate(
                 res.daily_gmv.append(run.daily_gmv())
                 res.funnel.append(funnel_counts(run))
                 res.touches.append(touch_totals(run))
+            if on_replication is not None:
+                on_replication(out)
     return out
 
 
