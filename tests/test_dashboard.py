@@ -120,6 +120,9 @@ def test_runs_are_cached_by_digest_and_equal_promosim_run(d11, tmp_path, monkeyp
     assert main([*argv, "--no-plots", "--out", str(out)]) == 0
     kpis = json.loads((out / "kpis.json").read_text())
     assert job.kpis["gmv"] == kpis["gmv"] and job.kpis["ci95"]["roi"] == kpis["ci95"]["roi"]
+    assert job.kpis["touches"] == kpis["touches"] and kpis["touches"]  # touch economics too
+    shown_touches = views.touch_table(job.result.touches)
+    assert [t[0] for t in shown_touches] == list(kpis["touches"])
     shown = {k: (v, ci) for k, v, ci in views.kpi_rows(job.kpis)}
     assert shown["incremental_gmv"][0] == table_number(kpis["incremental_gmv"])
     assert shown["roi"][1] == views.ci_text(kpis["ci95"]["roi"])
@@ -154,6 +157,26 @@ def test_front_end_files_are_the_npm_packages_solara_asks_for(tmp_path, monkeypa
         assert (cache / pkg / "name.txt").read_text().strip() == pkg
     assert assets.fill(cache, say=lambda _: None) == []
     assert {p.name for p in cache.iterdir()} == {p.split("/")[0] for p in wanted}  # nothing aside
+
+
+def test_two_strategies_side_by_side_with_their_pairwise_verdict(d11):
+    runner = Runner()
+    sc = d11.scenario
+    deeper = d11.with_value(DEPTH, 40.0).scenario
+    a, b = (runner.submit(x, d11.base_dir, 4000, 3, sc.seed) for x in (sc, deeper))
+    while not (a.done and b.done):
+        time.sleep(0.05)
+    sides = views.side_by_side(a.kpis, b.kpis)
+    assert [r[0] for r in sides] == [r[0] for r in views.kpi_rows(b.kpis)]
+    rows, verdict = views.pairwise(a.rep, b.rep)
+    by_kpi = {r[0]: r for r in rows}
+    assert by_kpi["cost"][1] == table_number(b.kpis["cost"] - a.kpis["cost"])
+    assert verdict and (" A" in verdict or "A " in verdict)
+    other = Edited.open(D11).with_value("population.dormant_after_days", 200).scenario
+    c = runner.submit(other, d11.base_dir, 4000, 3, sc.seed)
+    while not c.done:
+        time.sleep(0.05)
+    assert views.pairwise(a.rep, c.rep)[1].startswith("not comparable: ")
 
 
 # ----------------------------------------------------------------------------- the page

@@ -124,9 +124,8 @@ def replicate(
     "drawn" gives replications 2d and 2d + 1 parameter draw d of every scenario's assumptions
     (`uncertainty.AssumptionDraws`; the shoppers are redrawn per draw when the population's
     parameters are uncertain).
-    progress: True for a bar on stderr, or a tqdm bar to reset to the total and advance by days
-    (the dashboard's progress indicator); on_replication: called with the results after each
-    replication, so a view can show the replications done so far.
+    progress: True for a bar, or a tqdm bar to reset and advance by days; on_replication:
+    called with the results after each replication (a view of the replications done so far).
     """
     base_dirs = base_dirs or [Path(".")] * len(scenarios)
     seed = scenarios[0].seed if seed is None else seed
@@ -145,20 +144,11 @@ def replicate(
     )
     drawn = AssumptionDraws.of(scenarios, base_dirs, seed, reps) if assumptions == "drawn" else None
     redraw = drawn is not None and any(a.path.startswith("population.") for a in drawn.found[0])
-    total = reps * len(scenarios) * days
-    if isinstance(progress, tqdm):
-        progress.reset(total=total)
-    with (
-        progress
-        if isinstance(progress, tqdm)
-        else tqdm(
-            total=total,
-            unit="day",
-            unit_scale=True,
-            desc=f"{reps} x {len(scenarios)} scenario(s)",
-            disable=not progress,
-        )
-    ) as bar:
+    desc = f"{reps} x {len(scenarios)} scenario(s)"
+    own = not isinstance(progress, tqdm)  # else the caller's bar (the dashboard's indicator)
+    bar = tqdm(unit="day", unit_scale=True, desc=desc, disable=not progress) if own else progress
+    bar.reset(total=reps * len(scenarios) * days)
+    with bar:
         for k in range(reps):
             if redraw and k % 2 == 0:  # the shoppers of this parameter draw
                 pop_sc = drawn.scenario(0, k)
