@@ -22,6 +22,7 @@ from simulator.analysis.kpis import HEADLINE
 from simulator.analysis.pairs import PAIR_KPIS, pair_rows, verdicts
 from simulator.errors import UserError
 from simulator.formatting import table_number
+from simulator.reports.charts import plain_log_ticks, readable_axis
 
 TOUCH_COLUMNS = ("touch", "channel", "benefit", "contacts", "spend", "budget", "budget_use")
 """Touch economics shown per touch (`analysis.touches`; the rest is in the HTML report)."""
@@ -54,6 +55,7 @@ def funnel_figure(rep: Replicated) -> Figure:
     for yi, c in zip(y, counts, strict=True):
         ax.text(c, yi, f" {c:,.0f}", va="center", fontsize=8)
     ax.set_xlim(0, counts.max() * 1.25 or 1)
+    readable_axis(ax.xaxis)
     ax.set_title("funnel (mean over replications)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -69,6 +71,7 @@ def daily_figure(rep: Replicated) -> Figure:
     if base is not None:
         ax.plot(x, base.daily_gmv(), color="#6baed6", lw=1.2, label="no campaign")
     ax.set_yscale("log")
+    plain_log_ticks(ax.yaxis)
     ax.set_ylabel("GMV per day (yuan)")
     ax.legend(fontsize=8, frameon=False)
     ax.set_title("daily GMV against the baseline (replication 0, log axis)", fontsize=10)
