@@ -22,7 +22,7 @@ from simulator.analysis.kpi_registry import find
 from simulator.analysis.kpi_spec import WINDOW
 from simulator.analysis.kpis import compute_kpis
 from simulator.analysis.pairs import pair_rows, ratio_estimate, verdicts
-from simulator.analysis.stats import estimate, mean_ci
+from simulator.analysis.stats import estimate
 from simulator.analysis.touches import touch_rows, touch_totals, without_each
 from simulator.analysis.uncertainty import AssumptionDraws, add_uncertainty
 from simulator.domain.lifecycle import JOINED, OLD_MEMBER, REPEAT
@@ -188,15 +188,6 @@ def replicate(
             if on_replication is not None:
                 on_replication(out)
     return out
-
-
-def summarise(rep: Replicated) -> dict:
-    """Mean and 95% CI of each numeric KPI over replications."""
-    summary = {}
-    for kpi in rep.kpis[0]:
-        m, lo, hi = mean_ci(rep.values(kpi))
-        summary[kpi] = (m, lo, hi)
-    return summary
 
 
 def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.analysis.experiment import Replicated, replicate, summarise, touch_economics
+from simulator.analysis.experiment import Replicated, replicate, touch_economics
 from simulator.analysis.kpis import nested
+from simulator.analysis.stats import mean_ci
 from simulator.analysis.touches import by_touch
 from simulator.analysis.uncertainty import split_variance
 from simulator.scenario.schema import Scenario
@@ -25,6 +26,11 @@ class ScenarioRun:
     summary: dict  # flat KPI -> (mean, ci low, ci high) over replications
     split: dict | None  # assumptions drawn: flat KPI -> `uncertainty.split_variance`
     touches: list[dict]  # touch economics, a row per touch (`analysis.touches`)
+
+
+def summarise(rep: Replicated) -> dict:
+    """Mean and 95% CI of each numeric KPI over replications."""
+    return {kpi: mean_ci(rep.values(kpi)) for kpi in rep.kpis[0]}
 
 
 def kpis_document(
