@@ -27,6 +27,7 @@ PYPLOT_IMPORT = re.compile(
 LAYERS = [
     {"cli"},
     {"optimize"},
+    {"dashboard"},  # the what-if page: runs as `promosim run` does, values parsed as sweeps do
     {"sweeps"},
     {"reports"},
     {"fitting"},

@@ -9,19 +9,18 @@ in the system's headless Chromium: no console error, every image loaded.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, system_chromium
 
 from simulator.cli import main
 from simulator.files import MARKER, check_output_dir, read_marker, to_json, write_marker
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--shoppers", "2000", "--quiet"]
-CHROMIUM = Path(os.environ.get("PROMOSIM_CHROMIUM", "/usr/bin/chromium"))
 NEW_FIELD = "field_added_later"  # a field another command adds to its rows: the report shows it
 
 
@@ -250,22 +249,6 @@ def test_report_never_replaces_a_file_promosim_did_not_write(tmp_path, reports, 
     assert read_marker(folder)["files"] == read_marker(reports / "run")["files"]
 
 
-def _browser():
-    """The system Chromium for playwright, or a skip (a failure in CI, which installs it)."""
-    required = os.environ.get("PROMOSIM_BROWSER_TESTS") == "1"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            pytest.fail("PROMOSIM_BROWSER_TESTS=1 but the playwright package is not installed")
-        pytest.skip("the playwright package is not installed")
-    if not CHROMIUM.is_file():
-        if required:
-            pytest.fail(f"PROMOSIM_BROWSER_TESTS=1 but there is no Chromium at {CHROMIUM}")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    return sync_playwright
-
-
 def watch(page) -> list[str]:
     """The console errors, page errors and failed requests of a page, as they happen."""
     problems = []
@@ -276,7 +259,7 @@ def watch(page) -> list[str]:
 
 
 def test_reports_open_in_headless_chromium_with_every_image_loaded(reports, tmp_path):
-    sync_playwright = _browser()
+    sync_playwright = system_chromium()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:

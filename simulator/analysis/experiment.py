@@ -22,7 +22,7 @@ from simulator.analysis.kpi_registry import find
 from simulator.analysis.kpi_spec import WINDOW
 from simulator.analysis.kpis import compute_kpis
 from simulator.analysis.pairs import pair_rows, ratio_estimate, verdicts
-from simulator.analysis.stats import estimate, mean_ci
+from simulator.analysis.stats import estimate
 from simulator.analysis.touches import touch_rows, touch_totals, without_each
 from simulator.analysis.uncertainty import AssumptionDraws, add_uncertainty
 from simulator.domain.lifecycle import JOINED, OLD_MEMBER, REPEAT
@@ -107,9 +107,10 @@ def replicate(
     independent: bool = False,
     with_baseline: bool = False,
     base_dirs: list[Path] | None = None,
-    progress: bool = False,
+    progress=False,
     population_seed: int | None = None,
     assumptions: str = "fixed",
+    on_replication=None,
 ) -> list[Replicated]:
     """Run every scenario `reps` times; replication k shares its seed across scenarios (CRN).
 
@@ -123,6 +124,8 @@ def replicate(
     "drawn" gives replications 2d and 2d + 1 parameter draw d of every scenario's assumptions
     (`uncertainty.AssumptionDraws`; the shoppers are redrawn per draw when the population's
     parameters are uncertain).
+    progress: True for a bar, or a tqdm bar to reset and advance by days; on_replication:
+    called with the results after each replication (a view of the replications done so far).
     """
     base_dirs = base_dirs or [Path(".")] * len(scenarios)
     seed = scenarios[0].seed if seed is None else seed
@@ -141,13 +144,11 @@ def replicate(
     )
     drawn = AssumptionDraws.of(scenarios, base_dirs, seed, reps) if assumptions == "drawn" else None
     redraw = drawn is not None and any(a.path.startswith("population.") for a in drawn.found[0])
-    with tqdm(
-        total=reps * len(scenarios) * days,
-        unit="day",
-        unit_scale=True,
-        desc=f"{reps} x {len(scenarios)} scenario(s)",
-        disable=not progress,
-    ) as bar:
+    desc = f"{reps} x {len(scenarios)} scenario(s)"
+    own = not isinstance(progress, tqdm)  # else the caller's bar (the dashboard's indicator)
+    bar = tqdm(unit="day", unit_scale=True, desc=desc, disable=not progress) if own else progress
+    bar.reset(total=reps * len(scenarios) * days)
+    with bar:
         for k in range(reps):
             if redraw and k % 2 == 0:  # the shoppers of this parameter draw
                 pop_sc = drawn.scenario(0, k)
@@ -184,16 +185,9 @@ def replicate(
                 res.daily_gmv.append(run.daily_gmv())
                 res.funnel.append(funnel_counts(run))
                 res.touches.append(touch_totals(run))
+            if on_replication is not None:
+                on_replication(out)
     return out
-
-
-def summarise(rep: Replicated) -> dict:
-    """Mean and 95% CI of each numeric KPI over replications."""
-    summary = {}
-    for kpi in rep.kpis[0]:
-        m, lo, hi = mean_ci(rep.values(kpi))
-        summary[kpi] = (m, lo, hi)
-    return summary
 
 
 def _row(scenario: str, kpi: str, values: list, diffs: list | None) -> dict:

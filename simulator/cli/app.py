@@ -23,6 +23,7 @@ from simulator.cli import (
     calibrate_sbg,
     calibrate_targets,
     compare,
+    dashboard,
     optimize,
     population,
     report,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_parser(sub)
     population.add_parser(sub)  # docs/calibration.md
     bench.add_parser(sub)
+    dashboard.add_parser(sub)  # simulator/dashboard
     return p
 
 

@@ -38,9 +38,10 @@ WINDOW_SHOWN = ("incremental_gmv", "roi", "roi_to_date")  # of each KPI window, 
 
 def cmd_compare(args) -> int:
     """Compare a baseline with alternatives over replications (common random numbers)."""
-    from simulator.analysis.experiment import run_comparison, summarise
+    from simulator.analysis.experiment import run_comparison
     from simulator.analysis.kpis import ceiling_warning
     from simulator.analysis.run_warnings import run_warnings
+    from simulator.analysis.scenario_run import summarise
     from simulator.engine.workers import set_threads
     from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
     from simulator.scenario.load import load_scenario

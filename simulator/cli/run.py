@@ -6,7 +6,6 @@ import sys
 import time
 from pathlib import Path
 
-from simulator import __version__
 from simulator.cli.assumption_options import add_assumptions_option, assumption_mode
 from simulator.cli.common import (
     check_memory,
@@ -43,16 +42,12 @@ WINDOW_HEADERS = (
 
 def cmd_run(args) -> int:
     """Run a scenario and its no-campaign baseline; print and write KPIs, daily series, plots."""
-    from simulator.analysis.experiment import replicate, summarise, touch_economics
-    from simulator.analysis.kpis import HEADLINE, ceiling_warning, nested
-    from simulator.analysis.run_warnings import run_warnings
-    from simulator.analysis.touches import by_touch
-    from simulator.analysis.uncertainty import split_variance
+    from simulator.analysis.kpis import HEADLINE, ceiling_warning
+    from simulator.analysis.scenario_run import run_scenario
     from simulator.engine.workers import set_threads
-    from simulator.files import atomic_dir, check_output_dir, to_json, write_csv
-    from simulator.reports.daily_table import daily_rows
+    from simulator.files import check_output_dir
+    from simulator.reports.run_folder import write_run_folder
     from simulator.scenario.load import load_scenario
-    from simulator.scenario.plan_warnings import undefined_segments
 
     sc = load_scenario(args.scenario)
     set_threads(args.threads)
@@ -61,74 +56,24 @@ def cmd_run(args) -> int:
     check_output_dir(out, "run")
     mode = assumption_mode(args.assumptions, [sc], args.reps)
     t0 = time.perf_counter()
-    (rep,) = replicate(
-        [sc],
-        [sc.name],
+    result = run_scenario(
+        sc,
+        Path(args.scenario).parent,
         reps=args.reps,
         seed=args.seed,
         shoppers=args.shoppers,
         with_baseline=not args.no_baseline,
-        base_dirs=[Path(args.scenario).parent],
         progress=not args.quiet,
         assumptions=mode,
-    )
-    run, baseline = rep.first
-    touches = touch_economics(
-        rep,
-        run.shoppers,
-        args.touch_roi,
-        reps=args.reps,
-        seed=args.seed,
-        shoppers=args.shoppers,
-        base_dir=Path(args.scenario).parent,
-        progress=not args.quiet,
+        touch_roi=args.touch_roi,
     )
     wall = time.perf_counter() - t0
-    summary = summarise(rep)
+    rep, kpis, summary, split = result.rep, result.kpis, result.summary, result.split
+    touches = result.touches
+    run = rep.first[0]
     means = {k: m for k, (m, _, _) in summary.items()}
-    if args.reps == 1:
-        kpis = nested(rep.kpis[0])
-    else:
-        kpis = nested(means)
-        kpis["reps"] = args.reps
-        kpis["ci95"] = nested({k: [lo, hi] for k, (_, lo, hi) in summary.items()})
-        kpis["replications"] = nested({k: rep.values(k) for k in summary})
-    if mode == "drawn":  # the variance split of each KPI (analysis.uncertainty)
-        split = {k: split_variance(rep.values(k), rep.draws) for k in summary}
-        kpis["ci95"] = nested({k: [v["ci_low"], v["ci_high"]] for k, v in split.items()})
-        kpis["assumptions"] = {"draws": args.reps // 2, "values": rep.assumed[::2]}
-        kpis["under_assumptions95"] = nested(
-            {k: [v["total_low"], v["total_high"]] for k, v in split.items()}
-        )
-        kpis["assumption_share"] = nested({k: v["assumption_share"] for k, v in split.items()})
-    kpis["touches"] = by_touch(touches)  # {} for a plan with no touches
-    warnings = undefined_segments(sc) + run_warnings(run)
-    with atomic_dir(out, "run") as tmp:
-        (tmp / "kpis.json").write_text(to_json(kpis))
-        write_csv(tmp / "daily.csv", daily_rows(run, baseline))
-        meta = {
-            "scenario": str(args.scenario),
-            "name": sc.name,
-            "seed": run.seed,
-            "shoppers": run.shoppers,
-            "days": len(run.dates),
-            "reps": args.reps,
-            "assumptions": mode,
-            "baseline": baseline is not None,
-            "wall_s": round(wall, 3),
-            "promosim_version": __version__,
-            "note": "daily.csv and the charts show replication 0",
-            "warnings": warnings,
-        }
-        (tmp / "run.json").write_text(to_json(meta))
-        if not args.no_plots:
-            from simulator.reports.run_plots import plot_run
-
-            plot_run(run, tmp, baseline)
-            if touches:
-                from simulator.reports.touch_plots import plot_touches
-
-                plot_touches(touches, tmp / "touches.png")
+    meta = write_run_folder(out, result, str(args.scenario), mode, wall, plots=not args.no_plots)
+    warnings = meta["warnings"]
     for warning in [ceiling_warning(kpis)] + [f"warning: {w}" for w in warnings]:
         if warning:
             print(warning, file=sys.stderr)

@@ -33,19 +33,30 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     what differs (see `merge`). `overrides` maps dotted paths to values applied to the raw YAML
     before validation.
     """
-    path = Path(path)
     name = str(path)
-    data, sources = read_merged(path)
-    for dotted, value in (overrides or {}).items():
-        apply_override(data, dotted, value, name)
-    _anchor_assumption_files(data, sources, name)
-    base_dir = _params_dir(sources, name)
+    data, sources, base_dir = read_scenario_data(path, overrides)
     try:
         return validate_data(data, name, base_dir=base_dir, sources=sources)
     except ScenarioError as exc:
         if not overrides:
             raise
         raise _blame_overrides(exc, overrides) from None
+
+
+def read_scenario_data(path: str | Path, overrides: dict | None = None) -> tuple[dict, list, Path]:
+    """A scenario file's raw mapping before validation: (data, sources, params folder).
+
+    Merged over the files it extends, overrides applied, assumption files made absolute; the
+    folder is the one its `population.params_file` or `customers` is relative to. The dashboard
+    edits this mapping and validates it with `validate_data`, as the CLI would the file.
+    """
+    path = Path(path)
+    name = str(path)
+    data, sources = read_merged(path)
+    for dotted, value in (overrides or {}).items():
+        apply_override(data, dotted, value, name)
+    _anchor_assumption_files(data, sources, name)
+    return data, sources, _params_dir(sources, name)
 
 
 REPLACED = {
