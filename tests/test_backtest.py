@@ -156,7 +156,7 @@ def test_customers_enter_on_their_first_purchase_day():
             "calendar": {"start": "2020-01-01", "end": "2020-01-21"},
         }
     )
-    bg = BGNBDFit(
+    bg = BGNBDFit.of(
         2.0,
         4.0 / 7,
         1.0,

@@ -9,17 +9,17 @@ second. Time is in whatever unit t_x and T are given in (weeks for CDNOW); α sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
 from simulator.clv.fit_checks import (
-    FitCheck,
     Limit,
     fit_ml,
 )
+from simulator.clv.mle import ModelFit
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 LIMITS = (
@@ -77,36 +77,22 @@ LIMITS = (
 
 
 @dataclass(frozen=True)
-class BGNBDFit:
-    """Maximum-likelihood BG/NBD estimates with standard errors from the observed information.
+class BGNBDFit(ModelFit):
+    """Maximum-likelihood BG/NBD estimates (`mle.ModelFit`, names `PARAM_NAMES`).
 
     ``check`` says whether the fit is degenerate or at a boundary (`fit_checks`) and holds the
     95% intervals; ``penalizer`` is the L2 coefficient on log-parameters it was fitted with.
     """
 
-    r: float
-    alpha: float
-    a: float
-    b: float
-    log_likelihood: float
-    se: dict[str, float]
-    n_customers: int
-    n_unique_rows: int
-    converged: bool
-    iterations: int
-    message: str = ""
-    covariance: np.ndarray = field(default_factory=lambda: np.full((4, 4), np.nan), repr=False)
-    check: FitCheck = field(default_factory=FitCheck)
-    penalizer: float = 0.0
+    @classmethod
+    def of(cls, r: float, alpha: float, a: float, b: float, **fields) -> BGNBDFit:
+        """A fit from its four estimates and the other `ModelFit` fields."""
+        return cls(PARAM_NAMES, (float(r), float(alpha), float(a), float(b)), **fields)
 
-    @property
-    def params(self) -> tuple[float, float, float, float]:
-        """The estimates as (r, alpha, a, b)."""
-        return (self.r, self.alpha, self.a, self.b)
-
-    def as_dict(self) -> dict[str, float]:
-        """The estimates keyed by parameter name."""
-        return dict(zip(PARAM_NAMES, self.params, strict=True))
+    r = property(lambda self: self.values[0], doc="Shape of the purchase-rate Gamma.")
+    alpha = property(lambda self: self.values[1], doc="Scale of the purchase-rate Gamma.")
+    a = property(lambda self: self.values[2], doc="Dropout Beta's first shape.")
+    b = property(lambda self: self.values[3], doc="Dropout Beta's second shape.")
 
 
 class BGNBDSample(NamedTuple):
@@ -251,8 +237,8 @@ def fit_bgnbd(x, t_x, T, **options) -> BGNBDFit:
     """
     d = compress(x, t_x, T)
     fit = fit_ml(PARAM_NAMES, lambda p: negll_grad(p, d), d.n, _start(d), limits=LIMITS, **options)
-    return BGNBDFit(
-        *map(float, fit.params),
+    return BGNBDFit.of(
+        *fit.params,
         log_likelihood=float(-negll_grad(fit.params, d)[0]),
         n_customers=int(d.n),
         n_unique_rows=d.n_rows,

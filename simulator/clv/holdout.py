@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.clv import bgnbd, pareto_nbd
+from simulator.clv.mle import ModelFit
 from simulator.clv.params_file import MODEL_LABELS
 from simulator.clv.summaries import RFM, summarise
 from simulator.clv.transactions import Transactions
@@ -54,7 +55,7 @@ class HoldoutScore:
     """One model's calibration fit and how well it predicted the holdout."""
 
     model: str
-    fit: object  # BGNBDFit or mle.ModelFit: as_dict(), se, log_likelihood, converged
+    fit: ModelFit  # BG/NBD, Pareto/NBD or BG/BB: as_dict(), se, log_likelihood, converged
     holdout_loglik: float
     forecast: float  # expected holdout transactions of the calibration customers
 
