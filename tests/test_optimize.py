@@ -103,6 +103,13 @@ def test_finds_the_budget_boundary_known_in_closed_form(tmp_path, capsys):
     assert cmp["meta"]["scenarios"] == ["no_campaign", "toy", "best"]
     assert cmp["meta"]["seed"] != doc["meta"]["settings"]["seed"]  # fresh replications
     assert doc["confirmation"]["best_ci_above_start"] is True  # 1,000 against 500 yuan
+    # the paired difference is the comparison's own best - toy pair row on GMV, clearly positive
+    (pair,) = [r for r in cmp["pairs"] if (r["a"], r["b"], r["kpi"]) == ("best", "toy", "gmv")]
+    paired = doc["confirmation"]["paired_difference"]
+    assert (paired["mean"], paired["ci_low"]) == (pair["diff"], pair["ci_low"]) and paired[
+        "ci_low"
+    ] > 0
+    assert "the best plan is better" in doc["confirmation"]["text"]
     # the same command again: nothing to run, same best; other settings are refused
     assert cli.main(args) == 0
     assert (

@@ -106,17 +106,16 @@ def verdict(cmp, problem: Problem, names: list[str]) -> dict:
     """Whether the best plan's increment is above the starting plan's on fresh replications.
 
     Both increments are against the no-campaign baseline; "above" needs the best plan's 95% CI
-    to lie wholly above the starting plan's. The paired difference (same seeds) is given too.
+    to lie wholly above the starting plan's. The paired difference (same seeds) is the
+    comparison's own pair row (`analysis.pairs`).
     """
-    from simulator.analysis.stats import estimate
-
     kpi = problem.kpi
     found = {r["scenario"]: r for r in cmp.rows if r["kpi"] == kpi and r["scenario"] in names[1:]}
     start, best = found.get(names[1]), found.get(names[2])
     raw = "gmv" if problem.objective == "gmv" else "profit"
-    diff = estimate(
-        [b - s for b, s in zip(cmp.results[2].values(raw), cmp.results[1].values(raw), strict=True)]
-    )
+    pair = next(r for r in cmp.pairs if (r["a"], r["b"], r["kpi"]) == (names[2], names[1], raw))
+    diff = {"mean": pair["diff"], "ci_low": pair["ci_low"], "ci_high": pair["ci_high"]}
+    diff |= {"sd": pair["sd"], "reps": pair["units"]}
     above = bool(start and best and best["ci_low"] > start["ci_high"])
     text = (
         f"{kpi} on {cmp.meta['reps']} fresh replications at {cmp.meta['shoppers']:,} "
@@ -127,8 +126,8 @@ def verdict(cmp, problem: Problem, names: list[str]) -> dict:
             if above
             else "the two intervals overlap"
         )
-        + f"; paired difference on the same seeds {table_number(diff.mean)} "
-        f"[{table_number(diff.ci_low)}, {table_number(diff.ci_high)}]: " + _paired_words(diff)
+        + f"; paired difference on the same seeds {_interval(diff)}: "
+        + _paired_words(diff)
     )
     cost = next(r for r in cmp.rows if r["kpi"] == "cost" and r["scenario"] == names[2])
     spend = {k: cost[k] * problem.cost_scale for k in ("mean", "ci_low", "ci_high")}
@@ -143,16 +142,16 @@ def verdict(cmp, problem: Problem, names: list[str]) -> dict:
         "start": start and {k: start[k] for k in ("mean", "ci_low", "ci_high")},
         "best": best and {k: best[k] for k in ("mean", "ci_low", "ci_high")},
         "best_ci_above_start": above,
-        "paired_difference": diff.as_row(),
+        "paired_difference": diff,
         "text": text,
     }
 
 
-def _paired_words(diff) -> str:
+def _paired_words(diff: dict) -> str:
     """What the paired difference (best - start, common random numbers) says in words."""
-    if diff.ci_low > 0:
+    if diff["ci_low"] > 0:
         return "the best plan is better"
-    if diff.ci_high < 0:
+    if diff["ci_high"] < 0:
         return "the best plan is worse (the search's estimate did not hold up)"
     return "no clear difference (the search's gain may be the winner's curse)"
 
